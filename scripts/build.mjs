@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// Builds every artifact of the package into dist/ (see vite.config.ts for the list),
+// copies the TF.js WASM binaries beside the worker, emits type declarations, and checks
+// the promises the package makes: the main-thread bundles contain no TF.js, the version
+// matches package.json, each file the package.json names exists.
+//
+// Usage: node scripts/build.mjs [--if-missing] [--demo]
+//   --if-missing  do nothing when dist/ is already complete (used by `prepare`)
+//   --demo        also build the demo into dist-demo/
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = new Set(process.argv.slice(2));
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const dist = join(root, 'dist');
+
+const expected = [
+  'localrec.js',
+  'localrec.global.js',
+  'localrec.worker.js',
+  'cli.js',
+  'index.d.ts',
+  'tfjs-backend-wasm.wasm',
+  'tfjs-backend-wasm-simd.wasm',
+];
+
+function fail(message) {
+  console.error(`build: ${message}`);
+  process.exit(1);
+}
+
+if (args.has('--if-missing') && expected.every((f) => existsSync(join(dist, f)))) {
+  console.log('build: dist/ is complete, skipping (run `npm run build` to rebuild)');
+  process.exit(0);
+}
+
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+if (!existsSync(bin('vite'))) fail('node_modules is missing: run `npm install` first');
+
+function run(cmd, cmdArgs) {
+  const started = performance.now();
+  try {
+    execFileSync(cmd, cmdArgs, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  } catch {
+    fail(
+      `\`${[cmd, ...cmdArgs].map((a) => a.replace(root + '/', '')).join(' ')}\` failed (see above)`,
+    );
+  }
+  return ((performance.now() - started) / 1000).toFixed(1);
+}
+
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist, { recursive: true });
+for (const mode of ['lib', 'global', 'worker', 'cli']) {
+  const seconds = run(bin('vite'), ['build', '--mode', mode, '--logLevel', 'warn']);
+  console.log(`build: ${mode.padEnd(6)} ${seconds} s`);
+}
+
+const wasmDir = join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+for (const f of expected.filter((f) => f.endsWith('.wasm')))
+  copyFileSync(join(wasmDir, f), join(dist, f));
+
+console.log(`build: types  ${run(bin('tsc'), ['-p', 'tsconfig.build.json'])} s`);
+
+// --- promises the package makes ---------------------------------------------------------
+for (const f of expected) if (!existsSync(join(dist, f))) fail(`dist/${f} was not produced`);
+for (const f of ['localrec.js', 'localrec.global.js']) {
+  const code = readFileSync(join(dist, f), 'utf8');
+  // Markers that only TF.js bundles contain; the main thread must stay free of it.
+  for (const marker of ['tfjs-core', 'registerKernel', 'WEBGL_VERSION']) {
+    if (code.includes(marker))
+      fail(`dist/${f} contains TF.js ("${marker}"): the main-thread bundle must not import it`);
+  }
+}
+const { version } = await import(join(dist, 'localrec.js')).catch(() => ({ version: undefined }));
+if (version !== pkg.version)
+  fail(`dist/localrec.js says version ${version}, package.json says ${pkg.version}`);
+
+if (args.has('--demo')) {
+  console.log(
+    `build: demo   ${run(process.execPath, [join(root, 'scripts', 'build-demo.mjs')])} s`,
+  );
+}
+
+const kb = (f) => (statSync(join(dist, f)).size / 1024).toFixed(0).padStart(6);
+console.log('build: sizes (KiB, minified, not gzipped):');
+for (const f of expected) console.log(`  ${kb(f)}  dist/${f}`);

@@ -1,0 +1,16 @@
+export class PortInUse extends Error {}
+export interface StartedServer {
+  url: string;
+  port: number;
+  /** Every path requested so far, in order. */
+  requests: string[];
+  close(): Promise<void>;
+}
+export function startServer(options: {
+  mounts: Record<string, string>;
+  port?: number;
+  host?: string;
+  crossOriginIsolated?: boolean;
+  headers?: (path: string) => Record<string, string> | undefined;
+  redirects?: Record<string, string>;
+}): Promise<StartedServer>;

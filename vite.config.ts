@@ -1,0 +1,98 @@
+import { resolve } from 'node:path';
+import { defineConfig, type UserConfig } from 'vite';
+
+/**
+ * One config, several builds selected by `--mode` (scripts/build.mjs runs them in order):
+ *
+ * - `lib`    dist/localrec.js         ES module entry (main thread; never TF.js)
+ * - `global` dist/localrec.global.js  self-contained IIFE for a <script> tag, `window.LocalRec`
+ * - `worker` dist/localrec.worker.js  module worker bundle: TF.js + backends + trainer
+ * - `cli`    dist/cli.js              Node CLI (`localrec eval|bench|pretrain`)
+ * - `demo`   dist-demo/               the demo page (uses dist/ exactly as a site would)
+ *
+ * Library builds inline their small dependencies (idb, comlink) so `dist/localrec.js`
+ * can be imported from a static server with no bundler and no import map.
+ */
+const root = import.meta.dirname;
+
+const libCommon: UserConfig['build'] = {
+  outDir: 'dist',
+  emptyOutDir: false,
+  target: 'es2022',
+  sourcemap: true,
+  minify: true,
+  reportCompressedSize: false,
+};
+
+export default defineConfig(({ mode }): UserConfig => {
+  switch (mode) {
+    case 'lib':
+      return {
+        build: {
+          ...libCommon,
+          lib: {
+            entry: resolve(root, 'src/index.ts'),
+            formats: ['es'],
+            fileName: () => 'localrec.js',
+          },
+        },
+      };
+    case 'global':
+      return {
+        // A classic script has no module URL; src/global.ts records document.currentScript.
+        define: { 'import.meta.url': 'undefined' },
+        build: {
+          ...libCommon,
+          lib: {
+            entry: resolve(root, 'src/global.ts'),
+            formats: ['iife'],
+            name: 'LocalRec',
+            fileName: () => 'localrec.global.js',
+          },
+        },
+      };
+    case 'worker':
+      return {
+        build: {
+          ...libCommon,
+          lib: {
+            entry: resolve(root, 'src/worker/worker-entry.ts'),
+            formats: ['es'],
+            fileName: () => 'localrec.worker.js',
+          },
+        },
+      };
+    case 'cli':
+      return {
+        build: {
+          outDir: 'dist',
+          emptyOutDir: false,
+          target: 'node20',
+          ssr: resolve(root, 'cli/localrec.ts'),
+          sourcemap: true,
+          minify: false,
+          rollupOptions: { output: { entryFileNames: 'cli.js', banner: '#!/usr/bin/env node' } },
+        },
+      };
+    case 'demo':
+      return {
+        root: resolve(root, 'demo'),
+        base: './',
+        publicDir: false,
+        build: {
+          outDir: resolve(root, 'dist-demo'),
+          emptyOutDir: true,
+          target: 'es2022',
+          sourcemap: true,
+          rollupOptions: {
+            // The demo uses the built library exactly as a site would: served from ./lib/.
+            external: [/^\.\/lib\//],
+          },
+        },
+      };
+    default:
+      throw new Error(
+        `vite.config.ts: unknown mode "${mode}" (lib | global | worker | cli | demo)`,
+      );
+  }
+});
