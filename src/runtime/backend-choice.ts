@@ -1,0 +1,111 @@
+// Choosing the TF.js backend by measurement, not by a fixed order. Pure logic: the
+// worker runs the trials (src/runtime/tf/), this decides and explains. On a CPU-only
+// machine WASM wins on the numbers; on a device with a real GPU, WebGPU or WebGL may.
+import { LocalRecError } from '../api/errors';
+import { BACKEND_NAMES, type BackendName } from '../worker/protocol';
+
+export interface BackendTrial {
+  name: BackendName;
+  /** Initialised, passed the numerical self-check and ran the timed trial. */
+  ok: boolean;
+  /** Emulated GPU (SwiftShader, WebGPU fallback adapter). */
+  software?: boolean;
+  /** Median milliseconds of one real training step in the trial. */
+  stepMs?: number;
+  /** Why it was not usable. */
+  error?: string;
+}
+
+export interface BackendPreferences {
+  /** Use exactly this backend (fails with BACKEND_UNAVAILABLE if it does not work). */
+  force?: BackendName;
+  /** Never use these. */
+  exclude?: readonly BackendName[];
+}
+
+export interface BackendDecision {
+  backend: BackendName;
+  /** One line a person can read, e.g. "wasm: fastest trial step 3.1 ms (webgl 41.0 ms, …)". */
+  reason: string;
+  trials: BackendTrial[];
+  /** Cache key the decision is valid for (see decisionKey). */
+  key: string;
+  decidedAt: number;
+}
+
+/** Steps within this factor of the fastest count as a tie, broken by the static order. */
+const TIE = 1.1;
+
+export function candidateBackends(prefs: BackendPreferences = {}): BackendName[] {
+  if (prefs.force) {
+    if (!BACKEND_NAMES.includes(prefs.force)) {
+      throw new LocalRecError('INVALID_INPUT', `unknown backend "${prefs.force}"`, {
+        details: { field: 'backend.force' },
+      });
+    }
+    return [prefs.force];
+  }
+  const excluded = new Set(prefs.exclude ?? []);
+  const left = BACKEND_NAMES.filter((b) => !excluded.has(b));
+  if (left.length === 0) {
+    throw new LocalRecError('INVALID_INPUT', 'every backend is excluded', {
+      details: { field: 'backend.exclude' },
+    });
+  }
+  return left;
+}
+
+/**
+ * The decision for a device: the `ok` trial with the smallest step time. Near-ties go to
+ * a hardware backend over an emulated one, then to the order webgpu, webgl, wasm, cpu.
+ */
+export function chooseBackend(
+  trials: BackendTrial[],
+  key: string,
+  now = Date.now(),
+): BackendDecision {
+  const usable = trials.filter((t) => t.ok && Number.isFinite(t.stepMs));
+  if (usable.length === 0) {
+    const why = trials.map((t) => `${t.name}: ${t.error ?? 'not usable'}`).join('; ');
+    throw new LocalRecError(
+      'BACKEND_UNAVAILABLE',
+      `no TF.js backend works here (${why || 'none tried'})`,
+    );
+  }
+  const fastest = Math.min(...usable.map((t) => t.stepMs as number));
+  const rank = (t: BackendTrial) =>
+    BACKEND_NAMES.indexOf(t.name) + (t.software ? BACKEND_NAMES.length : 0);
+  const best = usable
+    .filter((t) => (t.stepMs as number) <= fastest * TIE)
+    .sort((a, b) => rank(a) - rank(b))[0];
+  const others = trials
+    .filter((t) => t !== best)
+    .map((t) =>
+      t.ok ? `${t.name} ${fmt(t.stepMs)}${t.software ? ' software' : ''}` : `${t.name} failed`,
+    );
+  const reason =
+    trials.length === 1
+      ? `${best.name}: forced by the site (trial step ${fmt(best.stepMs)})`
+      : `${best.name}: fastest trial step ${fmt(best.stepMs)}${best.software ? ' (software)' : ''}` +
+        (others.length ? ` (${others.join(', ')})` : '');
+  return { backend: best.name, reason, trials, key, decidedAt: now };
+}
+
+function fmt(ms: number | undefined): string {
+  return ms === undefined ? '?' : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
+}
+
+/**
+ * A cached decision is valid while the library version, the model's size class and the
+ * browser stay the same; anything else re-measures.
+ */
+export function decisionKey(parts: {
+  version: string;
+  hidden: number;
+  numItems: number;
+  userAgent: string;
+}): string {
+  // Size classes by powers of two of the catalog: a few new items do not re-measure.
+  const itemsClass = 2 ** Math.ceil(Math.log2(Math.max(1, parts.numItems)));
+  return `${parts.version}|h${parts.hidden}|n${itemsClass}|${parts.userAgent}`;
+}

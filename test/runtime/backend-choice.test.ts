@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { hasCode } from '../../src/api/errors';
+import {
+  type BackendTrial,
+  candidateBackends,
+  chooseBackend,
+  decisionKey,
+} from '../../src/runtime/backend-choice';
+
+const cpuOnlyMachine: BackendTrial[] = [
+  { name: 'webgpu', ok: true, software: true, stepMs: 95 },
+  { name: 'webgl', ok: true, software: true, stepMs: 60 },
+  { name: 'wasm', ok: true, stepMs: 4.2 },
+  { name: 'cpu', ok: true, stepMs: 51 },
+];
+
+describe('chooseBackend', () => {
+  it('picks the fastest trial, not a fixed order', () => {
+    const d = chooseBackend(cpuOnlyMachine, 'k', 1);
+    expect(d.backend).toBe('wasm');
+    expect(d.reason).toContain('wasm: fastest trial step 4.20 ms');
+    expect(d.reason).toContain('webgl 60.0 ms software');
+    expect(d.key).toBe('k');
+  });
+
+  it('lets a real GPU win when it is faster', () => {
+    const gpu: BackendTrial[] = [
+      { name: 'webgpu', ok: true, stepMs: 1.5 },
+      { name: 'webgl', ok: true, stepMs: 2.5 },
+      { name: 'wasm', ok: true, stepMs: 4.2 },
+    ];
+    expect(chooseBackend(gpu, 'k').backend).toBe('webgpu');
+  });
+
+  it('breaks near-ties towards hardware, then the static order', () => {
+    const near: BackendTrial[] = [
+      { name: 'webgl', ok: true, software: true, stepMs: 4.0 },
+      { name: 'wasm', ok: true, stepMs: 4.3 },
+    ];
+    expect(chooseBackend(near, 'k').backend).toBe('wasm');
+    const bothHardware: BackendTrial[] = [
+      { name: 'webgl', ok: true, stepMs: 4.3 },
+      { name: 'wasm', ok: true, stepMs: 4.0 },
+    ];
+    expect(chooseBackend(bothHardware, 'k').backend).toBe('webgl');
+  });
+
+  it('skips failed backends and fails with BACKEND_UNAVAILABLE when none works', () => {
+    const d = chooseBackend(
+      [
+        { name: 'webgpu', ok: false, error: 'no adapter' },
+        { name: 'cpu', ok: true, stepMs: 80 },
+      ],
+      'k',
+    );
+    expect(d.backend).toBe('cpu');
+    expect(d.reason).toContain('webgpu failed');
+    let caught: unknown;
+    try {
+      chooseBackend([{ name: 'webgl', ok: false, error: 'context lost' }], 'k');
+    } catch (e) {
+      caught = e;
+    }
+    expect(hasCode(caught, 'BACKEND_UNAVAILABLE')).toBe(true);
+    expect(String((caught as Error).message)).toContain('webgl: context lost');
+  });
+});
+
+describe('candidateBackends', () => {
+  it('honours force and exclude', () => {
+    expect(candidateBackends()).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
+    expect(candidateBackends({ force: 'webgl' })).toEqual(['webgl']);
+    expect(candidateBackends({ exclude: ['webgpu', 'cpu'] })).toEqual(['webgl', 'wasm']);
+    expect(() => candidateBackends({ exclude: ['webgpu', 'webgl', 'wasm', 'cpu'] })).toThrow(
+      /every backend/,
+    );
+    expect(() => candidateBackends({ force: 'metal' as never })).toThrow(/unknown backend/);
+  });
+});
+
+describe('decisionKey', () => {
+  it('changes with version, hidden size and catalog size class, not with a few items', () => {
+    const base = { version: '1', hidden: 64, numItems: 3000, userAgent: 'UA' };
+    expect(decisionKey(base)).toBe(decisionKey({ ...base, numItems: 3100 }));
+    expect(decisionKey(base)).not.toBe(decisionKey({ ...base, numItems: 5000 }));
+    expect(decisionKey(base)).not.toBe(decisionKey({ ...base, hidden: 128 }));
+    expect(decisionKey(base)).not.toBe(decisionKey({ ...base, version: '2' }));
+    expect(decisionKey(base)).not.toBe(decisionKey({ ...base, userAgent: 'other' }));
+  });
+});
