@@ -98,7 +98,7 @@ export function binaryIncidence(fit: Sequences): BinaryIncidence {
 }
 
 /** Appends CSR rows of unknown total size, doubling its buffers as needed. */
-export class CsrWriter<V extends Float64Array | Int32Array> {
+export class CsrWriter<V extends Float64Array | Float32Array | Int32Array> {
   private cols: Int32Array;
   private vals: V;
   private readonly ptr: Int32Array;
@@ -115,8 +115,20 @@ export class CsrWriter<V extends Float64Array | Int32Array> {
     this.vals = make(initial);
   }
 
-  /** Append the next row from a dense accumulator, reading only `touched` columns. */
+  /**
+   * Append the next row from a dense accumulator, reading only the `count` columns in
+   * `touched` (any order: they are put in ascending order here).
+   */
   pushRow(acc: ArrayLike<number>, touched: Int32Array, count: number, skip = -1): void {
+    // Ascending columns: sort the touched list when it is short, else scan the dense row
+    // (cheaper than sorting once a row holds more than ~1/8 of the columns).
+    if (count * 8 > acc.length) {
+      let w = 0;
+      for (let c = 0; c < acc.length; c++) if (acc[c] !== 0) touched[w++] = c;
+      count = w;
+    } else {
+      touched.subarray(0, count).sort();
+    }
     if (this.nnz + count > this.cols.length) {
       let cap = this.cols.length * 2;
       while (cap < this.nnz + count) cap *= 2;

@@ -4,9 +4,9 @@
  * Score = Σ_{l=1..L} (1/l) · sim[p_l, ·], p_1 the most recent prefix item, plus
  * 1e-9 · pop / max pop to break ties.
  *
- * Only the co-occurrence counts are stored (CSR, int32: 8 bytes per non-zero); the
- * cosine is applied at query time from 1/sqrt(n) tables, so shrink costs nothing to
- * change and no float64 matrix is kept (phones).
+ * The similarity matrix is kept as CSR with float32 values (8 bytes per non-zero,
+ * written over the int32 counts in place, so fitting never holds two copies); scores
+ * are summed in float64. Fit cost O(Σ_users n_u²).
  */
 import type { Sequences } from '../scorer';
 import { binaryIncidence, type Csr, CsrWriter, checkSequences, itemCounts, maxOf } from './common';
@@ -45,7 +45,6 @@ export function cooccurrence(fit: Sequences): { counts: Csr<Int32Array>; support
         if (acc[b]++ === 0) touched[count++] = b;
       }
     }
-    touched.subarray(0, count).sort();
     writer.pushRow(acc, touched, count, a);
     for (let j = 0; j < count; j++) acc[touched[j]] = 0;
   }
@@ -55,8 +54,7 @@ export function cooccurrence(fit: Sequences): { counts: Csr<Int32Array>; support
 export class ItemKNN extends BaselineScorer {
   readonly name = 'itemknn';
   readonly params: Record<string, number>;
-  private readonly counts: Csr<Int32Array>;
-  private readonly support: Float64Array;
+  private readonly sim: Csr<Float32Array>;
   private readonly base: Float64Array;
   private readonly shrink: number;
   private readonly L: number;
@@ -69,8 +67,15 @@ export class ItemKNN extends BaselineScorer {
     this.L = checkParam('itemknn', 'L', p.L, { integer: true, min: 1 });
     this.params = { shrink: this.shrink, L: this.L };
     const { counts, support } = cooccurrence(fit);
-    this.counts = counts;
-    this.support = support;
+    // cosine with shrinkage, written over the counts (same 4 bytes per value)
+    const sim = new Float32Array(counts.vals.buffer, counts.vals.byteOffset, counts.vals.length);
+    const { ptr, cols, vals } = counts;
+    for (let a = 0; a < fit.numItems; a++) {
+      for (let j = ptr[a]; j < ptr[a + 1]; j++) {
+        sim[j] = vals[j] / (Math.sqrt(support[a] * support[cols[j]]) + this.shrink);
+      }
+    }
+    this.sim = { ptr, cols, vals: sim };
     const pop = itemCounts(fit);
     const scale = ITEMKNN_TIE / Math.max(1, maxOf(pop));
     this.base = pop.map((c) => c * scale);
@@ -78,24 +83,18 @@ export class ItemKNN extends BaselineScorer {
 
   /** Non-zeros of the co-occurrence matrix (memory: 8 bytes each). */
   get nnz(): number {
-    return this.counts.cols.length;
+    return this.sim.cols.length;
   }
 
   scores64(prefix: Int32Array): Float64Array {
     const row = this.row64;
     row.set(this.base);
-    const { ptr, cols, vals } = this.counts;
-    const support = this.support;
-    const shrink = this.shrink;
+    const { ptr, cols, vals } = this.sim;
     const last = Math.min(this.L, prefix.length);
     for (let l = 1; l <= last; l++) {
       const a = prefix[prefix.length - l];
       const w = 1 / l;
-      const na = support[a];
-      for (let j = ptr[a]; j < ptr[a + 1]; j++) {
-        const b = cols[j];
-        row[b] += (w * vals[j]) / (Math.sqrt(na * support[b]) + shrink);
-      }
+      for (let j = ptr[a]; j < ptr[a + 1]; j++) row[cols[j]] += w * vals[j];
     }
     return row;
   }

@@ -52,7 +52,6 @@ export function sequentialRules(fit: Sequences, w: number): Csr<Float64Array> {
         acc[b] += 1 / (r - p);
       }
     }
-    touched.subarray(0, count).sort();
     writer.pushRow(acc, touched, count);
     for (let j = 0; j < count; j++) acc[touched[j]] = 0;
   }

@@ -1,0 +1,321 @@
+/**
+ * `localrec eval`: run the offline protocol of shared/eval/PROTOCOL.md on a CSV log and
+ * print one row per model (test metrics ± SE, validation NDCG@10, fit time, params).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { LocalRecError } from '../../src/api/errors';
+import { type CsvLog, parseInteractionsCsv } from '../../src/eval/csv';
+import { type EvalResult, evaluate } from '../../src/eval/evaluate';
+import { METRICS, type MetricTable } from '../../src/eval/metrics';
+import { type EvalDataset, prepareDataset } from '../../src/eval/protocol';
+import { type Params, tune } from '../../src/eval/tune';
+import type { Scorer } from '../../src/scorer';
+import { type FlagSpec, intFlag, parseFlags, usageLines } from '../args';
+import { CliError, type CliIO, Progress } from '../io';
+import {
+  DEFAULT_MODELS,
+  isRegistered,
+  KNOWN_MODELS,
+  loadModel,
+  type ModelFactory,
+} from '../models';
+import type { Command } from '../subcommands';
+
+const FLAGS: Record<string, FlagSpec> = {
+  data: { help: 'interaction log, .csv or .csv.gz (required)' },
+  'user-col': { help: "user id column (default 'userId')" },
+  'item-col': { help: "item id column (default 'itemId', else 'movieId')" },
+  'time-col': { help: "time column, numeric (default 'timestamp')" },
+  k: { help: 'test (and validation) positions per user; 1 = loo (default 5)' },
+  models: { help: `comma-separated (default ${DEFAULT_MODELS.join(',')}; also gru)` },
+  params: { help: "overrides, e.g. 'sr.w=5,itemknn.shrink=5,sr+itemknn.alpha=0.1'" },
+  refit: { boolean: true, help: 'refit on train + validation before scoring test positions' },
+  tune: { boolean: true, help: 'grid-search parameters on validation positions first' },
+  'min-item': { help: 'drop items with fewer interactions (default 5)' },
+  'min-user': { help: 'then drop users with fewer interactions (default 3)' },
+  json: { help: 'also write the results as JSON to this file' },
+  help: { boolean: true, help: 'show this help' },
+};
+
+const USAGE = `usage: localrec eval --data FILE.csv[.gz] [options]\n\n${usageLines(FLAGS)}\n`;
+
+export interface ModelReport {
+  label: string;
+  params: Params;
+  fit: 'refit' | 'train only';
+  /** Fit time of the model scored on test positions. */
+  fitSeconds: number;
+  /** Fit time on training data (the model scored on validation positions). */
+  trainFitSeconds: number;
+  evalSeconds: number;
+  valid: MetricTable;
+  test: MetricTable;
+  tuning?: { metric: string; points: { params: Params; value: number }[] };
+}
+
+export interface EvalReport {
+  protocol: string;
+  k: number;
+  data: string;
+  fit: 'refit' | 'train only';
+  counts: EvalDataset['counts'];
+  models: Record<string, ModelReport>;
+  wallSeconds: number;
+}
+
+function readLog(path: string, io: CliIO, flags: Record<string, string>): CsvLog {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(resolve(io.cwd, path));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    throw new CliError(`cannot read ${path}${code ? ` (${code})` : ''}`);
+  }
+  let text: string;
+  try {
+    text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
+  } catch {
+    throw new CliError(`${path}: not a valid gzip file`);
+  }
+  try {
+    return parseInteractionsCsv(text, {
+      user: flags['user-col'],
+      item: flags['item-col'],
+      time: flags['time-col'],
+    });
+  } catch (error) {
+    if (error instanceof LocalRecError) throw new CliError(`${path}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** `sr.w=5,itemknn.shrink=5` -> { sr: { w: 5 }, itemknn: { shrink: 5 } }. */
+export function parseParamOverrides(text: string | undefined): Record<string, Params> {
+  const out: Record<string, Params> = {};
+  if (!text) return out;
+  for (const part of text.split(',')) {
+    const m = /^\s*([^.=\s]+(?:\+[^.=\s]+)*)\.([A-Za-z_][\w]*)\s*=\s*(\S+)\s*$/.exec(part);
+    const value = m ? Number(m[3]) : Number.NaN;
+    if (!m || !Number.isFinite(value)) {
+      throw new CliError(`--params: cannot read '${part}' (want model.param=number)`);
+    }
+    const model = m[1];
+    out[model] ??= {};
+    out[model][m[2]] = value;
+  }
+  return out;
+}
+
+function fmt(v: number, digits = 4): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : 'n/a';
+}
+
+function paramText(p: Params): string {
+  const entries = Object.entries(p);
+  return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(' ') : '-';
+}
+
+export function formatTable(report: EvalReport): string {
+  const head = ['model', 'params', 'fit s', 'valid NDCG@10', ...METRICS.map((m) => `test ${m}`)];
+  const lines = [
+    `| ${head.join(' | ')} |`,
+    `|${head.map((_, j) => (j < 2 ? '---' : '---:')).join('|')}|`,
+  ];
+  for (const [name, r] of Object.entries(report.models)) {
+    const cells = [
+      name,
+      paramText(r.params),
+      fmt(r.fitSeconds, 2),
+      fmt(r.valid['NDCG@10'].mean),
+      ...METRICS.map((m) => `${fmt(r.test[m].mean)} ± ${fmt(r.test[m].se)}`),
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function describeCounts(c: EvalDataset['counts']): string {
+  const n = (v: number) => v.toLocaleString('en-US');
+  return (
+    `users ${n(c.users)} (${n(c.evalUsers)} evaluated, ${n(c.trainOnlyUsers)} training only) · ` +
+    `items ${n(c.items)} · interactions ${n(c.interactions)} · train ${n(c.train)} · ` +
+    `valid ${n(c.valid)} · test ${n(c.test)}`
+  );
+}
+
+async function runEval(args: string[], io: CliIO): Promise<number> {
+  const t0 = performance.now();
+  const { values, booleans, positionals } = parseFlags('eval', args, FLAGS);
+  if (booleans.has('help')) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  if (positionals.length)
+    throw new CliError(`eval: unexpected argument '${positionals[0]}' (see --help)`);
+  if (!values.data) throw new CliError('eval: --data FILE.csv is required (see --help)');
+  const k = intFlag('eval', 'k', values.k, 5);
+  const minItemCount = intFlag('eval', 'min-item', values['min-item'], 5);
+  const minUserCount = intFlag('eval', 'min-user', values['min-user'], 3);
+  const refit = booleans.has('refit');
+  const fitMode = refit ? 'refit' : 'train only';
+
+  // Models first: a typo should not cost a data load.
+  const names = [
+    ...new Set((values.models ?? DEFAULT_MODELS.join(',')).split(',').map((s) => s.trim())),
+  ].filter(Boolean);
+  if (names.length === 0) throw new CliError('eval: --models is empty');
+  const factories: ModelFactory[] = [];
+  for (const name of names) {
+    if (!isRegistered(name)) {
+      if (name === 'gru') {
+        throw new CliError(
+          "eval: model 'gru' is not available: no GRU factory is registered in this build (see HOOK(gru) in cli/models.ts)",
+        );
+      }
+      throw new CliError(`eval: unknown model '${name}' (known: ${KNOWN_MODELS.join(', ')})`);
+    }
+    factories.push((await loadModel(name)) as ModelFactory);
+  }
+  const overrides = parseParamOverrides(values.params);
+  for (const [model, params] of Object.entries(overrides)) {
+    const f = factories.find((x) => x.name === model);
+    if (!f) throw new CliError(`--params: '${model}' is not among the evaluated models`);
+    for (const key of Object.keys(params)) {
+      if (!Object.hasOwn(f.defaults, key)) {
+        throw new CliError(
+          `--params: ${model} has no parameter '${key}' (parameters: ${Object.keys(f.defaults).join(', ') || 'none'})`,
+        );
+      }
+    }
+  }
+
+  const log = readLog(values.data, io, values);
+  if (log.mappedIdColumns.length) {
+    io.stderr(
+      `note: non-numeric ids in ${log.mappedIdColumns.join(', ')} were mapped to sorted codes\n`,
+    );
+  }
+  const data = prepareDataset(log, { k, minItemCount, minUserCount });
+  if (data.counts.evalUsers === 0) {
+    throw new CliError(
+      `${values.data}: no user has ${2 * k + 1} or more interactions after filtering: nothing to evaluate`,
+    );
+  }
+  io.stdout(
+    `localrec eval · ${values.data} · protocol ${data.protocol} (k=${k}) · test rows: ${fitMode === 'refit' ? 'refit on train + valid' : 'fit on train only'}\n`,
+  );
+  io.stdout(`${describeCounts(data.counts)}\n`);
+
+  const progress = new Progress(io);
+  const report: EvalReport = {
+    protocol: data.protocol,
+    k,
+    data: values.data,
+    fit: fitMode,
+    counts: data.counts,
+    models: {},
+    wallSeconds: 0,
+  };
+  const scoreSplit = (name: string, scorer: Scorer, split: 'valid' | 'test'): EvalResult => {
+    progress.begin(`${name} ${split}`);
+    try {
+      return evaluate(scorer, data, split, {
+        onProgress: (done, total) => progress.update(done / total, `${done}/${total}`),
+      });
+    } finally {
+      progress.end();
+    }
+  };
+  const fitModel = async (f: ModelFactory, params: Params, phase: 'train' | 'refit') => {
+    progress.begin(`${f.name} fit (${phase})`);
+    const t = performance.now();
+    try {
+      const scorer = await f.create(phase === 'train' ? data.train : data.trainValid, params, {
+        phase,
+        data,
+        onProgress: (fraction, note) => progress.update(fraction, note),
+      });
+      return { scorer, seconds: (performance.now() - t) / 1000 };
+    } finally {
+      progress.end();
+    }
+  };
+
+  for (const f of factories) {
+    let params: Params = { ...f.defaults, ...(overrides[f.name] ?? {}) };
+    let tuning: ModelReport['tuning'];
+    if (booleans.has('tune') && Object.keys(f.grid).length) {
+      // Parameters fixed on the command line are not searched.
+      const grid = Object.fromEntries(
+        Object.entries(f.grid).filter(([key]) => !(key in (overrides[f.name] ?? {}))),
+      );
+      progress.begin(`${f.name} tune`);
+      try {
+        const result = await tune(
+          async (fit, p) => (await f.create(fit, p, { phase: 'train', data })) as Scorer,
+          data,
+          grid,
+          {
+            base: params,
+            onPoint: (done, total) => progress.update(done / total, `${done}/${total}`),
+          },
+        );
+        params = result.best;
+        tuning = { metric: result.metric, points: result.points };
+      } finally {
+        progress.end();
+      }
+      io.stdout(
+        `tuned ${f.name} on valid ${tuning.metric}: ${paramText(params)} (${fmt(bestOf(tuning))})\n`,
+      );
+    }
+    const trained = await fitModel(f, params, 'train');
+    const tEval = performance.now();
+    const valid = scoreSplit(f.name, trained.scorer, 'valid');
+    let testModel = trained;
+    if (refit) {
+      f.release?.(trained.scorer);
+      testModel = await fitModel(f, params, 'refit');
+    }
+    const test = scoreSplit(f.name, testModel.scorer, 'test');
+    f.release?.(testModel.scorer);
+    const evalSeconds = (performance.now() - tEval) / 1000 - (refit ? testModel.seconds : 0);
+    report.models[f.name] = {
+      label: f.label,
+      params,
+      fit: fitMode,
+      fitSeconds: testModel.seconds,
+      trainFitSeconds: trained.seconds,
+      evalSeconds,
+      valid: valid.metrics,
+      test: test.metrics,
+      ...(tuning ? { tuning } : {}),
+    };
+  }
+  report.wallSeconds = (performance.now() - t0) / 1000;
+  io.stdout(`\n${formatTable(report)}\n`);
+  io.stdout(
+    `test metrics ± standard error (sample std / sqrt(n), n = ${data.counts.test}); fit s = fit time of the model scored on test; wall ${fmt(report.wallSeconds, 1)} s\n`,
+  );
+  if (values.json) {
+    try {
+      writeFileSync(resolve(io.cwd, values.json), `${JSON.stringify(report, null, 2)}\n`);
+    } catch (error) {
+      throw new CliError(
+        `cannot write ${values.json} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+  }
+  return 0;
+}
+
+function bestOf(t: NonNullable<ModelReport['tuning']>): number {
+  return Math.max(...t.points.map((p) => p.value));
+}
+
+export const command: Command = {
+  summary: 'evaluate models with the offline protocol (PROTOCOL.md) on a CSV log',
+  run: runEval,
+};
