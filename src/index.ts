@@ -1,9 +1,31 @@
 // ESM entry: re-exports the public API only. Importing it has no side effects and
 // touches no `window`/`document` (safe under SSR).
 
+// Interaction store and tracking API (src/api/create-store.ts).
+export { createStore } from './api/create-store';
 export type { LocalRecErrorCode, LocalRecErrorDetails } from './api/errors';
 export { ERROR_CODES, hasCode, LocalRecError } from './api/errors';
 export type { BackendName, BackendProbe, CapabilityReport, ProbeOptions } from './api/probe';
 export { probeBackends } from './api/probe';
+export type {
+  CatalogItem,
+  Checkpoint,
+  CheckpointInfo,
+  CheckpointInput,
+  Consent,
+  ExportedData,
+  ExportedEvent,
+  JsonValue,
+  LocalRecStore,
+  ReadSequencesOptions,
+  RetentionPolicy,
+  SessionData,
+  StoreChange,
+  StoreOptions,
+  StoreStats,
+  TrackEvent,
+} from './api/store-types';
+export { BUILTIN_EVENT_TYPES, DEFAULT_SESSION_GAP_MS, EVENT_LIMITS, sessionise } from './events';
 export type { Scorer, ScorerCursor, Sequences } from './scorer';
+export { DEFAULT_RETENTION, SCHEMA_VERSION } from './store';
 export { version } from './version';

@@ -1,0 +1,538 @@
+import { LocalRecError } from '../api/errors';
+import type { NormalizedEvent } from '../events/types';
+import { domName, toStoreError } from './errors';
+import { request, runTransaction, walk } from './request';
+import { ageCutoff } from './retention';
+import {
+  checkMigrations,
+  INDEX_BY_TIME,
+  META_NEXT_ITEM_INDEX,
+  type Migration,
+  runMigrations,
+  STORE_CATALOG,
+  STORE_CHECKPOINTS,
+  STORE_EVENTS,
+  STORE_META,
+  STORE_VOCAB,
+} from './schema';
+import type {
+  AppendResult,
+  Backend,
+  BackendStats,
+  CatalogItem,
+  CheckpointInfo,
+  CheckpointRecord,
+  Dump,
+  EventRecord,
+  RetentionPolicy,
+  Snapshot,
+  VocabRecord,
+} from './types';
+
+export interface IdbOpenOptions {
+  factory: IDBFactory;
+  name: string;
+  migrations: readonly Migration[];
+  /** How long a `blocked` open/delete may wait for other connections to close. */
+  blockedTimeoutMs: number;
+  /** An open that neither succeeds nor fails within this is treated as failed. */
+  openTimeoutMs: number;
+}
+
+/** Per-row overhead added to serialised sizes in `stats().bytesEstimate` (keys, index entries). */
+const ROW_OVERHEAD_BYTES = 64;
+
+/**
+ * Opens (creating/migrating) the database. Rejects with SCHEMA_TOO_NEW (VersionError),
+ * UPGRADE_BLOCKED (another connection at an older version does not close within
+ * `blockedTimeoutMs`), or STORAGE_UNAVAILABLE (open error, throw, or timeout).
+ */
+export function openDatabase(options: IdbOpenOptions): Promise<IDBDatabase> {
+  const { factory, name, migrations, blockedTimeoutMs, openTimeoutMs } = options;
+  checkMigrations(migrations);
+  const version = migrations[migrations.length - 1].version;
+  return new Promise<IDBDatabase>((resolve, reject) => {
+    let settled = false;
+    let openTimer: ReturnType<typeof setTimeout> | undefined;
+    let blockedTimer: ReturnType<typeof setTimeout> | undefined;
+    let upgradeError: unknown;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(openTimer);
+      clearTimeout(blockedTimer);
+      fn();
+    };
+    let req: IDBOpenDBRequest;
+    try {
+      req = factory.open(name, version);
+    } catch (error) {
+      // Throws synchronously e.g. with SecurityError for opaque origins (sandboxed
+      // iframes, data: URLs) and in some private modes.
+      settle(() => reject(toStoreError(error, 'open')));
+      return;
+    }
+    // Safari 14.1 could leave the first open() of a page load pending forever (WebKit
+    // bug 226547). A timeout turns the hang into an ordinary open failure (retry, then
+    // fallback). A blocked open is governed by blockedTimeoutMs instead.
+    openTimer = setTimeout(() => {
+      settle(() =>
+        reject(
+          new LocalRecError(
+            'STORAGE_UNAVAILABLE',
+            `open: IndexedDB did not answer in ${openTimeoutMs} ms`,
+          ),
+        ),
+      );
+    }, openTimeoutMs);
+    req.onupgradeneeded = (event) => {
+      const tx = req.transaction!;
+      try {
+        runMigrations(req.result, tx, event.oldVersion, migrations);
+      } catch (error) {
+        upgradeError = error;
+        tx.abort();
+      }
+    };
+    req.onsuccess = () => {
+      const db = req.result;
+      // Answered after we gave up (blocked/timeout): close it so it blocks nobody.
+      if (settled) db.close();
+      else settle(() => resolve(db));
+    };
+    req.onerror = (event) => {
+      // preventDefault keeps the error from also being reported as uncaught.
+      event.preventDefault();
+      const error = upgradeError ?? req.error;
+      settle(() =>
+        reject(
+          upgradeError === undefined
+            ? toStoreError(error, 'open')
+            : new LocalRecError('STORAGE_UNAVAILABLE', 'open: migration failed', { cause: error }),
+        ),
+      );
+    };
+    req.onblocked = () => {
+      // Another connection (another tab, likely running an older localrec that does
+      // not close on versionchange) holds the database at an older version.
+      clearTimeout(openTimer);
+      blockedTimer = setTimeout(() => {
+        settle(() =>
+          reject(
+            new LocalRecError(
+              'UPGRADE_BLOCKED',
+              'open: another tab keeps the database open at an older version; close it and retry',
+            ),
+          ),
+        );
+      }, blockedTimeoutMs);
+    };
+  });
+}
+
+/** deleteDatabase, waiting at most `blockedTimeoutMs` while other connections block it. */
+export function deleteDatabase(
+  factory: IDBFactory,
+  name: string,
+  blockedTimeoutMs: number,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let req: IDBOpenDBRequest;
+    try {
+      req = factory.deleteDatabase(name);
+    } catch (error) {
+      reject(toStoreError(error, 'forget'));
+      return;
+    }
+    req.onsuccess = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    req.onerror = (event) => {
+      event.preventDefault();
+      clearTimeout(timer);
+      reject(toStoreError(req.error, 'forget'));
+    };
+    req.onblocked = () => {
+      // Our own connections are closed before deleting; a blocker is a connection of
+      // another tab that ignores versionchange. The delete stays queued and happens
+      // when it closes; we report instead of hanging.
+      timer = setTimeout(() => {
+        reject(
+          new LocalRecError(
+            'UPGRADE_BLOCKED',
+            'forget: another tab keeps the database open; it will be deleted when that tab closes it',
+            { details: { operation: 'forget' } },
+          ),
+        );
+      }, blockedTimeoutMs);
+    };
+  });
+}
+
+type StoreName =
+  | typeof STORE_EVENTS
+  | typeof STORE_VOCAB
+  | typeof STORE_CATALOG
+  | typeof STORE_CHECKPOINTS
+  | typeof STORE_META;
+
+function jsonSize(value: unknown): number {
+  const s = JSON.stringify(value);
+  return s === undefined ? 0 : s.length;
+}
+
+/**
+ * The persistent backend. Holds one connection, opened lazily and reopened
+ * transparently after it was closed (by us on versionchange, or abnormally).
+ */
+export class IdbBackend implements Backend {
+  readonly persistent = true;
+  private db: IDBDatabase | null = null;
+  private opening: Promise<IDBDatabase> | null = null;
+  private closed = false;
+  /** itemId → index, a cache of the `vocab` store (never authoritative: see appendEvents). */
+  private vocabCache = new Map<string, number>();
+
+  private constructor(private readonly options: IdbOpenOptions) {}
+
+  /** Opens the database now so open errors surface at creation. */
+  static async open(options: IdbOpenOptions): Promise<IdbBackend> {
+    const backend = new IdbBackend(options);
+    await backend.connection();
+    return backend;
+  }
+
+  private attach(db: IDBDatabase): void {
+    // Another tab wants to upgrade or delete the database (forget()): close at once so
+    // we never block it. Our next call reopens (and meets SCHEMA_TOO_NEW if that tab
+    // runs a newer localrec).
+    db.onversionchange = () => {
+      db.close();
+      if (this.db === db) this.db = null;
+    };
+    // Abnormal close (storage cleared from DevTools / CDP Storage.clearDataForOrigin,
+    // eviction, Safari's server-connection loss): forget the connection, reopen later.
+    db.onclose = () => {
+      if (this.db === db) this.db = null;
+    };
+    this.db = db;
+    // Indices are only ever assigned inside transactions; a new connection may see a
+    // different database (deleted and recreated by another tab), so start the cache anew.
+    this.vocabCache = new Map();
+  }
+
+  private drop(db: IDBDatabase): void {
+    if (this.db === db) this.db = null;
+    try {
+      db.close();
+    } catch {
+      // Already closed.
+    }
+  }
+
+  private connection(): Promise<IDBDatabase> {
+    if (this.closed) return Promise.reject(new LocalRecError('DB_CLOSED', 'the store was closed'));
+    if (this.db !== null) return Promise.resolve(this.db);
+    if (this.opening === null) {
+      this.opening = openDatabase(this.options)
+        .then((db) => {
+          if (this.closed) {
+            db.close();
+            throw new LocalRecError('DB_CLOSED', 'the store was closed');
+          }
+          this.attach(db);
+          return db;
+        })
+        .finally(() => {
+          this.opening = null;
+        });
+    }
+    return this.opening;
+  }
+
+  /**
+   * One transaction over `stores`. A connection that turns out closed when creating
+   * the transaction (InvalidStateError: Safari may close without firing `close`) is
+   * dropped and reopened once — safe, nothing was written. A connection closed *during*
+   * the transaction rejects this call with DB_CLOSED; the next call reopens.
+   */
+  private async transaction<T>(
+    operation: string,
+    stores: StoreName[],
+    mode: IDBTransactionMode,
+    body: (tx: IDBTransaction) => Promise<T> | T,
+    durability: 'default' | 'strict' | 'relaxed' = 'default',
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      let db: IDBDatabase;
+      try {
+        db = await this.connection();
+      } catch (error) {
+        throw toStoreError(error, operation);
+      }
+      let tx: IDBTransaction;
+      try {
+        tx = db.transaction(stores, mode, { durability });
+      } catch (error) {
+        this.drop(db);
+        if (domName(error) === 'InvalidStateError' && attempt === 0 && !this.closed) continue;
+        throw toStoreError(error, operation);
+      }
+      try {
+        return await runTransaction(tx, body);
+      } catch (error) {
+        const mapped = toStoreError(error, operation);
+        if (mapped.code === 'DB_CLOSED') this.drop(db);
+        throw mapped;
+      }
+    }
+  }
+
+  async appendEvents(
+    events: readonly NormalizedEvent[],
+    retention: RetentionPolicy,
+    now: number,
+  ): Promise<AppendResult> {
+    const assigned = new Map<string, number>();
+    const result = await this.transaction(
+      'track',
+      [STORE_EVENTS, STORE_VOCAB, STORE_META],
+      'readwrite',
+      async (tx) => {
+        const vocab = tx.objectStore(STORE_VOCAB);
+        const meta = tx.objectStore(STORE_META);
+        const store = tx.objectStore(STORE_EVENTS);
+        assigned.clear();
+        // Vocabulary: the cache is a hint; unknown ids are looked up inside this
+        // readwrite transaction, which other tabs' writers cannot interleave with, so
+        // two tabs never give one index to two ids.
+        const unknown: string[] = [];
+        for (const e of events) {
+          if (!this.vocabCache.has(e.itemId) && !assigned.has(e.itemId)) {
+            assigned.set(e.itemId, -1);
+            unknown.push(e.itemId);
+          }
+        }
+        if (unknown.length > 0) {
+          const found = await Promise.all(
+            unknown.map((id) => request<VocabRecord | undefined>(vocab.get(id))),
+          );
+          let next: number | undefined;
+          for (let k = 0; k < unknown.length; k++) {
+            const rec = found[k];
+            if (rec !== undefined) {
+              assigned.set(unknown[k], rec.index);
+              continue;
+            }
+            if (next === undefined)
+              next = ((await request(meta.get(META_NEXT_ITEM_INDEX))) as number | undefined) ?? 0;
+            vocab.put({ id: unknown[k], index: next } satisfies VocabRecord);
+            assigned.set(unknown[k], next++);
+          }
+          if (next !== undefined) meta.put(next, META_NEXT_ITEM_INDEX);
+        }
+        let newest = Number.NEGATIVE_INFINITY;
+        for (const e of events) {
+          const rec: EventRecord = {
+            t: e.timestamp,
+            item: this.vocabCache.get(e.itemId) ?? assigned.get(e.itemId)!,
+            type: e.type,
+          };
+          if (e.sessionId !== undefined) rec.session = e.sessionId;
+          if (e.properties !== undefined) rec.props = e.properties;
+          store.put(rec);
+          if (e.timestamp > newest) newest = e.timestamp;
+        }
+        // Retention, in this same transaction: oldest first (by time, then insertion),
+        // everything older than the age cap, and enough to get under the count cap.
+        const count = await request(store.count());
+        let excess = Number.isFinite(retention.maxEvents) ? count - retention.maxEvents : 0;
+        const cutoff = ageCutoff(retention, now);
+        let pruned = 0;
+        if (excess > 0 || cutoff > Number.NEGATIVE_INFINITY) {
+          await walk(store.index(INDEX_BY_TIME).openKeyCursor(), (cursor) => {
+            if (excess > 0 || (cursor.key as number) < cutoff) {
+              store.delete(cursor.primaryKey);
+              excess--;
+              pruned++;
+              return true;
+            }
+            return false;
+          });
+        }
+        return { written: events.length, pruned };
+      },
+    );
+    // Only after commit: an aborted transaction must not leave indices in the cache.
+    for (const [id, index] of assigned) if (index >= 0) this.vocabCache.set(id, index);
+    return result;
+  }
+
+  private static vocabulary(records: VocabRecord[]): string[] {
+    const out: string[] = [];
+    for (const r of records) out[r.index] = r.id;
+    // Holes cannot occur (indices are assigned densely) unless rows were damaged.
+    for (let i = 0; i < out.length; i++) if (out[i] === undefined) out[i] = '';
+    return out;
+  }
+
+  snapshot(): Promise<Snapshot> {
+    return this.transaction('read', [STORE_EVENTS, STORE_VOCAB], 'readonly', async (tx) => {
+      const [events, vocab] = await Promise.all([
+        request(
+          tx.objectStore(STORE_EVENTS).index(INDEX_BY_TIME).getAll() as IDBRequest<EventRecord[]>,
+        ),
+        request(tx.objectStore(STORE_VOCAB).getAll() as IDBRequest<VocabRecord[]>),
+      ]);
+      return { events, vocabulary: IdbBackend.vocabulary(vocab) };
+    });
+  }
+
+  dump(): Promise<Dump> {
+    return this.transaction(
+      'export',
+      [STORE_EVENTS, STORE_VOCAB, STORE_CATALOG, STORE_CHECKPOINTS, STORE_META],
+      'readonly',
+      async (tx) => {
+        const metaStore = tx.objectStore(STORE_META);
+        const [events, vocab, catalog, metaKeys, metaValues] = await Promise.all([
+          request(
+            tx.objectStore(STORE_EVENTS).index(INDEX_BY_TIME).getAll() as IDBRequest<EventRecord[]>,
+          ),
+          request(tx.objectStore(STORE_VOCAB).getAll() as IDBRequest<VocabRecord[]>),
+          request(tx.objectStore(STORE_CATALOG).getAll() as IDBRequest<CatalogItem[]>),
+          request(metaStore.getAllKeys()),
+          request(metaStore.getAll()),
+        ]);
+        const checkpoints: CheckpointInfo[] = [];
+        // A cursor, not getAll: only metadata is kept, blobs are dropped as we go.
+        await walk(tx.objectStore(STORE_CHECKPOINTS).openCursor(), (cursor) => {
+          const { data: _data, ...info } = cursor.value as CheckpointRecord;
+          checkpoints.push(info);
+          return true;
+        });
+        const meta: Record<string, unknown> = {};
+        metaKeys.forEach((k, i) => {
+          meta[String(k)] = metaValues[i];
+        });
+        return { events, vocabulary: IdbBackend.vocabulary(vocab), catalog, checkpoints, meta };
+      },
+    );
+  }
+
+  setCatalog(items: readonly CatalogItem[]): Promise<void> {
+    return this.transaction('setCatalog', [STORE_CATALOG], 'readwrite', (tx) => {
+      const store = tx.objectStore(STORE_CATALOG);
+      store.clear();
+      for (const item of items) store.put(item);
+    });
+  }
+
+  getCatalog(): Promise<CatalogItem[]> {
+    return this.transaction('getCatalog', [STORE_CATALOG], 'readonly', (tx) =>
+      request(tx.objectStore(STORE_CATALOG).getAll() as IDBRequest<CatalogItem[]>),
+    );
+  }
+
+  putCheckpoint(record: CheckpointRecord): Promise<void> {
+    // One record, one transaction: a reader sees the old checkpoint or the new one,
+    // never half. 'strict' durability: flushed to disk before `complete` (a model is
+    // expensive to recompute, unlike one event).
+    return this.transaction(
+      'putCheckpoint',
+      [STORE_CHECKPOINTS],
+      'readwrite',
+      (tx) => {
+        tx.objectStore(STORE_CHECKPOINTS).put(record);
+      },
+      'strict',
+    );
+  }
+
+  getCheckpoint(name: string): Promise<CheckpointRecord | undefined> {
+    return this.transaction('getCheckpoint', [STORE_CHECKPOINTS], 'readonly', (tx) =>
+      request(
+        tx.objectStore(STORE_CHECKPOINTS).get(name) as IDBRequest<CheckpointRecord | undefined>,
+      ),
+    );
+  }
+
+  deleteCheckpoint(name: string): Promise<void> {
+    return this.transaction('deleteCheckpoint', [STORE_CHECKPOINTS], 'readwrite', (tx) => {
+      tx.objectStore(STORE_CHECKPOINTS).delete(name);
+    });
+  }
+
+  listCheckpoints(): Promise<CheckpointInfo[]> {
+    return this.dump().then((d) => d.checkpoints);
+  }
+
+  getMeta(key: string): Promise<unknown> {
+    return this.transaction('getMeta', [STORE_META], 'readonly', (tx) =>
+      request(tx.objectStore(STORE_META).get(key)),
+    );
+  }
+
+  setMeta(key: string, value: unknown): Promise<void> {
+    return this.transaction('setMeta', [STORE_META], 'readwrite', (tx) => {
+      tx.objectStore(STORE_META).put(value, key);
+    });
+  }
+
+  stats(): Promise<BackendStats> {
+    return this.transaction(
+      'stats',
+      [STORE_EVENTS, STORE_VOCAB, STORE_CATALOG, STORE_CHECKPOINTS],
+      'readonly',
+      async (tx) => {
+        const [events, vocab, catalog] = await Promise.all([
+          request(
+            tx.objectStore(STORE_EVENTS).index(INDEX_BY_TIME).getAll() as IDBRequest<EventRecord[]>,
+          ),
+          request(tx.objectStore(STORE_VOCAB).getAll() as IDBRequest<VocabRecord[]>),
+          request(tx.objectStore(STORE_CATALOG).getAll() as IDBRequest<CatalogItem[]>),
+        ]);
+        let bytes = 0;
+        let checkpoints = 0;
+        await walk(tx.objectStore(STORE_CHECKPOINTS).openCursor(), (cursor) => {
+          const rec = cursor.value as CheckpointRecord;
+          bytes += (rec.data?.byteLength ?? 0) + jsonSize(rec.metadata) + ROW_OVERHEAD_BYTES;
+          checkpoints++;
+          return true;
+        });
+        for (const e of events) bytes += jsonSize(e) + ROW_OVERHEAD_BYTES;
+        for (const v of vocab) bytes += jsonSize(v) + ROW_OVERHEAD_BYTES;
+        for (const c of catalog) bytes += jsonSize(c) + ROW_OVERHEAD_BYTES;
+        return {
+          events: events.length,
+          items: vocab.length,
+          catalogItems: catalog.length,
+          checkpoints,
+          bytesEstimate: bytes,
+          oldestTimestamp: events.length > 0 ? events[0].t : null,
+          newestTimestamp: events.length > 0 ? events[events.length - 1].t : null,
+        };
+      },
+    );
+  }
+
+  async destroy(): Promise<void> {
+    // Close our own connection first, or our own tab would block the delete.
+    if (this.opening !== null) await this.opening.catch(() => undefined);
+    if (this.db !== null) this.drop(this.db);
+    this.vocabCache = new Map();
+    await deleteDatabase(this.options.factory, this.options.name, this.options.blockedTimeoutMs);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.db !== null) this.drop(this.db);
+  }
+
+  /** For tests and the bench: the live connection, if any. */
+  get connectionForTesting(): IDBDatabase | null {
+    return this.db;
+  }
+}

@@ -1,0 +1,110 @@
+import type { JsonValue } from '../events/types';
+
+// Record shapes as they lie in the object stores. Field names are short but readable:
+// every event row is structured-cloned with its keys, so they cost bytes per event.
+
+/** A row of the `events` store. `id` is the auto-increment key (insertion order). */
+export interface EventRecord {
+  id?: number;
+  /** Epoch ms. */
+  t: number;
+  /** Dense item index from the vocabulary. */
+  item: number;
+  type: string;
+  session?: string;
+  props?: { [key: string]: JsonValue };
+}
+
+/** A row of the `vocab` store: the persistent itemId ↔ dense index map. */
+export interface VocabRecord {
+  id: string;
+  index: number;
+}
+
+/** A catalog entry: `id` is the site's item id; everything else is free-form. */
+export interface CatalogItem {
+  id: string;
+  title?: string;
+  attributes?: { [key: string]: JsonValue };
+}
+
+/** A row of the `checkpoints` store, written in one transaction (atomic). */
+export interface CheckpointRecord {
+  name: string;
+  metadata: { [key: string]: JsonValue };
+  data: ArrayBuffer;
+  /** Epoch ms of the write. */
+  savedAt: number;
+  /** `data.byteLength` at write time: a shorter blob on read means truncation. */
+  bytes: number;
+}
+
+export type CheckpointInfo = Omit<CheckpointRecord, 'data'>;
+
+/** Retention caps, applied in the transaction that writes events. */
+export interface RetentionPolicy {
+  /** Keep at most this many events (oldest pruned first). `Infinity` disables. */
+  maxEvents: number;
+  /** Drop events older than this many days. `Infinity` disables. */
+  maxAgeDays: number;
+}
+
+export interface AppendResult {
+  written: number;
+  pruned: number;
+}
+
+/** Events ordered by time then insertion, with the vocabulary they index into. */
+export interface Snapshot {
+  events: EventRecord[];
+  /** index → itemId. */
+  vocabulary: string[];
+}
+
+export interface Dump extends Snapshot {
+  catalog: CatalogItem[];
+  checkpoints: CheckpointInfo[];
+  meta: Record<string, unknown>;
+}
+
+export interface BackendStats {
+  events: number;
+  items: number;
+  catalogItems: number;
+  checkpoints: number;
+  /** Rough size of what is stored (serialised records + per-row overhead), bytes. */
+  bytesEstimate: number;
+  oldestTimestamp: number | null;
+  newestTimestamp: number | null;
+}
+
+/**
+ * What the IndexedDB store and its in-memory fallback both implement. Everything the
+ * API layer needs; nothing about validation, consent or sessions (those live above).
+ */
+export interface Backend {
+  readonly persistent: boolean;
+  /** Why the store is in memory (only set on the fallback). */
+  readonly fallbackReason?: string;
+  /** Writes all events in one transaction with vocabulary updates and pruning. */
+  appendEvents(
+    events: readonly import('../events/types').NormalizedEvent[],
+    retention: RetentionPolicy,
+    now: number,
+  ): Promise<AppendResult>;
+  snapshot(): Promise<Snapshot>;
+  dump(): Promise<Dump>;
+  setCatalog(items: readonly CatalogItem[]): Promise<void>;
+  getCatalog(): Promise<CatalogItem[]>;
+  putCheckpoint(record: CheckpointRecord): Promise<void>;
+  getCheckpoint(name: string): Promise<CheckpointRecord | undefined>;
+  deleteCheckpoint(name: string): Promise<void>;
+  listCheckpoints(): Promise<CheckpointInfo[]>;
+  getMeta(key: string): Promise<unknown>;
+  setMeta(key: string, value: unknown): Promise<void>;
+  stats(): Promise<BackendStats>;
+  /** Deletes everything (the whole database). The backend stays usable afterwards. */
+  destroy(): Promise<void>;
+  /** Closes connections; later calls reject with DB_CLOSED. */
+  close(): void;
+}
