@@ -84,7 +84,7 @@ const vitest = (project) => [
 ];
 
 step('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
-step('lint', bin('biome'), ['ci', '.']);
+step('lint', bin('biome'), ['ci', '--colors=off', '.']);
 step('build', process.execPath, [join(root, 'scripts', 'build.mjs'), '--demo']);
 step('unit', bin('vitest'), vitest('unit'));
 step('e2e', bin('vitest'), vitest('e2e'));

@@ -66,7 +66,12 @@ export class LocalRecError extends Error {
   }
 
   /** Plain object for crossing a worker / postMessage boundary. */
-  toJSON(): { name: 'LocalRecError'; code: LocalRecErrorCode; message: string; details: LocalRecErrorDetails } {
+  toJSON(): {
+    name: 'LocalRecError';
+    code: LocalRecErrorCode;
+    message: string;
+    details: LocalRecErrorDetails;
+  } {
     return { name: 'LocalRecError', code: this.code, message: this.message, details: this.details };
   }
 
