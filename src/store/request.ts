@@ -38,7 +38,15 @@ export async function runTransaction<T>(
     try {
       tx.abort();
     } catch {
-      // Already aborting (a failed request aborts its transaction) or finished.
+      // Already aborting or finished: a failed request aborts its transaction, and so
+      // does the browser when the connection closes under it. The body's error is then
+      // only a consequence (TransactionInactiveError on the next request); the
+      // transaction's own abort reason says what happened.
+      const reason = await done.then(
+        () => undefined,
+        (abortError: unknown) => abortError,
+      );
+      throw reason ?? error;
     }
     await done.catch(() => undefined);
     throw error;
