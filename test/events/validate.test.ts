@@ -74,7 +74,10 @@ describe('validateEvent', () => {
     ['properties.d', { itemId: 'a', type: 'view', properties: { d: new Date(0) } }],
     ['properties.u', { itemId: 'a', type: 'view', properties: { u: undefined } }],
     ['properties.b', { itemId: 'a', type: 'view', properties: { b: 1n } }],
-    ['properties.a[1]', { itemId: 'a', type: 'view', properties: { a: [1, , 3] } }],
+    [
+      'properties.a[1]',
+      { itemId: 'a', type: 'view', properties: { a: Object.assign(new Array(3), { 0: 1, 2: 3 }) } },
+    ],
     ['extra', { itemId: 'a', type: 'view', extra: 1 }],
   ])('rejects a bad %s', (field, input) => {
     const err = errorOf(() => validateEvent(input, { now: NOW }));
@@ -115,10 +118,15 @@ describe('validateEvents', () => {
 
   it('rejects a non-array, a sparse array and an oversized batch', () => {
     expect(errorOf(() => validateEvents({ length: 1 }, NOW)).details.field).toBe('events');
-    // biome-ignore lint/suspicious/noSparseArray: the point of the test
     expect(
       errorOf(() =>
-        validateEvents([{ itemId: 'a', type: 'view' }, , { itemId: 'a', type: 'view' }], NOW),
+        validateEvents(
+          Object.assign(new Array(3), {
+            0: { itemId: 'a', type: 'view' },
+            2: { itemId: 'a', type: 'view' },
+          }),
+          NOW,
+        ),
       ).details,
     ).toEqual({
       field: 'events[1]',
