@@ -100,6 +100,7 @@ export function evaluate(
   const total = users.length * k;
   const ranks = new Int32Array(total);
   const stamps = new Int32Array(numItems);
+  const widened = new Float64Array(numItems);
   const seq = full.items;
   const use64 = hasScores64(scorer);
   const useCursor = !use64 && typeof scorer.cursor === 'function';
@@ -119,16 +120,24 @@ export function evaluate(
       if (cursor) for (let p = 0; p < first; p++) cursor.push(seq[o + p]);
       for (let p = first; p < first + k; p++) {
         const prefix = seq.subarray(o, o + p);
-        const row: ArrayLike<number> = use64
+        const raw: ArrayLike<number> = use64
           ? (scorer as Float64Scorer).scores64(prefix)
           : cursor
             ? cursor.scores()
             : scorer.scores(prefix);
-        if (row.length !== numItems) {
+        if (raw.length !== numItems) {
           throw new LocalRecError(
             'INVALID_INPUT',
-            `model ${scorer.name} returned ${row.length} scores for ${numItems} items`,
+            `model ${scorer.name} returned ${raw.length} scores for ${numItems} items`,
           );
+        }
+        // One array type through the hot loop keeps it monomorphic (float32 rows are
+        // widened exactly).
+        let row: Float64Array;
+        if (raw instanceof Float64Array) row = raw;
+        else {
+          row = widened;
+          row.set(raw);
         }
         const target = seq[o + p];
         const rank = pessimisticRank(row, target, stamps, stamp);
