@@ -380,13 +380,13 @@ export class IdbBackend implements Backend {
 
   snapshot(): Promise<Snapshot> {
     return this.transaction('read', [STORE_EVENTS, STORE_VOCAB], 'readonly', async (tx) => {
-      const [events, vocab] = await Promise.all([
-        request(
-          tx.objectStore(STORE_EVENTS).index(INDEX_BY_TIME).getAll() as IDBRequest<EventRecord[]>,
-        ),
+      const store = tx.objectStore(STORE_EVENTS);
+      const [events, vocab, total] = await Promise.all([
+        request(store.index(INDEX_BY_TIME).getAll() as IDBRequest<EventRecord[]>),
         request(tx.objectStore(STORE_VOCAB).getAll() as IDBRequest<VocabRecord[]>),
+        request(store.count()),
       ]);
-      return { events, vocabulary: IdbBackend.vocabulary(vocab) };
+      return { events, vocabulary: IdbBackend.vocabulary(vocab), unindexed: total - events.length };
     });
   }
 
@@ -397,10 +397,10 @@ export class IdbBackend implements Backend {
       'readonly',
       async (tx) => {
         const metaStore = tx.objectStore(STORE_META);
-        const [events, vocab, catalog, metaKeys, metaValues] = await Promise.all([
-          request(
-            tx.objectStore(STORE_EVENTS).index(INDEX_BY_TIME).getAll() as IDBRequest<EventRecord[]>,
-          ),
+        const store = tx.objectStore(STORE_EVENTS);
+        const [events, total, vocab, catalog, metaKeys, metaValues] = await Promise.all([
+          request(store.index(INDEX_BY_TIME).getAll() as IDBRequest<EventRecord[]>),
+          request(store.count()),
           request(tx.objectStore(STORE_VOCAB).getAll() as IDBRequest<VocabRecord[]>),
           request(tx.objectStore(STORE_CATALOG).getAll() as IDBRequest<CatalogItem[]>),
           request(metaStore.getAllKeys()),
@@ -417,7 +417,14 @@ export class IdbBackend implements Backend {
         metaKeys.forEach((k, i) => {
           meta[String(k)] = metaValues[i];
         });
-        return { events, vocabulary: IdbBackend.vocabulary(vocab), catalog, checkpoints, meta };
+        return {
+          events,
+          vocabulary: IdbBackend.vocabulary(vocab),
+          unindexed: total - events.length,
+          catalog,
+          checkpoints,
+          meta,
+        };
       },
     );
   }
