@@ -25,6 +25,58 @@ export type {
   StoreStats,
   TrackEvent,
 } from './api/store-types';
+// Offline evaluation (shared/eval/PROTOCOL.md) and the classical baselines.
+export type {
+  BaselineName,
+  BaselineSpec,
+  ItemKNNParams,
+  SKNNParams,
+  SRItemKNNParams,
+  SRParams,
+} from './baselines';
+export {
+  BASELINES,
+  BaselineScorer,
+  createBaseline,
+  fitItemKNN,
+  fitMostPop,
+  fitSKNN,
+  fitSR,
+  fitSRItemKNN,
+  fitVSKNN,
+  ItemKNN,
+  MostPop,
+  SequentialRules,
+  SKNN,
+  SRItemKNN,
+  VSKNN,
+} from './baselines';
+export type {
+  CsvColumns,
+  CsvLog,
+  DatasetCounts,
+  EvalDataset,
+  EvalResult,
+  EvaluateOptions,
+  Float64Scorer,
+  InteractionLog,
+  MeanSE,
+  MetricName,
+  MetricTable,
+  ProtocolOptions,
+  Split,
+  TuneOptions,
+  TuneResult,
+} from './eval';
+export {
+  evaluate,
+  METRICS,
+  metricsFromRanks,
+  parseInteractionsCsv,
+  prepareDataset,
+  tieBreakHash,
+  tune,
+} from './eval';
 export { BUILTIN_EVENT_TYPES, DEFAULT_SESSION_GAP_MS, EVENT_LIMITS, sessionise } from './events';
 export type { Scorer, ScorerCursor, Sequences } from './scorer';
 export { DEFAULT_RETENTION, SCHEMA_VERSION } from './store';

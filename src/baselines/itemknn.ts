@@ -23,32 +23,65 @@ export interface ItemKNNParams {
 export const ITEMKNN_DEFAULTS: ItemKNNParams = { shrink: 0, L: 10 };
 export const ITEMKNN_TIE = 1e-9;
 
-/** Co-occurrence counts (XᵀX) without the diagonal, CSR with sorted columns. */
+/**
+ * Co-occurrence counts (XᵀX) without the diagonal, CSR with sorted columns.
+ *
+ * Symmetry halves the work: the upper triangle (b > a) is counted first, with one cursor
+ * per sequence that walks its sorted item list as a grows (Σ_u n_u² / 2 increments), then
+ * mirrored into full rows.
+ */
 export function cooccurrence(fit: Sequences): { counts: Csr<Int32Array>; support: Float64Array } {
   const inc = binaryIncidence(fit);
   const numItems = fit.numItems;
+  const numSeq = inc.seqPtr.length - 1;
   const support = new Float64Array(numItems);
   for (let i = 0; i < numItems; i++) support[i] = inc.itemPtr[i + 1] - inc.itemPtr[i];
   const acc = new Int32Array(numItems);
   const touched = new Int32Array(numItems);
-  const writer = new CsrWriter(
+  const upperWriter = new CsrWriter(
     numItems,
     (m) => new Int32Array(m),
     Math.max(1024, fit.items.length),
   );
+  // cursor[s] = index in seqItems of the smallest item of s not yet processed
+  const cursor = inc.seqPtr.slice(0, numSeq);
   for (let a = 0; a < numItems; a++) {
     let count = 0;
     for (let q = inc.itemPtr[a]; q < inc.itemPtr[a + 1]; q++) {
       const s = inc.itemSeqs[q];
-      for (let j = inc.seqPtr[s]; j < inc.seqPtr[s + 1]; j++) {
+      const end = inc.seqPtr[s + 1];
+      for (let j = ++cursor[s]; j < end; j++) {
         const b = inc.seqItems[j];
         if (acc[b]++ === 0) touched[count++] = b;
       }
     }
-    writer.pushRow(acc, touched, count, a);
+    upperWriter.pushRow(acc, touched, count);
     for (let j = 0; j < count; j++) acc[touched[j]] = 0;
   }
-  return { counts: writer.finish(), support };
+  const upper = upperWriter.finish();
+  // Mirror: row r = (entries U[a, r] for a < r, ascending a) then U[r, ·].
+  const ptr = new Int32Array(numItems + 1);
+  for (let a = 0; a < numItems; a++) {
+    ptr[a + 1] += upper.ptr[a + 1] - upper.ptr[a];
+    for (let j = upper.ptr[a]; j < upper.ptr[a + 1]; j++) ptr[upper.cols[j] + 1]++;
+  }
+  for (let r = 0; r < numItems; r++) ptr[r + 1] += ptr[r];
+  const nnz = ptr[numItems];
+  const cols = new Int32Array(nnz);
+  const vals = new Int32Array(nnz);
+  const fill = ptr.slice(0, numItems);
+  for (let a = 0; a < numItems; a++) {
+    // every lower entry of row a came from a row < a: already written
+    for (let j = upper.ptr[a]; j < upper.ptr[a + 1]; j++) {
+      const b = upper.cols[j];
+      const c = upper.vals[j];
+      cols[fill[a]] = b;
+      vals[fill[a]++] = c;
+      cols[fill[b]] = a;
+      vals[fill[b]++] = c;
+    }
+  }
+  return { counts: { ptr, cols, vals }, support };
 }
 
 export class ItemKNN extends BaselineScorer {
