@@ -25,6 +25,8 @@ const bad = checkNode() ?? checkInstalled(root);
 if (bad) die('test', bad);
 
 const env = { ...process.env };
+// Plain logs when not on a terminal (CI): no ANSI colour codes.
+if (!process.stdout.isTTY) env.NO_COLOR = '1';
 if (wants('e2e')) {
   try {
     env[CHROMIUM_ENV] = ensureChromium({ log: (l) => console.log(`test: ${l}`) });

@@ -7,6 +7,20 @@ export type { LocalRecErrorCode, LocalRecErrorDetails } from './api/errors';
 export { ERROR_CODES, hasCode, LocalRecError } from './api/errors';
 export type { BackendName, BackendProbe, CapabilityReport, ProbeOptions } from './api/probe';
 export { probeBackends } from './api/probe';
+// The recommender a page uses (src/api/recommender.ts).
+export type {
+  Recommendation,
+  Recommender,
+  RecommenderEvents,
+  RecommenderOptions,
+  RecommenderStatus,
+  RecommendFilter,
+  RecommendOptions,
+  ScorerName,
+  TrainingOptions,
+  TrainSummary,
+} from './api/recommender';
+export { createRecommender } from './api/recommender';
 export type {
   CatalogItem,
   Checkpoint,
@@ -78,6 +92,8 @@ export {
   tune,
 } from './eval';
 export { BUILTIN_EVENT_TYPES, DEFAULT_SESSION_GAP_MS, EVENT_LIMITS, sessionise } from './events';
+export type { BackendPreferences } from './runtime/backend-choice';
 export type { Scorer, ScorerCursor, Sequences } from './scorer';
 export { DEFAULT_RETENTION, SCHEMA_VERSION } from './store';
 export { version } from './version';
+export type { BackendStatus, ModelInfo, TrainProgressMessage } from './worker/protocol';

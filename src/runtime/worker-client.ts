@@ -1,6 +1,8 @@
 // Main-thread side of the worker boundary: starts the module worker, wraps it with
-// Comlink, and turns hangs and crashes into typed errors. Never imports TF.js.
-import { type Remote, releaseProxy, wrap } from 'comlink';
+// Comlink, and turns hangs and crashes into typed errors. Where Workers are missing it
+// loads the same bundle in-process with import() (the page's own bundle still never
+// imports TF.js). Never imports TF.js.
+import { proxy, releaseProxy, wrap } from 'comlink';
 import { LocalRecError } from '../api/errors';
 import type { WorkerApi } from '../worker/protocol';
 import { resolveWorkerUrl } from './worker-url';
@@ -9,33 +11,105 @@ export interface WorkerClientOptions {
   workerUrl?: string | URL;
   /** Time allowed for the worker to load and answer its first ping (ms). */
   startTimeoutMs?: number;
+  /** `false`: run the engine on the main thread even where Workers exist. */
+  useWorker?: boolean;
 }
 
 export interface WorkerHandle {
-  api: Remote<WorkerApi>;
-  worker: Worker;
+  /** 'worker' or 'main-thread' (no Worker support, or `useWorker: false`). */
+  readonly mode: 'worker' | 'main-thread';
   /** Runs `call` with a timeout; a hang or a crash ends in WORKER_TIMEOUT / WORKER_CRASHED. */
-  call<T>(
-    what: string,
-    call: (api: Remote<WorkerApi>) => Promise<T>,
-    timeoutMs: number,
-  ): Promise<T>;
+  call<T>(what: string, call: (api: WorkerApi) => Promise<T>, timeoutMs: number): Promise<T>;
+  /** Wraps a callback so it can be passed across the boundary. */
+  callback<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
+  /** Set once the worker died; later calls reject with it at once. */
+  readonly crashed: LocalRecError | undefined;
   terminate(): void;
 }
 
 function rethrow(error: unknown): never {
-  const cloned = LocalRecError.fromJSON(error);
-  throw cloned ?? error;
+  throw LocalRecError.fromJSON(error) ?? error;
+}
+
+function timed<T>(
+  what: string,
+  run: () => Promise<T>,
+  timeoutMs: number,
+  crash: { current?: LocalRecError; listeners: Set<(e: LocalRecError) => void> },
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (crash.current) return reject(crash.current);
+    const onCrash = (e: LocalRecError) => finish(() => reject(e));
+    const timer = setTimeout(
+      () =>
+        finish(() =>
+          reject(
+            new LocalRecError(
+              'WORKER_TIMEOUT',
+              `worker call "${what}" took longer than ${timeoutMs} ms`,
+            ),
+          ),
+        ),
+      timeoutMs,
+    );
+    function finish(settle: () => void) {
+      clearTimeout(timer);
+      crash.listeners.delete(onCrash);
+      settle();
+    }
+    crash.listeners.add(onCrash);
+    let started: Promise<T>;
+    try {
+      started = run();
+    } catch (error) {
+      started = Promise.reject(error);
+    }
+    started.then(
+      (value) => finish(() => resolve(value)),
+      (error) =>
+        finish(() => {
+          try {
+            rethrow(error);
+          } catch (e) {
+            reject(e);
+          }
+        }),
+    );
+  });
 }
 
 export async function startWorker(options: WorkerClientOptions = {}): Promise<WorkerHandle> {
-  if (typeof Worker === 'undefined') {
-    throw new LocalRecError(
-      'BACKEND_UNAVAILABLE',
-      'Web Workers are not available in this environment',
-    );
-  }
   const url = resolveWorkerUrl(options.workerUrl);
+  const crash: { current?: LocalRecError; listeners: Set<(e: LocalRecError) => void> } = {
+    listeners: new Set(),
+  };
+  const startTimeout = options.startTimeoutMs ?? 30_000;
+
+  if (typeof Worker === 'undefined' || options.useWorker === false) {
+    let api: WorkerApi;
+    try {
+      const mod = (await import(/* @vite-ignore */ url.href)) as {
+        createWorkerApi?: () => WorkerApi;
+      };
+      if (typeof mod.createWorkerApi !== 'function')
+        throw new Error('not a localrec worker bundle');
+      api = mod.createWorkerApi();
+    } catch (cause) {
+      throw new LocalRecError(
+        'WORKER_CRASHED',
+        `could not load the engine from ${url.href}: ${String(cause)}`,
+        { cause },
+      );
+    }
+    return {
+      mode: 'main-thread',
+      call: (what, run, timeoutMs) => timed(what, () => run(api), timeoutMs, crash),
+      callback: (fn) => fn,
+      crashed: undefined,
+      terminate() {},
+    };
+  }
+
   let worker: Worker;
   try {
     worker = new Worker(url, { type: 'module', name: 'localrec' });
@@ -46,66 +120,37 @@ export async function startWorker(options: WorkerClientOptions = {}): Promise<Wo
   }
   // A worker that fails to load (404, syntax error, CSP) fires `error` on the Worker
   // object; one that throws later fires it too. Every pending call rejects on it.
-  let crashed: LocalRecError | undefined;
-  const crashListeners = new Set<(e: LocalRecError) => void>();
   worker.addEventListener('error', (event) => {
     event.preventDefault();
-    crashed = new LocalRecError(
+    crash.current = new LocalRecError(
       'WORKER_CRASHED',
       `the worker at ${url.href} failed: ${(event as ErrorEvent).message || 'load error (wrong workerUrl, 404 or CSP?)'}`,
     );
-    for (const listener of crashListeners) listener(crashed);
+    for (const listener of crash.listeners) listener(crash.current);
   });
-  const api = wrap<WorkerApi>(worker);
-
-  const call = <T>(what: string, run: (a: Remote<WorkerApi>) => Promise<T>, timeoutMs: number) =>
-    new Promise<T>((resolve, reject) => {
-      if (crashed) return reject(crashed);
-      const onCrash = (e: LocalRecError) => finish(() => reject(e));
-      const timer = setTimeout(
-        () =>
-          finish(() =>
-            reject(
-              new LocalRecError(
-                'WORKER_TIMEOUT',
-                `worker call "${what}" took longer than ${timeoutMs} ms`,
-              ),
-            ),
-          ),
-        timeoutMs,
-      );
-      function finish(settle: () => void) {
-        clearTimeout(timer);
-        crashListeners.delete(onCrash);
-        settle();
-      }
-      crashListeners.add(onCrash);
-      run(api).then(
-        (value) => finish(() => resolve(value)),
-        (error) =>
-          finish(() => {
-            try {
-              rethrow(error);
-            } catch (e) {
-              reject(e);
-            }
-          }),
-      );
-    });
-
+  const remote = wrap<WorkerApi>(worker);
+  const api = remote as unknown as WorkerApi;
+  let terminated = false;
   const handle: WorkerHandle = {
-    api,
-    worker,
-    call,
+    mode: 'worker',
+    call: (what, run, timeoutMs) => timed(what, () => run(api), timeoutMs, crash),
+    callback: (fn) => proxy(fn),
+    get crashed() {
+      return crash.current;
+    },
     terminate() {
-      api[releaseProxy]();
+      if (terminated) return;
+      terminated = true;
+      crash.current ??= new LocalRecError('WORKER_CRASHED', 'the worker was terminated');
+      for (const listener of crash.listeners) listener(crash.current);
+      remote[releaseProxy]();
       worker.terminate();
     },
   };
   try {
-    await call('ping', (a) => a.ping(), options.startTimeoutMs ?? 30_000);
+    await handle.call('ping', (a) => a.ping(), startTimeout);
   } catch (error) {
-    worker.terminate();
+    handle.terminate();
     throw error;
   }
   return handle;

@@ -41,7 +41,108 @@ export interface ProbeOptions {
 }
 
 /** The surface the worker exposes through Comlink. */
-export interface WorkerApi {
+export interface WorkerApi extends EngineApi {
   ping(): Promise<string>;
   probe(options?: ProbeOptions): Promise<CapabilityReport>;
+}
+
+// ---- the trainer/scorer engine -------------------------------------------------------
+
+/** A decision of which backend to use, with the measurements behind it. */
+export interface BackendStatus {
+  backend: BackendName;
+  reason: string;
+  trials: { name: BackendName; ok: boolean; software?: boolean; stepMs?: number; error?: string }[];
+  key: string;
+  decidedAt: number;
+  /** Backends that failed during use (context lost, device lost), most recent last. */
+  failed: { name: BackendName; error: string; at: number }[];
+}
+
+export interface EngineInit {
+  /** Preferences of the site. */
+  force?: BackendName;
+  exclude?: BackendName[];
+  /** A decision cached from an earlier visit; reused when its key still matches. */
+  cached?: BackendStatus;
+  /** Size of the trial model. */
+  hiddenSize: number;
+  numItems: number;
+  /** Per-backend trial budget, ms. */
+  trialBudgetMs?: number;
+}
+
+export interface ModelInfo {
+  numItems: number;
+  hiddenSize: number;
+  trainedEvents: number;
+  epochs: number;
+  bytes: number;
+}
+
+export interface TrainRequest {
+  /** Sessions in CSR form with indices into `itemIds`. Transferred. */
+  items: Int32Array;
+  offsets: Int32Array;
+  itemIds: string[];
+  /** `continue`: fine-tune the loaded model (growing its catalog); `fresh`: new weights. */
+  mode: 'continue' | 'fresh';
+  /** TrainOptions of src/train (plain data only). */
+  options: Record<string, number | string | boolean>;
+  /** Architecture of a fresh model. */
+  model?: { hiddenSize?: number; embedding?: 'tied' | 'separate'; embeddingSize?: number };
+}
+
+export interface TrainProgressMessage {
+  epoch: number;
+  step: number;
+  stepsPerEpoch: number;
+  loss: number;
+  events: number;
+  eventsPerSecond: number;
+  epochEnd: boolean;
+  backend: BackendName;
+}
+
+export interface TrainResponse {
+  /** The new checkpoint (serialised model). Transferred. */
+  checkpoint: ArrayBuffer;
+  info: ModelInfo;
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  loss: number;
+  backend: BackendName;
+  /** Backends given up on during this run (the epoch was discarded and redone). */
+  fellBackFrom: BackendName[];
+}
+
+export interface ScoreRequest {
+  /** The visitor's items, oldest first (site ids; unknown ids are skipped). */
+  prefix: string[];
+  k: number;
+  /** Site ids never to return. */
+  exclude: string[];
+}
+
+export interface ScoredItem {
+  itemId: string;
+  score: number;
+  /** The prefix item that explains it best (highest cosine of item vectors), if any. */
+  because?: string;
+}
+
+export interface EngineApi {
+  init(request: EngineInit): Promise<BackendStatus>;
+  /** Loads a serialised model (a checkpoint or a site's pretrained file). */
+  load(checkpoint: ArrayBuffer): Promise<ModelInfo>;
+  unload(): Promise<void>;
+  train(
+    request: TrainRequest,
+    onProgress?: (p: TrainProgressMessage) => void,
+  ): Promise<TrainResponse>;
+  abortTraining(): Promise<void>;
+  recommend(request: ScoreRequest): Promise<ScoredItem[]>;
+  similar(itemId: string, k: number, exclude: string[]): Promise<ScoredItem[]>;
+  info(): Promise<{ model: ModelInfo | null; backend: BackendStatus | null; numTensors: number }>;
 }

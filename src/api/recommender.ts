@@ -1,0 +1,768 @@
+// createRecommender(): the product a page uses. Events go into the store (main thread);
+// training and GRU scoring run in the engine (a module worker, through Comlink); one tab
+// of the origin trains at a time; checkpoints live in IndexedDB and reload on the next
+// visit; without a trained model, recommend() falls back to the baselines.
+import { type BackendPreferences, candidateBackends } from '../runtime/backend-choice';
+import { electLeader, type LeaderElection } from '../runtime/leader';
+import {
+  fallbackRanking,
+  finish,
+  type Recommendation,
+  type RecommendOptions,
+  resolveRecommendOptions,
+} from '../runtime/recommend';
+import { startWorker, type WorkerHandle } from '../runtime/worker-client';
+import type {
+  BackendStatus,
+  ModelInfo,
+  ScoredItem,
+  TrainProgressMessage,
+  TrainResponse,
+  WorkerApi,
+} from '../worker/protocol';
+import { createStore } from './create-store';
+import { hasCode, LocalRecError } from './errors';
+import type {
+  CatalogItem,
+  LocalRecStore,
+  SessionData,
+  StoreOptions,
+  TrackEvent,
+} from './store-types';
+
+export type {
+  Recommendation,
+  RecommendFilter,
+  RecommendOptions,
+  ScorerName,
+} from '../runtime/recommend';
+
+export interface TrainingOptions {
+  /** Train in the background when enough new events arrived (default true). */
+  auto?: boolean;
+  /** New events that trigger background training (default 5). */
+  minNewEvents?: number;
+  /** Epochs per training run (default 3 when fine-tuning, 10 from scratch). */
+  epochs?: number;
+  /** Other trainer settings (src/train TrainOptions: lr, loss, negatives, …). */
+  options?: Record<string, number | string | boolean>;
+  /** Longest wait for an idle moment before background training starts, ms (default 2000). */
+  idleTimeoutMs?: number;
+}
+
+export interface RecommenderOptions extends StoreOptions {
+  /** Items of the site (id, title, attributes): used by filters and returned with results. */
+  catalog?: readonly CatalogItem[];
+  /**
+   * A model trained on many visitors (`localrec pretrain` writes one): a URL the site
+   * serves, or the bytes. Used until the device has trained its own; fine-tuned from.
+   */
+  pretrained?: string | URL | ArrayBuffer;
+  /** Where `localrec.worker.js` is served (default: beside the library file). */
+  workerUrl?: string | URL;
+  /** `false`: run the engine on the main thread (in small slices) even where Workers exist. */
+  useWorker?: boolean;
+  /** Force or exclude TF.js backends (default: measured, fastest wins). */
+  backend?: BackendPreferences;
+  training?: TrainingOptions;
+  /** Architecture of a model trained from scratch on the device. */
+  model?: { hiddenSize?: number; embedding?: 'tied' | 'separate'; embeddingSize?: number };
+  /** Timeouts of calls into the engine, ms. */
+  timeouts?: { startMs?: number; callMs?: number; trainMs?: number };
+}
+
+export interface TrainSummary {
+  /** False when there was nothing new to learn from. */
+  trained: boolean;
+  reason?: string;
+  events: number;
+  sessions: number;
+  seconds: number;
+  eventsPerSecond: number;
+  loss: number;
+  backend: string;
+  mode: 'fresh' | 'continue';
+  fellBackFrom: string[];
+}
+
+export interface RecommenderStatus {
+  namespace: string;
+  persistent: boolean;
+  consent: string;
+  /** Whether the engine runs in a worker or (no Worker support) on the main thread. */
+  engine: 'worker' | 'main-thread' | 'not-started';
+  /** The backend in use and why (trial step times); null before the engine started. */
+  backend: BackendStatus | null;
+  model: (ModelInfo & { source: string; trainedUntil: number | null }) | null;
+  leader: boolean;
+  leaderMode: LeaderElection['mode'];
+  training: boolean;
+  lastTraining: TrainSummary | null;
+  lastError: { code: string; message: string } | null;
+}
+
+export type RecommenderEvents = {
+  progress: TrainProgressMessage;
+  trained: TrainSummary;
+  /** A new model is in use (trained here, in another tab, or loaded). */
+  model: { source: string; info: ModelInfo };
+  error: LocalRecError;
+};
+
+const CHECKPOINT = 'gru';
+const BACKEND_RECORD = 'backend-decision';
+const DEFAULT_HIDDEN = 64;
+
+type Listener<T> = (value: T) => void;
+
+function toError(error: unknown): LocalRecError {
+  if (error instanceof LocalRecError) return error;
+  return (
+    LocalRecError.fromJSON(error) ??
+    new LocalRecError('WORKER_CRASHED', String((error as Error)?.message ?? error), {
+      cause: error,
+    })
+  );
+}
+
+export class Recommender {
+  private handle: WorkerHandle | null = null;
+  private starting: Promise<WorkerHandle> | null = null;
+  private modelMeta: { source: string; trainedUntil: number | null; info: ModelInfo } | null = null;
+  private listeners = new Map<keyof RecommenderEvents, Set<Listener<never>>>();
+  private trainingRun: Promise<TrainSummary> | null = null;
+  private lastTraining: TrainSummary | null = null;
+  private lastError: LocalRecError | null = null;
+  private pendingEvents = 0;
+  private idleTimer: ReturnType<typeof setTimeout> | null = null;
+  private historyCache: Promise<{
+    all: SessionData;
+    purchased: Set<string>;
+    recent: string[];
+  }> | null = null;
+  private catalogCache: Promise<Map<string, CatalogItem>> | null = null;
+  private readonly leader: LeaderElection;
+  private readonly modelChannel: BroadcastChannel | null;
+  private readonly unsubscribe: () => void;
+  private closed = false;
+
+  constructor(
+    readonly store: LocalRecStore,
+    private readonly options: RecommenderOptions,
+  ) {
+    this.leader = electLeader(`${store.namespace}`);
+    this.leader.onChange((isLeader) => {
+      if (isLeader) this.scheduleTraining();
+    });
+    this.modelChannel =
+      typeof BroadcastChannel === 'undefined'
+        ? null
+        : new BroadcastChannel(`localrec:${store.namespace}:model`);
+    if (this.modelChannel) {
+      this.modelChannel.onmessage = (event) => {
+        if ((event.data as { type?: string })?.type === 'model-updated')
+          void this.reloadCheckpoint('other-tab');
+      };
+    }
+    this.unsubscribe = store.subscribe((change) => {
+      if (change.kind === 'events') {
+        this.historyCache = null;
+        this.pendingEvents += change.count;
+        this.scheduleTraining();
+      } else if (change.kind === 'catalog') this.catalogCache = null;
+      else if (change.kind === 'forget') void this.afterForget();
+    });
+  }
+
+  // ---- events ------------------------------------------------------------------------
+
+  on<E extends keyof RecommenderEvents>(
+    event: E,
+    listener: Listener<RecommenderEvents[E]>,
+  ): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(listener as Listener<never>);
+    return () => set.delete(listener as Listener<never>);
+  }
+
+  private emit<E extends keyof RecommenderEvents>(event: E, value: RecommenderEvents[E]): void {
+    for (const l of this.listeners.get(event) ?? []) {
+      try {
+        (l as Listener<RecommenderEvents[E]>)(value);
+      } catch (error) {
+        console.error('localrec: a listener threw', error);
+      }
+    }
+  }
+
+  private fail(error: unknown): LocalRecError {
+    const e = toError(error);
+    this.lastError = e;
+    this.emit('error', e);
+    return e;
+  }
+
+  // ---- tracking (the store) ----------------------------------------------------------
+
+  track(event: TrackEvent): Promise<void> {
+    return this.store.track(event);
+  }
+  trackMany(events: readonly TrackEvent[]): Promise<void> {
+    return this.store.trackMany(events);
+  }
+  setCatalog(items: readonly CatalogItem[]): Promise<void> {
+    this.catalogCache = null;
+    return this.store.setCatalog(items);
+  }
+  exportData() {
+    return this.store.exportData();
+  }
+  stats() {
+    return this.store.stats();
+  }
+  consent() {
+    return this.store.consent();
+  }
+  setConsent(consent: Parameters<LocalRecStore['setConsent']>[0]) {
+    return this.store.setConsent(consent);
+  }
+
+  /** Deletes everything of this visitor: events, vocabulary, catalog, models. */
+  async forget(): Promise<void> {
+    await this.abortTraining();
+    await this.store.forget();
+    await this.afterForget();
+  }
+
+  private async afterForget(): Promise<void> {
+    this.historyCache = null;
+    this.catalogCache = null;
+    this.pendingEvents = 0;
+    this.modelMeta = null;
+    if (this.handle && !this.handle.crashed) {
+      await this.handle.call('unload', (a) => a.unload(), this.callMs()).catch(() => {});
+    }
+  }
+
+  // ---- the engine --------------------------------------------------------------------
+
+  private callMs(): number {
+    return this.options.timeouts?.callMs ?? 30_000;
+  }
+
+  /** Starts (or restarts after a crash) the engine, chooses the backend, loads the model. */
+  private async engine(): Promise<WorkerHandle> {
+    if (this.closed) throw new LocalRecError('DB_CLOSED', 'the recommender was closed');
+    if (this.handle && !this.handle.crashed) return this.handle;
+    if (this.handle?.crashed) {
+      this.handle.terminate();
+      this.handle = null;
+      this.modelMeta = null;
+    }
+    this.starting ??= this.startEngine().finally(() => {
+      this.starting = null;
+    });
+    return this.starting;
+  }
+
+  private async startEngine(): Promise<WorkerHandle> {
+    const handle = await startWorker({
+      workerUrl: this.options.workerUrl,
+      startTimeoutMs: this.options.timeouts?.startMs,
+      useWorker: this.options.useWorker,
+    });
+    try {
+      const prefs = this.options.backend ?? {};
+      candidateBackends(prefs); // INVALID_INPUT early, on the page
+      const cachedRecord = await this.store.getCheckpoint(BACKEND_RECORD).catch(() => undefined);
+      const cached = cachedRecord?.metadata as unknown as BackendStatus | undefined;
+      const status = await handle.call(
+        'init',
+        (a) =>
+          a.init({
+            force: prefs.force,
+            exclude: prefs.exclude ? [...prefs.exclude] : undefined,
+            cached,
+            hiddenSize: this.options.model?.hiddenSize ?? DEFAULT_HIDDEN,
+            numItems: Math.max(16, (this.options.catalog?.length ?? 0) || 1000),
+          }),
+        this.options.timeouts?.startMs ?? 120_000,
+      );
+      if (!cached || cached.key !== status.key || cached.backend !== status.backend) {
+        await this.store
+          .putCheckpoint(BACKEND_RECORD, {
+            metadata: JSON.parse(JSON.stringify(status)),
+            data: new ArrayBuffer(0),
+          })
+          .catch(() => {});
+      }
+      this.handle = handle;
+      await this.loadInitialModel(handle);
+      return handle;
+    } catch (error) {
+      handle.terminate();
+      throw error;
+    }
+  }
+
+  private async loadInitialModel(handle: WorkerHandle): Promise<void> {
+    let checkpoint: Awaited<ReturnType<LocalRecStore['getCheckpoint']>>;
+    try {
+      checkpoint = await this.store.getCheckpoint(CHECKPOINT);
+    } catch (error) {
+      // A damaged record: discard it and start over (from the pretrained model, if any).
+      if (!hasCode(error, 'MODEL_CORRUPT')) throw error;
+      this.fail(error);
+      await this.store.deleteCheckpoint(CHECKPOINT).catch(() => {});
+    }
+    if (checkpoint) {
+      try {
+        const info = await handle.call('load', (a) => a.load(checkpoint.data), this.callMs());
+        this.setModel(
+          String(checkpoint.metadata.source ?? 'device'),
+          checkpoint.metadata.trainedUntil as number | null,
+          info,
+        );
+        return;
+      } catch (error) {
+        if (!hasCode(error, 'MODEL_CORRUPT') && !hasCode(error, 'MODEL_MISMATCH')) throw error;
+        this.fail(error);
+        await this.store.deleteCheckpoint(CHECKPOINT).catch(() => {});
+      }
+    }
+    const pretrained = this.options.pretrained;
+    if (pretrained !== undefined) {
+      const bytes =
+        pretrained instanceof ArrayBuffer ? pretrained.slice(0) : await fetchModel(pretrained);
+      const info = await handle.call('load', (a) => a.load(bytes), this.callMs());
+      this.setModel('pretrained', null, info);
+    }
+  }
+
+  private setModel(source: string, trainedUntil: number | null, info: ModelInfo): void {
+    this.modelMeta = { source, trainedUntil, info };
+    this.emit('model', { source, info });
+  }
+
+  private async reloadCheckpoint(source: string): Promise<void> {
+    if (!this.handle || this.handle.crashed) return; // the next engine start loads it
+    try {
+      const checkpoint = await this.store.getCheckpoint(CHECKPOINT);
+      if (!checkpoint) return;
+      const handle = this.handle;
+      const info = await handle.call('load', (a) => a.load(checkpoint.data), this.callMs());
+      this.setModel(source, checkpoint.metadata.trainedUntil as number | null, info);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private async callEngine<T>(
+    what: string,
+    run: (api: WorkerApi) => Promise<T>,
+    timeoutMs = this.callMs(),
+  ): Promise<T> {
+    const handle = await this.engine();
+    try {
+      return await handle.call(what, run, timeoutMs);
+    } catch (error) {
+      if (hasCode(error, 'WORKER_CRASHED') || hasCode(error, 'WORKER_TIMEOUT')) {
+        // A dead or hung worker is replaced on the next call.
+        handle.terminate();
+        if (this.handle === handle) {
+          this.handle = null;
+          this.modelMeta = null;
+        }
+      }
+      throw error;
+    }
+  }
+
+  /** Loads the engine (worker, backend choice, saved model) ahead of the first use. */
+  async warmUp(): Promise<RecommenderStatus> {
+    await this.engine();
+    return this.status();
+  }
+
+  // ---- training ------------------------------------------------------------------------
+
+  private scheduleTraining(): void {
+    const t = this.options.training ?? {};
+    if (
+      this.closed ||
+      t.auto === false ||
+      !this.leader.isLeader ||
+      this.trainingRun ||
+      this.idleTimer
+    )
+      return;
+    if (this.pendingEvents < (t.minNewEvents ?? 5)) return;
+    const timeout = t.idleTimeoutMs ?? 2000;
+    const run = () => {
+      this.idleTimer = null;
+      if (!this.leader.isLeader) return;
+      this.train().catch(() => {}); // reported through on('error')
+    };
+    const ric = (
+      globalThis as { requestIdleCallback?: (cb: () => void, o: { timeout: number }) => number }
+    ).requestIdleCallback;
+    this.idleTimer = setTimeout(() => {
+      if (ric) ric(run, { timeout });
+      else run();
+    }, 50);
+  }
+
+  /**
+   * Trains now (fine-tunes the current model on the sessions it has not seen, or trains
+   * one from scratch) and saves the checkpoint. Resolves when done; `abortTraining()`
+   * rejects it with TRAINING_ABORTED. One run at a time per origin (Web Locks).
+   */
+  train(options: { epochs?: number; mode?: 'fresh' | 'continue' } = {}): Promise<TrainSummary> {
+    this.trainingRun ??= this.runTraining(options).finally(() => {
+      this.trainingRun = null;
+      if (this.pendingEvents > 0) this.scheduleTraining();
+    });
+    return this.trainingRun;
+  }
+
+  private async runTraining(options: {
+    epochs?: number;
+    mode?: 'fresh' | 'continue';
+  }): Promise<TrainSummary> {
+    const locks = (globalThis.navigator as (Navigator & { locks?: LockManager }) | undefined)
+      ?.locks;
+    const body = () => this.trainBody(options);
+    try {
+      return locks
+        ? await locks.request(`localrec:${this.store.namespace}:train`, body)
+        : await body();
+    } catch (error) {
+      throw this.fail(error);
+    }
+  }
+
+  private async trainBody(options: {
+    epochs?: number;
+    mode?: 'fresh' | 'continue';
+  }): Promise<TrainSummary> {
+    await this.engine();
+    this.pendingEvents = 0;
+    const data = await this.store.readSequences();
+    const meta = this.modelMeta;
+    const mode = options.mode ?? (meta ? 'continue' : 'fresh');
+    const since =
+      mode === 'continue'
+        ? (meta?.trainedUntil ?? Number.NEGATIVE_INFINITY)
+        : Number.NEGATIVE_INFINITY;
+    const { items, offsets, times } = data.sequences;
+    // Sessions with something new (and at least one next-item pair) only.
+    const keep: number[] = [];
+    for (let s = 0; s + 1 < offsets.length; s++) {
+      if (offsets[s + 1] - offsets[s] >= 2 && times[offsets[s + 1] - 1] > since) keep.push(s);
+    }
+    let newestSeen = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < times.length; i++) if (times[i] > newestSeen) newestSeen = times[i];
+    if (keep.length === 0) {
+      return {
+        trained: false,
+        reason: 'no new sessions with two or more events',
+        events: 0,
+        sessions: 0,
+        seconds: 0,
+        eventsPerSecond: 0,
+        loss: Number.NaN,
+        backend: '',
+        mode,
+        fellBackFrom: [],
+      };
+    }
+    let total = 0;
+    for (const s of keep) total += offsets[s + 1] - offsets[s];
+    const subItems = new Int32Array(total);
+    const subOffsets = new Int32Array(keep.length + 1);
+    let at = 0;
+    keep.forEach((s, j) => {
+      subItems.set(items.subarray(offsets[s], offsets[s + 1]), at);
+      at += offsets[s + 1] - offsets[s];
+      subOffsets[j + 1] = at;
+    });
+    const t = this.options.training ?? {};
+    const trainOptions = {
+      epochs: options.epochs ?? t.epochs ?? (mode === 'continue' ? 3 : 10),
+      batchSize: Math.min(32, keep.length),
+      negatives: Math.min(256, Math.max(1, data.itemIds.length - 1)),
+      ...(t.options ?? {}),
+    };
+    const progress = (p: TrainProgressMessage) => this.emit('progress', p);
+    const response: TrainResponse = await this.callEngine(
+      'train',
+      (a) =>
+        a.train(
+          {
+            items: subItems,
+            offsets: subOffsets,
+            itemIds: data.itemIds,
+            mode,
+            options: trainOptions,
+            model: this.options.model ?? { hiddenSize: DEFAULT_HIDDEN },
+          },
+          this.handle?.callback(progress) ?? progress,
+        ),
+      this.options.timeouts?.trainMs ?? 15 * 60_000,
+    );
+    const trainedUntil = Math.max(newestSeen, meta?.trainedUntil ?? Number.NEGATIVE_INFINITY);
+    await this.store.putCheckpoint(CHECKPOINT, {
+      metadata: {
+        source: 'device',
+        trainedUntil,
+        events: response.events,
+        loss: Number.isFinite(response.loss) ? response.loss : null,
+        backend: response.backend,
+        savedAt: Date.now(),
+        numItems: response.info.numItems,
+      },
+      data: response.checkpoint,
+    });
+    this.setModel('device', trainedUntil, response.info);
+    this.modelChannel?.postMessage({ type: 'model-updated' });
+    const summary: TrainSummary = {
+      trained: true,
+      events: response.events,
+      sessions: keep.length,
+      seconds: response.seconds,
+      eventsPerSecond: response.eventsPerSecond,
+      loss: response.loss,
+      backend: response.backend,
+      mode,
+      fellBackFrom: response.fellBackFrom,
+    };
+    this.lastTraining = summary;
+    this.emit('trained', summary);
+    return summary;
+  }
+
+  /** Stops a running training (its promise rejects with TRAINING_ABORTED; nothing is saved). */
+  async abortTraining(): Promise<void> {
+    if (!this.trainingRun || !this.handle || this.handle.crashed) return;
+    await this.handle
+      .call('abortTraining', (a) => a.abortTraining(), this.callMs())
+      .catch(() => {});
+    await this.trainingRun.catch(() => {});
+  }
+
+  // ---- recommending --------------------------------------------------------------------
+
+  private history() {
+    this.historyCache ??= (async () => {
+      const all = await this.store.readSequences();
+      const purchases = await this.store.readSequences({ types: ['purchase'] });
+      const purchased = new Set(Array.from(purchases.sequences.items, (i) => purchases.itemIds[i]));
+      // The visitor's whole history in time order: sessions are ordered by start; merge by time.
+      const { items, times } = all.sequences;
+      const order = Array.from(items.keys()).sort((a, b) => times[a] - times[b] || a - b);
+      const recent = order.slice(-200).map((i) => all.itemIds[items[i]]);
+      return { all, purchased, recent };
+    })();
+    const pending = this.historyCache;
+    pending.catch(() => {
+      if (this.historyCache === pending) this.historyCache = null;
+    });
+    return pending;
+  }
+
+  private catalog(): Promise<Map<string, CatalogItem>> {
+    this.catalogCache ??= this.store
+      .getCatalog()
+      .then((items) => new Map(items.map((i) => [i.id, i])));
+    return this.catalogCache;
+  }
+
+  /**
+   * Top-k items for this visitor: from the GRU when a model is loaded (trained here or
+   * pretrained), else from the baselines on the visitor's own history, then the
+   * catalog. Each result names its scorer and, where possible, the item that explains it.
+   */
+  async recommend(options: RecommendOptions = {}): Promise<Recommendation[]> {
+    const o = resolveRecommendOptions(options);
+    const [{ all, purchased, recent }, catalog] = await Promise.all([
+      this.history(),
+      this.catalog(),
+    ]);
+    const prefix = [...recent];
+    if (o.contextItem && prefix[prefix.length - 1] !== o.contextItem) prefix.push(o.contextItem);
+    const exclude = new Set(o.exclude ?? purchased);
+    const gru = await this.gruCandidates(
+      (k) => (a) => a.recommend({ prefix, k, exclude: [...exclude] }),
+      o.k,
+      exclude.size,
+      !!o.filter,
+    );
+    if (gru) {
+      const out = finish(gru, o.k, exclude, o.filter, catalog);
+      if (out.length >= o.k || gru.length >= (this.modelMeta?.info.numItems ?? 0)) return out;
+      // Filter removed too many: fill from the fallback ranking.
+      const more = finish(
+        fallbackRanking(all, prefix, [...catalog.values()]),
+        o.k,
+        new Set([...exclude, ...out.map((r) => r.itemId)]),
+        o.filter,
+        catalog,
+      );
+      return [...out, ...more].slice(0, o.k).map((r, i) => ({ ...r, rank: i + 1 }));
+    }
+    return finish(
+      fallbackRanking(all, prefix, [...catalog.values()]),
+      o.k,
+      exclude,
+      o.filter,
+      catalog,
+    );
+  }
+
+  /** Items to show on the page of `itemId`: what tends to come next after it. */
+  async similar(
+    itemId: string,
+    k = 10,
+    options: { exclude?: readonly string[] } = {},
+  ): Promise<Recommendation[]> {
+    if (typeof itemId !== 'string' || itemId === '') {
+      throw new LocalRecError('INVALID_INPUT', 'itemId must be a non-empty string', {
+        details: { field: 'itemId' },
+      });
+    }
+    const o = resolveRecommendOptions({ k, exclude: options.exclude });
+    const exclude = new Set([itemId, ...(o.exclude ?? [])]);
+    const catalog = await this.catalog();
+    const gru = await this.gruCandidates(
+      (kk) => (a) => a.similar(itemId, kk, [...exclude]),
+      o.k,
+      exclude.size,
+      false,
+    );
+    if (gru?.length) return finish(gru, o.k, exclude, undefined, catalog);
+    const { all } = await this.history();
+    return finish(
+      fallbackRanking(all, [itemId], [...catalog.values()]),
+      o.k,
+      exclude,
+      undefined,
+      catalog,
+    );
+  }
+
+  /** GRU candidates, or null when no model can score (not trained, engine failing). */
+  private async gruCandidates(
+    ask: (k: number) => (a: WorkerApi) => Promise<ScoredItem[]>,
+    k: number,
+    excluded: number,
+    filtered: boolean,
+  ): Promise<{ itemId: string; score: number; scorer: 'gru'; because?: string }[] | null> {
+    try {
+      await this.engine();
+    } catch (error) {
+      this.fail(error);
+      return null;
+    }
+    if (!this.modelMeta) return null;
+    // Over-fetch when a filter may drop items; the whole catalog at worst.
+    const want = Math.min(
+      this.modelMeta.info.numItems,
+      filtered ? Math.max(200, k * 20) : k + excluded,
+    );
+    try {
+      const scored = await this.callEngine('recommend', ask(want));
+      return scored.map((s) => ({ ...s, scorer: 'gru' as const }));
+    } catch (error) {
+      this.fail(error);
+      return null;
+    }
+  }
+
+  // ---- status and lifecycle ------------------------------------------------------------
+
+  async status(): Promise<RecommenderStatus> {
+    let backend: BackendStatus | null = null;
+    if (this.handle && !this.handle.crashed) {
+      backend =
+        (await this.handle.call('info', (a) => a.info(), this.callMs()).catch(() => null))
+          ?.backend ?? null;
+    }
+    return {
+      namespace: this.store.namespace,
+      persistent: this.store.persistent,
+      consent: this.store.consent(),
+      engine: this.handle && !this.handle.crashed ? this.handle.mode : 'not-started',
+      backend,
+      model: this.modelMeta
+        ? {
+            ...this.modelMeta.info,
+            source: this.modelMeta.source,
+            trainedUntil: this.modelMeta.trainedUntil,
+          }
+        : null,
+      leader: this.leader.isLeader,
+      leaderMode: this.leader.mode,
+      training: this.trainingRun !== null,
+      lastTraining: this.lastTraining,
+      lastError: this.lastError
+        ? { code: this.lastError.code, message: this.lastError.message }
+        : null,
+    };
+  }
+
+  /** Stops training, the worker, leadership and the store connection. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.unsubscribe();
+    this.leader.release();
+    this.modelChannel?.close();
+    this.handle?.terminate();
+    this.handle = null;
+    this.store.close();
+  }
+}
+
+async function fetchModel(url: string | URL): Promise<ArrayBuffer> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (cause) {
+    throw new LocalRecError(
+      'MODEL_CORRUPT',
+      `could not fetch the pretrained model at ${String(url)}`,
+      { cause },
+    );
+  }
+  if (!response.ok) {
+    throw new LocalRecError(
+      'MODEL_CORRUPT',
+      `the pretrained model at ${String(url)} answered HTTP ${response.status}`,
+    );
+  }
+  return response.arrayBuffer();
+}
+
+/**
+ * Creates the recommender of a site: opens (or creates) the visitor's store, sets the
+ * catalog, elects the training tab. The engine (worker, backend, model) starts on first
+ * use or with `warmUp()`.
+ *
+ * @example
+ * const rec = await createRecommender({ namespace: 'shop', pretrained: '/models/shop.bin', catalog });
+ * await rec.track({ itemId: 'sku-42', type: 'view' });
+ * const items = await rec.recommend({ k: 8 });
+ */
+export async function createRecommender(options: RecommenderOptions = {}): Promise<Recommender> {
+  const store = await createStore(options);
+  try {
+    if (options.catalog) await store.setCatalog(options.catalog);
+    if (options.backend) candidateBackends(options.backend);
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  return new Recommender(store, options);
+}

@@ -1,0 +1,164 @@
+// Pure pieces of recommend(): option checking, exclusion and filter rules, and the
+// cold-start fallback that ranks with the classical baselines on the visitor's own
+// history (no TF.js, runs on the main thread).
+import { LocalRecError } from '../api/errors';
+import { fitMostPop } from '../baselines/pop';
+import { fitSR } from '../baselines/sr';
+import type { JsonValue } from '../events/types';
+import type { Sequences } from '../scorer';
+import type { CatalogItem } from '../store/types';
+
+/** Which model produced a recommendation. */
+export type ScorerName = 'gru' | 'sr' | 'pop' | 'catalog';
+
+export interface Recommendation {
+  itemId: string;
+  /** 1-based position in the list. */
+  rank: number;
+  /** The producing scorer's score (comparable within one scorer only). */
+  score: number;
+  scorer: ScorerName;
+  /** Why, where the scorer can say: the visitor's item that contributed most. */
+  explanation?: { because: string; text: string };
+  /** The catalog entry, when the site set a catalog. */
+  item?: CatalogItem;
+}
+
+/** A predicate, or attribute values every result must match (arrays: any of). */
+export type RecommendFilter =
+  | ((item: CatalogItem | undefined, itemId: string) => boolean)
+  | { [attribute: string]: JsonValue };
+
+export interface RecommendOptions {
+  /** How many (default 10, at most 1000). */
+  k?: number;
+  /** Item ids never to return. Default: the items the visitor purchased. */
+  exclude?: readonly string[];
+  filter?: RecommendFilter;
+  /** The page's context: the item being viewed now counts as the latest interaction. */
+  context?: { itemId?: string };
+}
+
+export interface ResolvedRecommend {
+  k: number;
+  exclude: readonly string[] | undefined;
+  filter: ((item: CatalogItem | undefined, itemId: string) => boolean) | undefined;
+  contextItem: string | undefined;
+}
+
+function invalid(field: string, message: string): LocalRecError {
+  return new LocalRecError('INVALID_INPUT', `${field} ${message}`, { details: { field } });
+}
+
+export function resolveRecommendOptions(options: RecommendOptions = {}): ResolvedRecommend {
+  if (typeof options !== 'object' || options === null)
+    throw invalid('options', 'must be an object');
+  const k = options.k ?? 10;
+  if (!Number.isInteger(k) || k < 1 || k > 1000)
+    throw invalid('k', `must be an integer 1..1000, got ${String(k)}`);
+  if (options.exclude !== undefined && !Array.isArray(options.exclude))
+    throw invalid('exclude', 'must be an array of item ids');
+  const contextItem = options.context?.itemId;
+  if (contextItem !== undefined && (typeof contextItem !== 'string' || contextItem === '')) {
+    throw invalid('context.itemId', 'must be a non-empty string');
+  }
+  return { k, exclude: options.exclude, filter: compileFilter(options.filter), contextItem };
+}
+
+function matches(value: JsonValue | undefined, want: JsonValue): boolean {
+  if (Array.isArray(want)) return want.some((w) => matches(value, w));
+  if (Array.isArray(value)) return value.some((v) => v === want);
+  return value === want;
+}
+
+export function compileFilter(filter: RecommendFilter | undefined): ResolvedRecommend['filter'] {
+  if (filter === undefined) return undefined;
+  if (typeof filter === 'function') return filter;
+  if (typeof filter !== 'object' || filter === null)
+    throw invalid('filter', 'must be a function or an object of attribute values');
+  const entries = Object.entries(filter);
+  // Items outside the catalog have no attributes: an attribute filter excludes them.
+  return (item) =>
+    item !== undefined &&
+    entries.every(([key, want]) =>
+      matches(key === 'title' ? item.title : item.attributes?.[key], want),
+    );
+}
+
+/**
+ * Cold-start ranking from the visitor's own sessions: sequential rules from the last
+ * item (what followed it before), then popularity in the visitor's history, then the
+ * catalog in the site's order. Returns candidates best first; the caller filters.
+ */
+export function fallbackRanking(
+  data: { sequences: Sequences; itemIds: string[] },
+  prefix: readonly string[],
+  catalog: readonly CatalogItem[],
+): { itemId: string; score: number; scorer: ScorerName; because?: string }[] {
+  const out: { itemId: string; score: number; scorer: ScorerName; because?: string }[] = [];
+  const seen = new Set<string>();
+  const { sequences, itemIds } = data;
+  if (sequences.items.length > 0) {
+    const indexOf = new Map(itemIds.map((id, i) => [id, i]));
+    const last = prefix.length ? indexOf.get(prefix[prefix.length - 1]) : undefined;
+    if (last !== undefined) {
+      const sr = fitSR(sequences).scores(Int32Array.of(last));
+      const ranked = Array.from(sr.keys())
+        .filter((i) => sr[i] >= 1e-3)
+        .sort((a, b) => sr[b] - sr[a]);
+      for (const i of ranked) {
+        out.push({ itemId: itemIds[i], score: sr[i], scorer: 'sr', because: itemIds[last] });
+        seen.add(itemIds[i]);
+      }
+    }
+    const pop = fitMostPop(sequences).scores(new Int32Array(0));
+    const ranked = Array.from(pop.keys())
+      .filter((i) => pop[i] > 0)
+      .sort((a, b) => pop[b] - pop[a]);
+    for (const i of ranked) {
+      if (seen.has(itemIds[i])) continue;
+      out.push({ itemId: itemIds[i], score: pop[i], scorer: 'pop' });
+      seen.add(itemIds[i]);
+    }
+  }
+  catalog.forEach((item, i) => {
+    if (seen.has(item.id)) return;
+    out.push({ itemId: item.id, score: -i, scorer: 'catalog' });
+    seen.add(item.id);
+  });
+  return out;
+}
+
+/** Applies exclusions and the filter, keeps the first k, numbers and decorates them. */
+export function finish(
+  candidates: readonly { itemId: string; score: number; scorer: ScorerName; because?: string }[],
+  k: number,
+  exclude: ReadonlySet<string>,
+  filter: ResolvedRecommend['filter'],
+  catalog: ReadonlyMap<string, CatalogItem>,
+): Recommendation[] {
+  const out: Recommendation[] = [];
+  for (const c of candidates) {
+    if (out.length >= k) break;
+    if (exclude.has(c.itemId)) continue;
+    const item = catalog.get(c.itemId);
+    if (filter && !filter(item, c.itemId)) continue;
+    const because = c.because;
+    out.push({
+      itemId: c.itemId,
+      rank: out.length + 1,
+      score: c.score,
+      scorer: c.scorer,
+      ...(because !== undefined && because !== c.itemId
+        ? {
+            explanation: {
+              because,
+              text: `Because you viewed ${catalog.get(because)?.title ?? because}`,
+            },
+          }
+        : {}),
+      ...(item ? { item } : {}),
+    });
+  }
+  return out;
+}

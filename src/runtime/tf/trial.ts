@@ -1,0 +1,88 @@
+// A short timed trial of REAL training steps on one backend: a throw-away GRU of the
+// size the site will train, on synthetic sessions. Its median step time is what the
+// backend choice compares (src/runtime/backend-choice.ts).
+import * as tf from '@tensorflow/tfjs-core';
+import type { GruConfig } from '../../model/config';
+import { trainGru } from '../../train/fit';
+import type { TrainOptions } from '../../train/options';
+import type { BackendName } from '../../worker/protocol';
+import type { BackendTrial } from '../backend-choice';
+import { probeBackendsHere } from './probe';
+
+export interface TrialSpec {
+  numItems: number;
+  hiddenSize: number;
+  batchSize: number;
+  negatives: number;
+  /** Give up on a backend whose warm-up plus trial exceed this, ms. */
+  budgetMs: number;
+}
+
+function syntheticSessions(numItems: number, sessions: number, length: number, seed: number) {
+  const items = new Int32Array(sessions * length);
+  const offsets = new Int32Array(sessions + 1);
+  let x = seed >>> 0 || 1;
+  for (let s = 0; s < sessions; s++) {
+    offsets[s + 1] = (s + 1) * length;
+    for (let j = 0; j < length; j++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      items[s * length + j] = (x >>> 0) % numItems;
+    }
+  }
+  return { items, offsets, numItems };
+}
+
+async function timedRun(spec: TrialSpec, signal: AbortSignal): Promise<number> {
+  const length = 9;
+  const data = syntheticSessions(spec.numItems, spec.batchSize, length, 7);
+  const options: Partial<TrainOptions> = {
+    epochs: 1,
+    batchSize: spec.batchSize,
+    negatives: Math.min(spec.negatives, spec.numItems),
+    syncEvery: 1_000_000,
+    signal,
+  };
+  const config: Partial<GruConfig> = { hiddenSize: spec.hiddenSize };
+  const started = performance.now();
+  const result = await trainGru(data, options, { config });
+  const ms = performance.now() - started;
+  result.model.dispose();
+  // One step per position after the first of each session.
+  return ms / (length - 1);
+}
+
+/** Probe + trial for each named backend, in order. Leaves the last one active. */
+export async function runTrials(
+  names: readonly BackendName[],
+  spec: TrialSpec,
+): Promise<BackendTrial[]> {
+  const report = await probeBackendsHere({ backends: [...names], backendTimeoutMs: spec.budgetMs });
+  const trials: BackendTrial[] = [];
+  for (const probe of report.backends) {
+    if (!probe.ok) {
+      trials.push({ name: probe.name, ok: false, software: probe.software, error: probe.error });
+      continue;
+    }
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), spec.budgetMs);
+    try {
+      await tf.setBackend(probe.name);
+      await timedRun(spec, abort.signal); // warm-up: shader compilation, WASM tiering
+      const a = await timedRun(spec, abort.signal);
+      const b = await timedRun(spec, abort.signal);
+      trials.push({ name: probe.name, ok: true, software: probe.software, stepMs: Math.min(a, b) });
+    } catch (error) {
+      const message = abort.signal.aborted
+        ? `trial exceeded ${spec.budgetMs} ms`
+        : error instanceof Error
+          ? error.message
+          : String(error);
+      trials.push({ name: probe.name, ok: false, software: probe.software, error: message });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  return trials;
+}

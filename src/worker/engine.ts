@@ -1,0 +1,385 @@
+// The trainer/scorer engine: everything that needs TF.js, behind the EngineApi of
+// protocol.ts. It runs in the module worker (worker-entry.ts) or, where Workers are
+// missing, on the main thread loaded from the same bundle (the page's own bundle still
+// never imports TF.js). It owns the model and the backend; the page owns the store.
+import * as tf from '@tensorflow/tfjs-core';
+import { transfer } from 'comlink';
+import { isLocalRecErrorLike, LocalRecError } from '../api/errors';
+import type { GruJsScorer } from '../model/js-scorer';
+import type { GruModel } from '../model/model';
+import { deserializeGru, serializeGru } from '../model/serialize';
+import { candidateBackends, chooseBackend, decisionKey } from '../runtime/backend-choice';
+import { runTrials } from '../runtime/tf/trial';
+import { trainGru } from '../train/fit';
+import type { TrainOptions } from '../train/options';
+import { version } from '../version';
+import type {
+  BackendName,
+  BackendStatus,
+  EngineApi,
+  EngineInit,
+  ModelInfo,
+  ScoredItem,
+  ScoreRequest,
+  TrainProgressMessage,
+  TrainRequest,
+  TrainResponse,
+} from './protocol';
+
+/** Errors that say something about the data or the request, not about the backend. */
+const NOT_BACKEND_FAULTS = new Set([
+  'TRAINING_DIVERGED',
+  'TRAINING_ABORTED',
+  'INVALID_INPUT',
+  'MODEL_CORRUPT',
+  'MODEL_MISMATCH',
+]);
+
+/** Errors cross the worker boundary as plain objects with their code. */
+function plain(error: unknown): never {
+  if (isLocalRecErrorLike(error)) {
+    throw {
+      name: 'LocalRecError',
+      code: error.code,
+      message: error.message,
+      details: error.details ?? {},
+    };
+  }
+  throw error;
+}
+
+export class Engine implements EngineApi {
+  private model: GruModel | null = null;
+  private scorer: GruJsScorer | null = null;
+  private rowOf = new Map<string, number>();
+  /** The serialised form of `model`: what a failed backend falls back to. */
+  private lastGood: ArrayBuffer | null = null;
+  private backend: BackendStatus | null = null;
+  private training: AbortController | null = null;
+
+  async init(request: EngineInit): Promise<BackendStatus> {
+    try {
+      const names = candidateBackends({ force: request.force, exclude: request.exclude });
+      const key = decisionKey({
+        version,
+        hidden: request.hiddenSize,
+        numItems: request.numItems,
+        userAgent: globalThis.navigator?.userAgent ?? 'node',
+      });
+      const cached = request.cached;
+      if (
+        cached &&
+        cached.key === key &&
+        names.includes(cached.backend) &&
+        (await tf.setBackend(cached.backend))
+      ) {
+        this.backend = { ...cached, failed: [] };
+        return this.backend;
+      }
+      const trials = await runTrials(names, {
+        numItems: Math.max(16, request.numItems),
+        hiddenSize: request.hiddenSize,
+        batchSize: 32,
+        negatives: 256,
+        budgetMs: request.trialBudgetMs ?? 20_000,
+      });
+      const decision = chooseBackend(trials, key);
+      if (!(await tf.setBackend(decision.backend))) {
+        throw new LocalRecError(
+          'BACKEND_UNAVAILABLE',
+          `${decision.backend} stopped working after its trial`,
+        );
+      }
+      this.backend = { ...decision, failed: [] };
+      // Weights loaded before the decision live on the old backend: move them.
+      if (this.lastGood) await this.loadBuffer(this.lastGood.slice(0));
+      return this.backend;
+    } catch (error) {
+      plain(error);
+    }
+  }
+
+  async load(checkpoint: ArrayBuffer): Promise<ModelInfo> {
+    try {
+      return await this.loadBuffer(checkpoint);
+    } catch (error) {
+      plain(error);
+    }
+  }
+
+  private async loadBuffer(checkpoint: ArrayBuffer): Promise<ModelInfo> {
+    const model = deserializeGru(checkpoint);
+    if (!model.vocab) {
+      model.dispose();
+      throw new LocalRecError(
+        'MODEL_MISMATCH',
+        'the model has no vocabulary: it cannot map site item ids',
+      );
+    }
+    this.setModel(model, checkpoint);
+    return this.modelInfo() as ModelInfo;
+  }
+
+  private setModel(model: GruModel, buffer: ArrayBuffer): void {
+    this.model?.dispose();
+    this.model = model;
+    this.scorer = model.scorer();
+    this.lastGood = buffer;
+    this.rowOf = new Map((model.vocab ?? []).map((id, row) => [id, row]));
+  }
+
+  async unload(): Promise<void> {
+    this.model?.dispose();
+    this.model = null;
+    this.scorer = null;
+    this.lastGood = null;
+    this.rowOf.clear();
+  }
+
+  private modelInfo(): ModelInfo | null {
+    const m = this.model;
+    if (!m) return null;
+    return {
+      numItems: m.numItems,
+      hiddenSize: m.config.hiddenSize,
+      trainedEvents: m.meta.trainedEvents,
+      epochs: m.meta.epochs,
+      bytes: this.lastGood?.byteLength ?? 0,
+    };
+  }
+
+  async train(
+    request: TrainRequest,
+    onProgress?: (p: TrainProgressMessage) => void,
+  ): Promise<TrainResponse> {
+    if (this.training) {
+      plain(new LocalRecError('INVALID_INPUT', 'training is already running in this worker'));
+    }
+    const abort = new AbortController();
+    this.training = abort;
+    const fellBackFrom: BackendName[] = [];
+    try {
+      for (;;) {
+        try {
+          const response = await this.trainOnce(request, abort.signal, onProgress);
+          response.fellBackFrom = fellBackFrom;
+          return transfer(response, [response.checkpoint]);
+        } catch (error) {
+          if (isLocalRecErrorLike(error) && NOT_BACKEND_FAULTS.has(error.code)) throw error;
+          // The backend failed mid-training (WebGL context lost, GPU device lost, OOM):
+          // that run is discarded, the last good weights are kept, and the next-best
+          // measured backend carries on.
+          const failed = this.backend?.backend ?? (tf.getBackend() as BackendName);
+          fellBackFrom.push(failed);
+          const next = await this.fallBack(failed, error);
+          if (!next) {
+            throw new LocalRecError(
+              'BACKEND_UNAVAILABLE',
+              `training failed on every backend (last: ${failed}: ${message(error)})`,
+              {
+                cause: error,
+              },
+            );
+          }
+        }
+      }
+    } catch (error) {
+      plain(error);
+    } finally {
+      this.training = null;
+    }
+  }
+
+  private async fallBack(failed: BackendName, error: unknown): Promise<BackendName | null> {
+    const status = this.backend;
+    if (!status) return null;
+    status.failed.push({ name: failed, error: message(error), at: Date.now() });
+    const bad = new Set(status.failed.map((f) => f.name));
+    const options = status.trials
+      .filter((t) => t.ok && !bad.has(t.name) && t.stepMs !== undefined)
+      .sort((a, b) => (a.stepMs as number) - (b.stepMs as number));
+    for (const option of options) {
+      let ok = false;
+      try {
+        ok = await tf.setBackend(option.name);
+      } catch {}
+      if (!ok) {
+        status.failed.push({
+          name: option.name,
+          error: 'setBackend failed during fallback',
+          at: Date.now(),
+        });
+        continue;
+      }
+      status.backend = option.name;
+      status.reason = `${option.name}: fallback after ${failed} failed (${message(error)})`;
+      // Tensors of the failed backend are gone or unusable: reload the last good weights.
+      if (this.lastGood) await this.loadBuffer(this.lastGood.slice(0));
+      return option.name;
+    }
+    return null;
+  }
+
+  private async trainOnce(
+    request: TrainRequest,
+    signal: AbortSignal,
+    onProgress?: (p: TrainProgressMessage) => void,
+  ): Promise<TrainResponse> {
+    const { items, offsets, itemIds } = request;
+    const fresh = request.mode === 'fresh' || !this.model;
+    const base = fresh ? null : this.model;
+    // Map the page's item indices to model rows; items the model has not seen are
+    // appended (the model grows, old rows kept).
+    const rows = new Int32Array(itemIds.length);
+    const added: string[] = [];
+    if (base) {
+      let next = base.numItems;
+      for (let i = 0; i < itemIds.length; i++) {
+        const known = this.rowOf.get(itemIds[i]);
+        if (known !== undefined) rows[i] = known;
+        else {
+          rows[i] = next++;
+          added.push(itemIds[i]);
+        }
+      }
+    } else {
+      for (let i = 0; i < itemIds.length; i++) rows[i] = i;
+    }
+    const mapped = Int32Array.from(items, (i) => rows[i]);
+    const numItems = base ? base.numItems + added.length : itemIds.length;
+    const backend = (this.backend?.backend ?? tf.getBackend()) as BackendName;
+    const options: Partial<TrainOptions> = {
+      ...(request.options as Partial<TrainOptions>),
+      signal,
+      onProgress: onProgress
+        ? (p) =>
+            onProgress({
+              epoch: p.epoch,
+              step: p.step,
+              stepsPerEpoch: p.stepsPerEpoch,
+              loss: p.loss,
+              events: p.events,
+              eventsPerSecond: p.eventsPerSecond,
+              epochEnd: p.epochEnd,
+              backend,
+            })
+        : undefined,
+    };
+    const result = await trainGru(
+      { items: mapped, offsets, numItems },
+      options,
+      base ? { model: base, vocab: added } : { vocab: itemIds, config: request.model },
+    );
+    const checkpoint = serializeGru(result.model);
+    this.setModel(result.model, checkpoint.slice(0));
+    const last = result.history[result.history.length - 1];
+    return {
+      checkpoint,
+      info: this.modelInfo() as ModelInfo,
+      events: result.events,
+      seconds: result.seconds,
+      eventsPerSecond: result.eventsPerSecond,
+      loss: last?.loss ?? Number.NaN,
+      backend,
+      fellBackFrom: [],
+    };
+  }
+
+  async abortTraining(): Promise<void> {
+    this.training?.abort();
+  }
+
+  private requireModel(): { model: GruModel; scorer: GruJsScorer } {
+    if (!this.model || !this.scorer)
+      throw new LocalRecError('NOT_TRAINED', 'no model is loaded in the engine');
+    return { model: this.model, scorer: this.scorer };
+  }
+
+  private rows(ids: readonly string[]): number[] {
+    const out: number[] = [];
+    for (const id of ids) {
+      const row = this.rowOf.get(id);
+      if (row !== undefined) out.push(row);
+    }
+    return out;
+  }
+
+  async recommend(request: ScoreRequest): Promise<ScoredItem[]> {
+    try {
+      const { model, scorer } = this.requireModel();
+      const prefix = Int32Array.from(this.rows(request.prefix));
+      const top = scorer.topK(prefix, request.k, this.rows(request.exclude));
+      const vocab = model.vocab as readonly string[];
+      const recent = [...new Set(Array.from(prefix).reverse())].slice(0, 10);
+      const vectors = model.toArrays().items;
+      const h = model.config.hiddenSize;
+      return Array.from(top.items, (row, i) => ({
+        itemId: vocab[row],
+        score: top.scores[i],
+        ...explain(vocab, vectors, h, row, recent),
+      }));
+    } catch (error) {
+      plain(error);
+    }
+  }
+
+  async similar(itemId: string, k: number, exclude: string[]): Promise<ScoredItem[]> {
+    try {
+      const { model, scorer } = this.requireModel();
+      const row = this.rowOf.get(itemId);
+      if (row === undefined) return [];
+      // What the model predicts next after viewing this item alone.
+      const top = scorer.topK(Int32Array.of(row), k, [row, ...this.rows(exclude)]);
+      const vocab = model.vocab as readonly string[];
+      return Array.from(top.items, (r, i) => ({
+        itemId: vocab[r],
+        score: top.scores[i],
+        because: itemId,
+      }));
+    } catch (error) {
+      plain(error);
+    }
+  }
+
+  async info() {
+    return { model: this.modelInfo(), backend: this.backend, numTensors: tf.memory().numTensors };
+  }
+}
+
+function explain(
+  vocab: readonly string[],
+  vectors: Float32Array,
+  h: number,
+  row: number,
+  recent: number[],
+) {
+  const others = recent.filter((r) => r !== row);
+  return others.length ? { because: vocab[mostSimilar(vectors, h, row, others)] } : {};
+}
+
+/** The candidate whose item vector (output row without its bias) has the highest cosine with `row`'s. */
+function mostSimilar(vectors: Float32Array, h: number, row: number, candidates: number[]): number {
+  const stride = h + 1;
+  const norm = (r: number) => {
+    let s = 0;
+    for (let j = 0; j < h; j++) s += vectors[r * stride + j] ** 2;
+    return Math.sqrt(s) || 1;
+  };
+  const nr = norm(row);
+  let best = candidates[0];
+  let bestCos = Number.NEGATIVE_INFINITY;
+  for (const c of candidates) {
+    let dot = 0;
+    for (let j = 0; j < h; j++) dot += vectors[row * stride + j] * vectors[c * stride + j];
+    const cos = dot / (nr * norm(c));
+    if (cos > bestCos) {
+      bestCos = cos;
+      best = c;
+    }
+  }
+  return best;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
