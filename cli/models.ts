@@ -2,6 +2,7 @@
  * Models the CLI can evaluate, by name. The baselines of src/baselines are registered
  * here; other models register a (lazy) factory with `registerModel`.
  */
+import type { FitCache } from '../src/baselines/cache';
 import { BASELINES } from '../src/baselines/registry';
 import type { EvalDataset } from '../src/eval/protocol';
 import type { Scorer, Sequences } from '../src/scorer';
@@ -13,6 +14,11 @@ export interface ModelContext {
   data: EvalDataset;
   /** Report fitting progress (fraction in [0, 1]); shown on stderr when it takes > 1 s. */
   onProgress?: (fraction: number, note?: string) => void;
+  /**
+   * Set during `--tune` only: fit products may be shared between grid points on the
+   * same data (models without anything to share ignore it).
+   */
+  cache?: FitCache;
 }
 
 export interface ModelFactory {
@@ -67,7 +73,7 @@ for (const spec of Object.values(BASELINES)) {
     label: spec.label,
     defaults: spec.defaults,
     grid: spec.grid,
-    create: (fit, params) => spec.fit(fit, params),
+    create: (fit, params, ctx) => spec.fit(fit, params, ctx.cache),
   }));
 }
 

@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { LocalRecError } from '../../src/api/errors';
+import { FitCache } from '../../src/baselines/cache';
 import { type CsvLog, parseInteractionsCsv } from '../../src/eval/csv';
 import { type EvalResult, evaluate } from '../../src/eval/evaluate';
 import { METRICS, type MetricTable } from '../../src/eval/metrics';
@@ -253,8 +254,9 @@ async function runEval(args: string[], io: CliIO): Promise<number> {
       );
       progress.begin(`${f.name} tune`);
       try {
+        const cache = new FitCache();
         const result = await tune(
-          async (fit, p) => (await f.create(fit, p, { phase: 'train', data })) as Scorer,
+          async (fit, p) => (await f.create(fit, p, { phase: 'train', data, cache })) as Scorer,
           data,
           grid,
           {

@@ -1,3 +1,4 @@
+export { FitCache } from './cache';
 export { itemCounts } from './common';
 export { cooccurrence, fitItemKNN, ITEMKNN_DEFAULTS, ItemKNN, type ItemKNNParams } from './itemknn';
 export { fitSRItemKNN, SR_ITEMKNN_DEFAULTS, SRItemKNN, type SRItemKNNParams } from './mix';

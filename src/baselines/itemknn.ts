@@ -9,6 +9,7 @@
  * are summed in float64. Fit cost O(Σ_users n_u²).
  */
 import type { Sequences } from '../scorer';
+import type { FitCache } from './cache';
 import { binaryIncidence, type Csr, CsrWriter, checkSequences, itemCounts, maxOf } from './common';
 import { checkParam } from './params';
 import { BaselineScorer } from './scorer-base';
@@ -92,16 +93,21 @@ export class ItemKNN extends BaselineScorer {
   private readonly shrink: number;
   private readonly L: number;
 
-  constructor(fit: Sequences, params: Partial<ItemKNNParams> = {}) {
+  /** With a `cache`, the co-occurrence counts are shared (and not overwritten). */
+  constructor(fit: Sequences, params: Partial<ItemKNNParams> = {}, cache?: FitCache) {
     checkSequences(fit);
     super(fit.numItems);
     const p = { ...ITEMKNN_DEFAULTS, ...params };
     this.shrink = checkParam('itemknn', 'shrink', p.shrink, { min: 0 });
     this.L = checkParam('itemknn', 'L', p.L, { integer: true, min: 1 });
     this.params = { shrink: this.shrink, L: this.L };
-    const { counts, support } = cooccurrence(fit);
-    // cosine with shrinkage, written over the counts (same 4 bytes per value)
-    const sim = new Float32Array(counts.vals.buffer, counts.vals.byteOffset, counts.vals.length);
+    const { counts, support } = cache
+      ? cache.get(fit, 'itemknn:cooccurrence', () => cooccurrence(fit))
+      : cooccurrence(fit);
+    // cosine with shrinkage, written over the counts (same 4 bytes per value) unless shared
+    const sim = cache
+      ? new Float32Array(counts.vals.length)
+      : new Float32Array(counts.vals.buffer, counts.vals.byteOffset, counts.vals.length);
     const { ptr, cols, vals } = counts;
     for (let a = 0; a < fit.numItems; a++) {
       for (let j = ptr[a]; j < ptr[a + 1]; j++) {
@@ -133,6 +139,10 @@ export class ItemKNN extends BaselineScorer {
   }
 }
 
-export function fitItemKNN(fit: Sequences, params: Partial<ItemKNNParams> = {}): ItemKNN {
-  return new ItemKNN(fit, params);
+export function fitItemKNN(
+  fit: Sequences,
+  params: Partial<ItemKNNParams> = {},
+  cache?: FitCache,
+): ItemKNN {
+  return new ItemKNN(fit, params, cache);
 }

@@ -6,6 +6,7 @@
  * positive is left unscaled (no division by zero).
  */
 import type { Sequences } from '../scorer';
+import type { FitCache } from './cache';
 import { checkSequences } from './common';
 import { ITEMKNN_DEFAULTS, ItemKNN } from './itemknn';
 import { checkParam } from './params';
@@ -38,13 +39,13 @@ export class SRItemKNN extends BaselineScorer {
   private readonly stamp: Int32Array;
   private query = 0;
 
-  constructor(fit: Sequences, params: Partial<SRItemKNNParams> = {}) {
+  constructor(fit: Sequences, params: Partial<SRItemKNNParams> = {}, cache?: FitCache) {
     checkSequences(fit);
     super(fit.numItems);
     const p = { ...SR_ITEMKNN_DEFAULTS, ...params };
     this.alpha = checkParam('sr+itemknn', 'alpha', p.alpha, { min: 0, max: 1 });
-    this.sr = new SequentialRules(fit, { w: p.w });
-    this.knn = new ItemKNN(fit, { shrink: p.shrink, L: p.L });
+    this.sr = new SequentialRules(fit, { w: p.w }, cache);
+    this.knn = new ItemKNN(fit, { shrink: p.shrink, L: p.L }, cache);
     this.params = { alpha: this.alpha, w: p.w, shrink: p.shrink, L: p.L };
     this.stamp = new Int32Array(fit.numItems);
   }
@@ -71,6 +72,10 @@ export class SRItemKNN extends BaselineScorer {
   }
 }
 
-export function fitSRItemKNN(fit: Sequences, params: Partial<SRItemKNNParams> = {}): SRItemKNN {
-  return new SRItemKNN(fit, params);
+export function fitSRItemKNN(
+  fit: Sequences,
+  params: Partial<SRItemKNNParams> = {},
+  cache?: FitCache,
+): SRItemKNN {
+  return new SRItemKNN(fit, params, cache);
 }

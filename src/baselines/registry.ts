@@ -5,6 +5,7 @@
 
 import { LocalRecError } from '../api/errors';
 import type { Sequences } from '../scorer';
+import type { FitCache } from './cache';
 import { ITEMKNN_DEFAULTS, ItemKNN } from './itemknn';
 import { SR_ITEMKNN_DEFAULTS, SRItemKNN } from './mix';
 import { MostPop } from './pop';
@@ -22,7 +23,8 @@ export interface BaselineSpec {
   defaults: Readonly<Record<string, number>>;
   /** Values tried by `--tune` (on validation positions only). */
   grid: Readonly<Record<string, readonly number[]>>;
-  fit(fit: Sequences, params?: Record<string, number>): BaselineScorer;
+  /** `cache` lets repeated fits on the same data share counts (grid search). */
+  fit(fit: Sequences, params?: Record<string, number>, cache?: FitCache): BaselineScorer;
 }
 
 export const BASELINES: Readonly<Record<BaselineName, BaselineSpec>> = {
@@ -38,14 +40,14 @@ export const BASELINES: Readonly<Record<BaselineName, BaselineSpec>> = {
     label: 'SR',
     defaults: { ...SR_DEFAULTS },
     grid: { w: [1, 2, 5, 10, 20, 50] },
-    fit: (fit, p = {}) => new SequentialRules(fit, p),
+    fit: (fit, p = {}, cache) => new SequentialRules(fit, p, cache),
   },
   itemknn: {
     name: 'itemknn',
     label: 'ItemKNN',
     defaults: { ...ITEMKNN_DEFAULTS },
     grid: { shrink: [0, 5, 20], L: [1, 5, 10, 20] },
-    fit: (fit, p = {}) => new ItemKNN(fit, p),
+    fit: (fit, p = {}, cache) => new ItemKNN(fit, p, cache),
   },
   sknn: {
     name: 'sknn',
@@ -66,7 +68,7 @@ export const BASELINES: Readonly<Record<BaselineName, BaselineSpec>> = {
     label: 'SR+ItemKNN',
     defaults: { ...SR_ITEMKNN_DEFAULTS },
     grid: { alpha: [0, 0.1, 0.2, 0.3, 0.5, 1] },
-    fit: (fit, p = {}) => new SRItemKNN(fit, p),
+    fit: (fit, p = {}, cache) => new SRItemKNN(fit, p, cache),
   },
 };
 
@@ -79,6 +81,7 @@ export function createBaseline(
   name: string,
   fit: Sequences,
   params: Record<string, number> = {},
+  cache?: FitCache,
 ): BaselineScorer {
   if (!isBaselineName(name)) {
     throw new LocalRecError(
@@ -95,5 +98,5 @@ export function createBaseline(
       );
     }
   }
-  return spec.fit(fit, { ...spec.defaults, ...params });
+  return spec.fit(fit, { ...spec.defaults, ...params }, cache);
 }

@@ -9,6 +9,7 @@
  * O(interactions · w), memory O(nnz).
  */
 import type { Sequences } from '../scorer';
+import type { FitCache } from './cache';
 import { type Csr, CsrWriter, checkSequences, itemCounts, maxOf } from './common';
 import { checkParam } from './params';
 import { BaselineScorer } from './scorer-base';
@@ -65,13 +66,15 @@ export class SequentialRules extends BaselineScorer {
   /** TIE · pop / (max pop + 1): the base row every query starts from. */
   private readonly base: Float64Array;
 
-  constructor(fit: Sequences, params: Partial<SRParams> = {}) {
+  constructor(fit: Sequences, params: Partial<SRParams> = {}, cache?: FitCache) {
     checkSequences(fit);
     super(fit.numItems);
     const p = { ...SR_DEFAULTS, ...params };
     checkParam('sr', 'w', p.w, { integer: true, min: 1 });
     this.params = { w: p.w };
-    this.rules = sequentialRules(fit, p.w);
+    this.rules = cache
+      ? cache.get(fit, `sr:rules:${p.w}`, () => sequentialRules(fit, p.w))
+      : sequentialRules(fit, p.w);
     const pop = itemCounts(fit);
     const scale = SR_TIE / (maxOf(pop) + 1);
     this.base = pop.map((c) => c * scale);
@@ -89,6 +92,10 @@ export class SequentialRules extends BaselineScorer {
   }
 }
 
-export function fitSR(fit: Sequences, params: Partial<SRParams> = {}): SequentialRules {
-  return new SequentialRules(fit, params);
+export function fitSR(
+  fit: Sequences,
+  params: Partial<SRParams> = {},
+  cache?: FitCache,
+): SequentialRules {
+  return new SequentialRules(fit, params, cache);
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hasCode } from '../../src/api/errors';
+import { FitCache } from '../../src/baselines/cache';
 import { ItemKNN } from '../../src/baselines/itemknn';
 import { SRItemKNN } from '../../src/baselines/mix';
 import { MostPop } from '../../src/baselines/pop';
@@ -188,6 +189,28 @@ describe('SR+ItemKNN', () => {
         ).toEqual(knn);
       }),
       { numRuns: 50 },
+    );
+  });
+});
+
+describe('FitCache', () => {
+  it('shares fit products between grid points without changing any score', () => {
+    fc.assert(
+      fc.property(arbLog(6), (lists) => {
+        const fit = seqs(lists, 6);
+        const cache = new FitCache();
+        const prefix = Int32Array.from(lists[0]);
+        for (const params of [
+          { alpha: 0.3, w: 2, shrink: 0, L: 2 },
+          { alpha: 0.7, w: 2, shrink: 3, L: 1 },
+          { alpha: 0.5, w: 4, shrink: 0, L: 3 },
+        ]) {
+          const cached = new SRItemKNN(fit, params, cache).scores64(prefix).slice();
+          const fresh = new SRItemKNN(fit, params).scores64(prefix);
+          expect(Array.from(cached)).toEqual(Array.from(fresh));
+        }
+      }),
+      { numRuns: 30 },
     );
   });
 });
