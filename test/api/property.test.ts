@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { createStore } from '../../src/api/create-store';
-import type { TrackEvent } from '../../src/api/store-types';
+import type { JsonValue, TrackEvent } from '../../src/api/store-types';
 import { validateEvent } from '../../src/events';
 import { freshFactory } from '../store/helpers';
 
@@ -11,9 +11,9 @@ import { freshFactory } from '../store/helpers';
 const NOW = Date.UTC(2026, 5, 1);
 const DAY = 86_400_000;
 
-const json = fc
-  .jsonValue({ maxDepth: 2 })
-  .filter((v) => JSON.stringify(v).length < 120 && !JSON.stringify(v).includes('"__proto__"'));
+const json = (fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<JsonValue>).filter(
+  (v) => JSON.stringify(v).length < 120 && !JSON.stringify(v).includes('"__proto__"'),
+);
 const safeKey = fc.string({ minLength: 1, maxLength: 6 }).filter((k) => k !== '__proto__');
 
 const validEvent: fc.Arbitrary<TrackEvent> = fc.record(
@@ -44,7 +44,7 @@ const batches = fc.array(fc.array(validEvent, { minLength: 1, maxLength: 8 }), {
   maxLength: 6,
 });
 
-const invalidEvent: fc.Arbitrary<[unknown, string]> = fc.oneof(
+const invalidEvent = fc.oneof(
   fc.constant([{ itemId: '', type: 'view' }, 'itemId']),
   fc.constant([{ itemId: 'x'.repeat(257), type: 'view' }, 'itemId']),
   fc.integer().map((n) => [{ itemId: n, type: 'view' }, 'itemId'] as [unknown, string]),
@@ -59,7 +59,7 @@ const invalidEvent: fc.Arbitrary<[unknown, string]> = fc.oneof(
   fc.constant([{ itemId: 'a', type: 'view', properties: new Map() }, 'properties']),
   fc.constant([{ itemId: 'a', type: 'view', color: 'red' }, 'color']),
   fc.constant([null, '']),
-);
+) as fc.Arbitrary<[unknown, string]>;
 
 describe.each([
   ['IndexedDB', () => freshFactory() as IDBFactory | null],
