@@ -1,0 +1,87 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * One GRU step and its exact gradient, written with explicit ops.
+ *
+ * GRU4Rec trains session-parallel with the hidden state carried across mini-batches
+ * and detached: the previous state `h` is a constant of the step, so the gradient is
+ * one step deep (no backpropagation through time) and small enough to write by hand.
+ * That avoids `tf.grad` tape overhead and the gradient of `tf.gather`
+ * (`UnsortedSegmentSum`, missing on WASM). Shapes, B rows of the batch:
+ *
+ *   x: [B, E] input vectors      h: [B, H] previous (detached) state
+ *   a = x·Wx + b                 [B, 3H] (gate order r | z | n)
+ *   [r, z] = σ(a_rz + h·Wh_rz)
+ *   n = tanh(a_n + (r ⊙ h)·Wh_n)
+ *   h' = (1 − z) ⊙ h + z ⊙ n     (Hidasi et al. 2016, eq. 2–5)
+ *
+ * On WASM a `matMul` with a transposed operand is ~10x slower than an explicit
+ * `tf.transpose` followed by a plain `matMul`, hence the explicit transposes.
+ */
+export interface StepCache {
+  x: tf.Tensor2D;
+  h: tf.Tensor2D;
+  r: tf.Tensor2D;
+  z: tf.Tensor2D;
+  n: tf.Tensor2D;
+  rh: tf.Tensor2D;
+  hNew: tf.Tensor2D;
+}
+
+export interface StepGrads {
+  dx: tf.Tensor2D;
+  dwx: tf.Tensor2D;
+  dwh: tf.Tensor2D;
+  db: tf.Tensor1D;
+}
+
+export function gruForward(
+  x: tf.Tensor2D,
+  h: tf.Tensor2D,
+  wx: tf.Tensor2D,
+  wh: tf.Tensor2D,
+  b: tf.Tensor1D,
+): StepCache {
+  const hs = h.shape[1];
+  const a = tf.add(tf.matMul(x, wx), b) as tf.Tensor2D;
+  const whRz = tf.slice(wh, [0, 0], [hs, 2 * hs]);
+  const whN = tf.slice(wh, [0, 2 * hs], [hs, hs]);
+  const aRz = tf.slice(a, [0, 0], [-1, 2 * hs]);
+  const aN = tf.slice(a, [0, 2 * hs], [-1, hs]);
+  const rz = tf.sigmoid(tf.add(aRz, tf.matMul(h, whRz)));
+  const r = tf.slice(rz, [0, 0], [-1, hs]) as tf.Tensor2D;
+  const z = tf.slice(rz, [0, hs], [-1, hs]) as tf.Tensor2D;
+  const rh = tf.mul(r, h) as tf.Tensor2D;
+  const n = tf.tanh(tf.add(aN, tf.matMul(rh, whN))) as tf.Tensor2D;
+  const hNew = tf.add(h, tf.mul(z, tf.sub(n, h))) as tf.Tensor2D;
+  return { x, h, r, z, n, rh, hNew };
+}
+
+/** Gradients of the step given dL/dh' (`dhNew`, [B, H]). */
+export function gruBackward(
+  c: StepCache,
+  dhNew: tf.Tensor2D,
+  wx: tf.Tensor2D,
+  wh: tf.Tensor2D,
+): StepGrads {
+  const hs = c.h.shape[1];
+  const one = tf.scalar(1);
+  // h' = h + z(n − h)
+  const dn = tf.mul(dhNew, c.z);
+  const dz = tf.mul(dhNew, tf.sub(c.n, c.h));
+  const daN = tf.mul(dn, tf.sub(one, tf.square(c.n))) as tf.Tensor2D;
+  const daZ = tf.mul(dz, tf.mul(c.z, tf.sub(one, c.z)));
+  const whNT = tf.transpose(tf.slice(wh, [0, 2 * hs], [hs, hs]));
+  const drh = tf.matMul(daN, whNT);
+  const daR = tf.mul(tf.mul(drh, c.h), tf.mul(c.r, tf.sub(one, c.r)));
+  const daRz = tf.concat([daR, daZ], 1) as tf.Tensor2D;
+  const da = tf.concat([daRz, daN], 1) as tf.Tensor2D;
+  const dwx = tf.matMul(tf.transpose(c.x), da);
+  const dwhRz = tf.matMul(tf.transpose(c.h), daRz);
+  const dwhN = tf.matMul(tf.transpose(c.rh), daN);
+  const dwh = tf.concat([dwhRz, dwhN], 1) as tf.Tensor2D;
+  const dwxT = dwx as tf.Tensor2D;
+  const db = tf.sum(da, 0) as tf.Tensor1D;
+  const dx = tf.matMul(da, tf.transpose(wx)) as tf.Tensor2D;
+  return { dx, dwx: dwxT, dwh, db };
+}

@@ -1,0 +1,194 @@
+import type { Scorer, ScorerCursor } from '../scorer';
+import { type GruConfig, inputSize } from './config';
+import type { GruArrays } from './params';
+
+/**
+ * Scoring from a snapshot of the weights in plain Float32Arrays. For one sequence at a
+ * time a GRU step is ~2·3H·(E+H) flops and a full score row N·(H+1): tens of
+ * microseconds in JS, less than the dispatch cost of the ~15 TF.js ops it would take,
+ * with no tensors to leak and the same numbers on every backend. Training stays on
+ * TF.js; see `GruModel.scorer()` for when the snapshot is taken.
+ */
+export class GruJsScorer implements Scorer {
+  readonly name: string;
+  readonly numItems: number;
+  private readonly h: number;
+  private readonly e: number;
+  private readonly buf: Float32Array;
+
+  constructor(
+    readonly config: GruConfig,
+    private readonly w: GruArrays,
+    name = 'gru',
+  ) {
+    this.name = name;
+    this.numItems = config.numItems;
+    this.h = config.hiddenSize;
+    this.e = inputSize(config);
+    this.buf = new Float32Array(config.numItems);
+  }
+
+  /** A zero hidden state (start of a sequence). */
+  initialState(): Float32Array {
+    return new Float32Array(this.h);
+  }
+
+  /** Advance `state` in place by one item (no dropout: inference). */
+  step(state: Float32Array, item: number): void {
+    if (!Number.isInteger(item) || item < 0 || item >= this.numItems) {
+      throw new RangeError(`item ${item} outside 0..${this.numItems - 1}`);
+    }
+    const { h, e, w } = this;
+    const h3 = 3 * h;
+    const a = new Float64Array(h3);
+    const ah = new Float64Array(h3);
+    // x = input vector of the item
+    const src = w.emb ?? w.items;
+    const stride = w.emb ? e : h + 1;
+    const xo = item * stride;
+    for (let j = 0; j < h3; j++) a[j] = w.b[j];
+    for (let i = 0; i < e; i++) {
+      const xi = src[xo + i];
+      if (xi === 0) continue;
+      const ro = i * h3;
+      for (let j = 0; j < h3; j++) a[j] += xi * w.wx[ro + j];
+    }
+    // hidden contributions to r, z
+    for (let i = 0; i < h; i++) {
+      const hi = state[i];
+      if (hi === 0) continue;
+      const ro = i * h3;
+      for (let j = 0; j < 2 * h; j++) ah[j] += hi * w.wh[ro + j];
+    }
+    const r = new Float64Array(h);
+    const z = new Float64Array(h);
+    for (let j = 0; j < h; j++) {
+      r[j] = 1 / (1 + Math.exp(-(a[j] + ah[j])));
+      z[j] = 1 / (1 + Math.exp(-(a[h + j] + ah[h + j])));
+    }
+    for (let i = 0; i < h; i++) {
+      const rh = r[i] * state[i];
+      if (rh === 0) continue;
+      const ro = i * h3 + 2 * h;
+      for (let j = 0; j < h; j++) ah[2 * h + j] += rh * w.wh[ro + j];
+    }
+    for (let j = 0; j < h; j++) {
+      const n = Math.tanh(a[2 * h + j] + ah[2 * h + j]);
+      state[j] = state[j] + z[j] * (n - state[j]);
+    }
+  }
+
+  /** Scores of every item given a hidden state (reuses one buffer). */
+  scoresFromState(state: Float32Array, out: Float32Array = this.buf): Float32Array {
+    const { h, w } = this;
+    const items = w.items;
+    const n = this.numItems;
+    const stride = h + 1;
+    for (let k = 0; k < n; k++) {
+      const o = k * stride;
+      let s = items[o + h];
+      for (let j = 0; j < h; j++) s += state[j] * items[o + j];
+      out[k] = s;
+    }
+    return out;
+  }
+
+  scores(prefix: Int32Array): Float32Array {
+    const st = this.initialState();
+    for (let i = 0; i < prefix.length; i++) this.step(st, prefix[i]);
+    return this.scoresFromState(st);
+  }
+
+  cursor(): ScorerCursor {
+    const st = this.initialState();
+    return {
+      push: (item: number) => this.step(st, item),
+      scores: () => this.scoresFromState(st),
+      dispose: () => {},
+    };
+  }
+
+  /**
+   * The k best items after `prefix`, best first, leaving out `exclude` (e.g. items
+   * already seen). Selection in one pass with a small min-heap.
+   */
+  topK(
+    prefix: Int32Array,
+    k: number,
+    exclude?: ArrayLike<number>,
+  ): { items: Int32Array; scores: Float32Array } {
+    const s = this.scores(prefix);
+    return topKOf(s, k, exclude);
+  }
+}
+
+export function topKOf(
+  s: Float32Array,
+  k: number,
+  exclude?: ArrayLike<number>,
+): { items: Int32Array; scores: Float32Array } {
+  const n = s.length;
+  let skip: Uint8Array | null = null;
+  if (exclude && exclude.length > 0) {
+    skip = new Uint8Array(n);
+    for (let i = 0; i < exclude.length; i++) {
+      const v = exclude[i];
+      if (v >= 0 && v < n) skip[v] = 1;
+    }
+  }
+  k = Math.max(0, Math.min(k, n));
+  const hi = new Int32Array(k);
+  const hv = new Float32Array(k);
+  let size = 0;
+  // min-heap on score; ties: lower item id ranks first (so it is kept, larger id evicted)
+  const less = (a: number, b: number) => hv[a] < hv[b] || (hv[a] === hv[b] && hi[a] > hi[b]);
+  const swap = (a: number, b: number) => {
+    const ti = hi[a];
+    hi[a] = hi[b];
+    hi[b] = ti;
+    const tv = hv[a];
+    hv[a] = hv[b];
+    hv[b] = tv;
+  };
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < size && less(l, m)) m = l;
+      if (r < size && less(r, m)) m = r;
+      if (m === i) return;
+      swap(i, m);
+      i = m;
+    }
+  };
+  if (k > 0) {
+    for (let i = 0; i < n; i++) {
+      if (skip?.[i]) continue;
+      const v = s[i];
+      if (Number.isNaN(v)) continue;
+      if (size < k) {
+        hi[size] = i;
+        hv[size] = v;
+        let c = size++;
+        while (c > 0) {
+          const p = (c - 1) >> 1;
+          if (!less(c, p)) break;
+          swap(c, p);
+          c = p;
+        }
+      } else if (v > hv[0] || (v === hv[0] && i < hi[0])) {
+        hi[0] = i;
+        hv[0] = v;
+        down(0);
+      }
+    }
+  }
+  const order = Array.from({ length: size }, (_, i) => i).sort(
+    (a, b) => hv[b] - hv[a] || hi[a] - hi[b],
+  );
+  return {
+    items: Int32Array.from(order, (i) => hi[i]),
+    scores: Float32Array.from(order, (i) => hv[i]),
+  };
+}

@@ -1,0 +1,263 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { LocalRecError } from '../api/errors';
+import type { GruConfig } from '../model/config';
+import { GruJsScorer } from '../model/js-scorer';
+import { GruModel } from '../model/model';
+import type { GruArrays } from '../model/params';
+import { Rng } from '../model/rng';
+import type { Sequences } from '../scorer';
+import { checkSequences, countEvents, sessionOrder, sessionParallelSteps } from './batcher';
+import { resolveTrainOptions, type TrainOptions, type TrainProgress } from './options';
+import { NegativeSampler } from './sampler';
+import { StepRunner } from './step';
+
+export interface EpochStat {
+  epoch: number;
+  loss: number;
+  events: number;
+  seconds: number;
+  validation?: number;
+}
+
+export interface TrainResult {
+  /** The trained model (a new object; the input model is left untouched). */
+  model: GruModel;
+  history: EpochStat[];
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  /** Epoch (1-based) whose weights were returned. */
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  backend: string;
+  fullSoftmax: boolean;
+}
+
+export interface TrainInput {
+  /** Continue from these weights (incremental training). Left untouched. */
+  model?: GruModel;
+  /** Architecture of a fresh model (ignored with `model`). */
+  config?: Partial<Omit<GruConfig, 'numItems'>>;
+  /** Vocabulary of a fresh model, or the ids of items added beyond `model.numItems`. */
+  vocab?: readonly string[];
+}
+
+/**
+ * Train a GRU4Rec model on sequences (session-parallel, one step per mini-batch) and
+ * return a new model. With `input.model`, training continues from its weights on the
+ * given (new) sequences; if `data.numItems` is larger, the catalog grows first (new
+ * rows initialised, old rows kept). Fresh optimiser state each call.
+ *
+ * Fails with `TRAINING_DIVERGED` when the loss becomes NaN/±∞ or explodes (checked every
+ * `syncEvery` steps and at the end: no model is returned), `TRAINING_ABORTED` when
+ * `signal` aborts, `INVALID_INPUT` for bad sequences/options. Every tensor it
+ * created is freed on every path.
+ */
+export async function trainGru(
+  data: Sequences,
+  options: Partial<TrainOptions> = {},
+  input: TrainInput = {},
+): Promise<TrainResult> {
+  const opts = resolveTrainOptions(options);
+  checkSequences(data);
+  let base: GruModel;
+  let ownBase = false;
+  if (input.model) {
+    base = input.model;
+    if (data.numItems > base.numItems) {
+      const added = input.vocab?.slice(base.vocab ? 0 : 0);
+      base = base.grow(data.numItems, {
+        ...(base.vocab || added ? { newIds: added ?? [] } : {}),
+        seed: opts.seed,
+      });
+      ownBase = true;
+    }
+  } else {
+    base = GruModel.create(
+      { ...input.config, numItems: data.numItems },
+      { seed: opts.seed, ...(input.vocab ? { vocab: input.vocab } : {}) },
+    );
+    ownBase = true;
+  }
+  const config = base.config;
+  const startMeta = base.meta;
+  const vocab = base.vocab;
+  const init = base.toArrays();
+  if (ownBase) base.dispose();
+
+  // popularity (for negatives and logQ)
+  const counts = new Float64Array(config.numItems);
+  for (let i = 0; i < data.items.length; i++) counts[data.items[i]]++;
+  const rng = new Rng(opts.seed);
+  const sampler = opts.negatives > 0 ? new NegativeSampler(counts, opts.sampleAlpha, rng) : null;
+  let logQ: Float32Array | null = null;
+  if (opts.loss === 'cross-entropy' && opts.logQ > 0) {
+    // expected count of item j among a step's candidates: B targets ∝ pop + S ∝ pop^α
+    let total = 0;
+    for (const c of counts) total += c;
+    logQ = new Float32Array(config.numItems);
+    for (let j = 0; j < config.numItems; j++) {
+      const fromTargets = (opts.batchSize * counts[j]) / Math.max(total, 1);
+      const fromNeg = sampler ? opts.negatives * Math.exp(sampler.logProb[j]) : 0;
+      logQ[j] = Math.log(Math.max(fromTargets + fromNeg, 1e-9));
+    }
+  }
+
+  const runner = new StepRunner(config, init, opts, logQ);
+  const order = sessionOrder(data);
+  const eventsPerEpoch = countEvents(data);
+  let stepsPerEpoch = 0;
+  for (const _ of sessionParallelSteps(data, opts.batchSize, order)) stepsPerEpoch++;
+
+  // loss of uniform scores, the yardstick of the divergence threshold
+  const columns = runner.usesFullSoftmax ? config.numItems : opts.batchSize + opts.negatives;
+  const maxLoss =
+    opts.maxLossFactor * (opts.loss === 'bpr-max' ? Math.LN2 : Math.log(Math.max(columns, 2)));
+  const bad = (sum: number, n: number) => !Number.isFinite(sum) || (n > 0 && sum / n > maxLoss);
+  const history: EpochStat[] = [];
+  let best: { score: number; epoch: number; arrays: GruArrays } | null = null;
+  let sinceBest = 0;
+  let stoppedEarly = false;
+  let events = 0;
+  const t0 = performance.now();
+  let lastYield = t0;
+  let windowEvents = 0;
+  let lastEpoch = 0;
+
+  const fail = (e: unknown): never => {
+    runner.dispose();
+    throw e;
+  };
+  const diverged = (epoch: number, step: number) =>
+    new LocalRecError('TRAINING_DIVERGED', `loss is not finite (epoch ${epoch}, step ${step})`, {
+      details: { epoch, step },
+    });
+
+  try {
+    for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+      const te = performance.now();
+      runner.resetHidden();
+      let step = 0;
+      let epochLoss = 0;
+      for (const batch of sessionParallelSteps(data, opts.batchSize, order)) {
+        if (opts.signal?.aborted) {
+          throw new LocalRecError('TRAINING_ABORTED', 'training aborted', {
+            cause: opts.signal.reason,
+          });
+        }
+        runner.step(batch, sampler ? sampler.next(opts.negatives) : null);
+        step++;
+        events += batch.inputs.length;
+        windowEvents += batch.inputs.length;
+        if (step % opts.syncEvery === 0) {
+          const s = runner.takeLossSum();
+          if (bad(s, windowEvents)) throw diverged(epoch, step);
+          epochLoss += s;
+          opts.onProgress?.(
+            progress(epoch, step, stepsPerEpoch, s / windowEvents, events, t0, false),
+          );
+          windowEvents = 0;
+        }
+        const now = performance.now();
+        if (now - lastYield >= opts.yieldEveryMs) {
+          await new Promise((r) => setTimeout(r, 0));
+          lastYield = performance.now();
+        }
+      }
+      const s = runner.takeLossSum();
+      if (bad(s, windowEvents)) throw diverged(epoch, step);
+      epochLoss += s;
+      lastEpoch = epoch;
+      const stat: EpochStat = {
+        epoch,
+        loss: epochLoss / eventsPerEpoch,
+        events: eventsPerEpoch,
+        seconds: (performance.now() - te) / 1000,
+      };
+      let stop = false;
+      if (opts.validate) {
+        if (!runner.weightsFinite()) throw diverged(epoch, step);
+        const arrays = copyArrays(runner.w);
+        const v = await opts.validate(new GruJsScorer(config, arrays), epoch);
+        stat.validation = v;
+        if (!best || v > best.score) {
+          best = { score: v, epoch, arrays };
+          sinceBest = 0;
+        } else if (++sinceBest >= opts.patience) {
+          stop = true;
+        }
+      }
+      history.push(stat);
+      const p = progress(
+        epoch,
+        step,
+        stepsPerEpoch,
+        windowEvents ? s / windowEvents : stat.loss,
+        events,
+        t0,
+        true,
+      );
+      if (stat.validation !== undefined) p.validation = stat.validation;
+      opts.onProgress?.(p);
+      windowEvents = 0;
+      if (stop) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+    if (!runner.weightsFinite()) throw diverged(lastEpoch, 0);
+  } catch (e) {
+    fail(e);
+  }
+  runner.dispose();
+  const seconds = (performance.now() - t0) / 1000;
+  const useBest = best && best.epoch !== lastEpoch;
+  const meta = {
+    trainedEvents: startMeta.trainedEvents + events,
+    epochs: startMeta.epochs + (useBest ? best!.epoch : lastEpoch),
+    seed: startMeta.seed,
+  };
+  const model = GruModel.fromArrays(config, useBest ? best!.arrays : runner.w, vocab, meta);
+  return {
+    model,
+    history,
+    events,
+    seconds,
+    eventsPerSecond: events / Math.max(seconds, 1e-9),
+    bestEpoch: useBest ? best!.epoch : lastEpoch,
+    stoppedEarly,
+    backend: tf.getBackend(),
+    fullSoftmax: runner.usesFullSoftmax,
+  };
+}
+
+function copyArrays(a: GruArrays): GruArrays {
+  return {
+    items: a.items.slice(),
+    emb: a.emb ? a.emb.slice() : null,
+    wx: a.wx.slice(),
+    wh: a.wh.slice(),
+    b: a.b.slice(),
+  };
+}
+
+function progress(
+  epoch: number,
+  step: number,
+  stepsPerEpoch: number,
+  loss: number,
+  events: number,
+  t0: number,
+  epochEnd: boolean,
+): TrainProgress {
+  const sec = (performance.now() - t0) / 1000;
+  return {
+    epoch,
+    step,
+    stepsPerEpoch,
+    loss,
+    events,
+    eventsPerSecond: events / Math.max(sec, 1e-9),
+    epochEnd,
+  };
+}

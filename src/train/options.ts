@@ -1,0 +1,134 @@
+import { LocalRecError } from '../api/errors';
+import { checkInt, checkNumber } from '../model/config';
+import type { LossKind } from '../model/loss';
+import type { OptimizerKind } from '../model/optimizer';
+import type { Scorer } from '../scorer';
+
+/** Progress report, every `syncEvery` steps and at each epoch end. */
+export interface TrainProgress {
+  epoch: number;
+  /** Step within the epoch. */
+  step: number;
+  /** Steps per epoch (known up front: the batcher is deterministic). */
+  stepsPerEpoch: number;
+  /** Mean loss per event since the previous report. */
+  loss: number;
+  /** Training events processed in this run so far. */
+  events: number;
+  /** Events per second over this run so far (wall clock, including syncs). */
+  eventsPerSecond: number;
+  /** True on the report that closes an epoch. */
+  epochEnd: boolean;
+  /** Validation score of that epoch when `validate` is given. */
+  validation?: number;
+}
+
+export interface TrainOptions {
+  epochs: number;
+  /** Session-parallel slots B. */
+  batchSize: number;
+  loss: LossKind;
+  /** Shared negative samples per step, on top of the batch's own targets. */
+  negatives: number;
+  /**
+   * Use a full softmax over the catalog (every item a column) when the catalog has at
+   * most this many items; otherwise sampled. 0 = always sampled.
+   */
+  fullSoftmaxMaxItems: number;
+  /** Negatives drawn ∝ popularity^alpha. */
+  sampleAlpha: number;
+  /**
+   * logQ correction weight for sampled cross-entropy: scores of candidate j get
+   * `− logQ · log E[count of j among the step's candidates]` (0 = off).
+   */
+  logQ: number;
+  /** Mask accidental hits (a column holding the row's own target again). */
+  maskHits: boolean;
+  /** BPR-max score regulariser λ. */
+  bprReg: number;
+  /** ELU as final activation for BPR-max. */
+  elu: boolean;
+  dropoutEmbedding: number;
+  dropoutHidden: number;
+  optimizer: OptimizerKind;
+  lr: number;
+  momentum: number;
+  /** Adagrad/Adam epsilon. */
+  eps: number;
+  seed: number;
+  /**
+   * Divergence threshold: a mean loss above `maxLossFactor` × the loss of uniform scores
+   * (log M for cross-entropy, log 2 for BPR-max) counts as diverged, like NaN/±∞. With
+   * Adagrad/Adam an exploding learning rate gives huge but finite losses rather than NaN.
+   */
+  maxLossFactor: number;
+  /** Read the loss back (divergence check + progress) every this many steps. */
+  syncEvery: number;
+  /** Yield to the event loop (abort, messages) at least this often, ms. */
+  yieldEveryMs: number;
+  signal?: AbortSignal;
+  onProgress?: (p: TrainProgress) => void;
+  /**
+   * Validation hook, called after each epoch with a scorer of the current weights;
+   * returns a score, higher is better (e.g. NDCG@10 on validation positions). With
+   * `patience`, training stops when it has not improved for that many epochs and the
+   * best epoch's weights are returned.
+   */
+  validate?: (scorer: Scorer, epoch: number) => number | Promise<number>;
+  patience: number;
+}
+
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
+  epochs: 10,
+  batchSize: 64,
+  loss: 'cross-entropy',
+  negatives: 512,
+  fullSoftmaxMaxItems: 0,
+  sampleAlpha: 0.5,
+  logQ: 1,
+  maskHits: true,
+  bprReg: 1,
+  elu: false,
+  dropoutEmbedding: 0,
+  dropoutHidden: 0.2,
+  optimizer: 'adagrad',
+  lr: 0.05,
+  momentum: 0.3,
+  eps: 1e-6,
+  seed: 0,
+  maxLossFactor: 100,
+  syncEvery: 32,
+  yieldEveryMs: 100,
+  patience: Number.POSITIVE_INFINITY,
+};
+
+export function resolveTrainOptions(o: Partial<TrainOptions>): TrainOptions {
+  const r: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS };
+  for (const [k, v] of Object.entries(o))
+    if (v !== undefined) (r as unknown as Record<string, unknown>)[k] = v;
+  checkInt('epochs', r.epochs, 0);
+  checkInt('batchSize', r.batchSize, 1);
+  checkInt('negatives', r.negatives, 0);
+  checkInt('fullSoftmaxMaxItems', r.fullSoftmaxMaxItems, 0);
+  checkInt('syncEvery', r.syncEvery, 1);
+  checkNumber('sampleAlpha', r.sampleAlpha, 0, 10);
+  checkNumber('logQ', r.logQ, 0, 10);
+  checkNumber('bprReg', r.bprReg, 0, 1e6);
+  checkNumber('dropoutEmbedding', r.dropoutEmbedding, 0, 0.99);
+  checkNumber('dropoutHidden', r.dropoutHidden, 0, 0.99);
+  checkNumber('lr', r.lr, 0, Number.MAX_VALUE);
+  checkNumber('momentum', r.momentum, 0, 0.9999);
+  checkNumber('eps', r.eps, 0, 1);
+  checkNumber('maxLossFactor', r.maxLossFactor, 1, Number.MAX_VALUE);
+  if (r.loss !== 'cross-entropy' && r.loss !== 'bpr-max') {
+    throw new LocalRecError('INVALID_INPUT', `unknown loss ${r.loss}`, {
+      details: { field: 'loss' },
+    });
+  }
+  if (r.optimizer !== 'adagrad' && r.optimizer !== 'adam') {
+    throw new LocalRecError('INVALID_INPUT', `unknown optimizer ${r.optimizer}`, {
+      details: { field: 'optimizer' },
+    });
+  }
+  return r;
+}

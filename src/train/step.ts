@@ -1,0 +1,328 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type GruConfig, inputSize } from '../model/config';
+import { stepForwardBackward } from '../model/grads';
+import { OptimizedArray, type OptimizerHyper } from '../model/optimizer';
+import type { GruArrays } from '../model/params';
+import { Rng } from '../model/rng';
+import type { BatchStep } from './batcher';
+import type { TrainOptions } from './options';
+
+/**
+ * One session-parallel training step, split between JS and the TF.js backend:
+ *
+ *   JS      columns = [batch targets (B) | shared negatives (S)] (or every item: full
+ *           softmax); copy their rows of the item matrix ([N, H+1], the output bias as
+ *           last column) and the inputs' rows; accidental-hit mask; logQ; dropout masks
+ *   device  GRU step, scores S = [h', 1]·Wcᵀ, loss, exact one-step gradients (no BPTT,
+ *           see model/grads.ts); the hidden state and the loss sum stay on the device
+ *   JS      read the gradients back, sum them per unique item row, sparse row-wise
+ *           update of the touched item rows, dense update of the GRU weights
+ *
+ * Weights and optimiser state live in JS arrays during training (see
+ * model/optimizer.ts for why); the model's tensors are made once at the end.
+ */
+export class StepRunner {
+  readonly w: GruArrays;
+  private readonly opt: {
+    items: OptimizedArray;
+    emb: OptimizedArray | null;
+    wx: OptimizedArray;
+    wh: OptimizedArray;
+    b: OptimizedArray;
+  };
+  private h: tf.Tensor2D | null = null;
+  private lossSum: tf.Scalar;
+  private stepNo = 0;
+  private readonly rng: Rng;
+  private readonly full: boolean;
+  // de-duplication scratch: stamp[item] === stampNo marks items seen in this pass
+  private readonly stamp: Int32Array;
+  private readonly where: Int32Array;
+  private stampNo = 0;
+  private readonly yCache = new Map<number, tf.Tensor2D>();
+  private readonly hs: number;
+  private readonly es: number;
+  private readonly cw: number;
+
+  constructor(
+    readonly config: GruConfig,
+    /** Initial weights; copied (the caller's arrays are not modified). */
+    init: GruArrays,
+    readonly opts: TrainOptions,
+    /** log E[count of item among a step's candidates], for logQ (sampled CE only). */
+    private readonly logQ: Float32Array | null,
+  ) {
+    this.hs = config.hiddenSize;
+    this.es = inputSize(config);
+    this.cw = this.hs + 1;
+    const hp: OptimizerHyper = {
+      kind: opts.optimizer,
+      lr: opts.lr,
+      momentum: opts.momentum,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: opts.eps,
+    };
+    this.w = {
+      items: init.items.slice(),
+      emb: init.emb ? init.emb.slice() : null,
+      wx: init.wx.slice(),
+      wh: init.wh.slice(),
+      b: init.b.slice(),
+    };
+    this.opt = {
+      items: new OptimizedArray(this.w.items, this.cw, hp),
+      emb: this.w.emb ? new OptimizedArray(this.w.emb, this.es, hp) : null,
+      wx: new OptimizedArray(this.w.wx, 0, hp),
+      wh: new OptimizedArray(this.w.wh, 0, hp),
+      b: new OptimizedArray(this.w.b, 0, hp),
+    };
+    this.lossSum = tf.scalar(0);
+    this.rng = new Rng(opts.seed ^ 0x2545f491);
+    this.full = opts.fullSoftmaxMaxItems >= config.numItems;
+    this.stamp = new Int32Array(config.numItems).fill(-1);
+    this.where = new Int32Array(config.numItems);
+  }
+
+  get usesFullSoftmax(): boolean {
+    return this.full;
+  }
+
+  /** Start of an epoch: hidden state back to zeros. */
+  resetHidden(): void {
+    this.h?.dispose();
+    this.h = null;
+  }
+
+  /** Sum of per-event losses since the last call (one read from the device). */
+  takeLossSum(): number {
+    const v = this.lossSum.dataSync()[0];
+    this.lossSum.dispose();
+    this.lossSum = tf.scalar(0);
+    return v;
+  }
+
+  /** True when every weight is finite. */
+  weightsFinite(): boolean {
+    for (const a of [this.w.items, this.w.emb, this.w.wx, this.w.wh, this.w.b]) {
+      if (!a) continue;
+      for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+    }
+    return true;
+  }
+
+  /** Unique ids of `list` and each entry's position among them. */
+  private unique(list: Int32Array): { ids: Int32Array; pos: Int32Array } {
+    const no = ++this.stampNo;
+    const ids = new Int32Array(list.length);
+    const pos = new Int32Array(list.length);
+    let u = 0;
+    for (let k = 0; k < list.length; k++) {
+      const v = list[k];
+      if (this.stamp[v] !== no) {
+        this.stamp[v] = no;
+        this.where[v] = u;
+        ids[u++] = v;
+      }
+      pos[k] = this.where[v];
+    }
+    return { ids: ids.slice(0, u), pos };
+  }
+
+  /** [B, M] one-hot targets of the sampled layout (row b's target is column b), cached. */
+  private diagonalTargets(B: number, M: number): tf.Tensor2D {
+    const key = B * 1_000_003 + M;
+    let t = this.yCache.get(key);
+    if (!t) {
+      const y = new Float32Array(B * M);
+      for (let b = 0; b < B; b++) y[b * M + b] = 1;
+      t = tf.keep(tf.tensor2d(y, [B, M]));
+      this.yCache.set(key, t);
+    }
+    return t;
+  }
+
+  /**
+   * [B, M] additive mask, −1e9 where column j ≠ b holds row b's target item; null when
+   * there is no such column. Rows are found per column through a per-item row list.
+   */
+  private hitMask(targets: Int32Array, cols: Int32Array): Float32Array | null {
+    const B = targets.length;
+    const M = cols.length;
+    const no = ++this.stampNo;
+    const nextRow = new Int32Array(B).fill(-1);
+    for (let b = B - 1; b >= 0; b--) {
+      const t = targets[b];
+      nextRow[b] = this.stamp[t] === no ? this.where[t] : -1;
+      this.stamp[t] = no;
+      this.where[t] = b;
+    }
+    let mask: Float32Array | null = null;
+    for (let j = 0; j < M; j++) {
+      const c = cols[j];
+      if (this.stamp[c] !== no) continue;
+      for (let b = this.where[c]; b >= 0; b = nextRow[b]) {
+        if (b === j) continue;
+        mask ??= new Float32Array(B * M);
+        mask[b * M + j] = -1e9;
+      }
+    }
+    return mask;
+  }
+
+  /** Copy rows `ids` of a row-major matrix (row width `src`, first `take` columns). */
+  private static rows(m: Float32Array, width: number, take: number, ids: Int32Array): Float32Array {
+    const out = new Float32Array(ids.length * take);
+    for (let k = 0; k < ids.length; k++) {
+      const o = ids[k] * width;
+      out.set(m.subarray(o, o + take), k * take);
+    }
+    return out;
+  }
+
+  step(batch: BatchStep, negatives: Int32Array | null): void {
+    const { opts, hs, es, cw, w } = this;
+    const B = batch.inputs.length;
+    const tied = this.config.embedding === 'tied';
+    const N = this.config.numItems;
+    this.stepNo++;
+
+    // ---- JS: candidate columns, their rows, masks ----------------------------------
+    const cols = this.full ? null : concatInt(batch.targets, negatives ?? new Int32Array(0));
+    const M = cols ? cols.length : N;
+    const colRows = cols ? StepRunner.rows(w.items, cw, cw, cols) : w.items;
+    const xRows = tied
+      ? StepRunner.rows(w.items, cw, hs, batch.inputs)
+      : StepRunner.rows(w.emb!, es, es, batch.inputs);
+    const hits = cols && opts.maskHits ? this.hitMask(batch.targets, cols) : null;
+    let logQCols: Float32Array | null = null;
+    if (cols && this.logQ && opts.loss === 'cross-entropy' && opts.logQ > 0) {
+      logQCols = new Float32Array(M);
+      for (let j = 0; j < M; j++) logQCols[j] = opts.logQ * this.logQ[cols[j]];
+    }
+    const maskIn =
+      opts.dropoutEmbedding > 0
+        ? this.rng.fillDropoutMask(new Float32Array(B * es), opts.dropoutEmbedding)
+        : null;
+    const maskH =
+      opts.dropoutHidden > 0
+        ? this.rng.fillDropoutMask(new Float32Array(B * hs), opts.dropoutHidden)
+        : null;
+    let fullTargets: Float32Array | null = null;
+    if (!cols) {
+      fullTargets = new Float32Array(B * N);
+      for (let b = 0; b < B; b++) fullTargets[b * N + batch.targets[b]] = 1;
+    }
+
+    // ---- device: forward + backward --------------------------------------------------
+    const prev = this.h;
+    const res = tf.tidy(() => {
+      let h: tf.Tensor2D;
+      if (!prev) h = tf.zeros([B, hs]);
+      else {
+        h = prev;
+        if (batch.keep) h = tf.gather(h, tf.tensor1d(batch.keep, 'int32'));
+        if (batch.resets) {
+          const m = new Float32Array(B).fill(1);
+          for (const r of batch.resets) m[r] = 0;
+          h = tf.mul(h, tf.tensor2d(m, [B, 1]));
+        }
+      }
+      const g = stepForwardBackward(
+        {
+          x: tf.tensor2d(xRows, [B, es]),
+          h,
+          wx: tf.tensor2d(w.wx, [es, 3 * hs]),
+          wh: tf.tensor2d(w.wh, [hs, 3 * hs]),
+          b: tf.tensor1d(w.b),
+          colW: tf.tensor2d(colRows, [M, cw]),
+          Y: fullTargets ? tf.tensor2d(fullTargets, [B, N]) : this.diagonalTargets(B, M),
+          logQ: logQCols ? tf.tensor2d(logQCols, [1, M]) : null,
+          maskIn: maskIn ? tf.tensor2d(maskIn, [B, es]) : null,
+          maskH: maskH ? tf.tensor2d(maskH, [B, hs]) : null,
+          hitMask: hits ? tf.tensor2d(hits, [B, M]) : null,
+        },
+        opts,
+      );
+      const lossSum = tf.add(this.lossSum, tf.mul(g.loss, B)) as tf.Scalar;
+      return { out: g.out, lossSum, dColW: g.dColW, dx: g.dx, dwx: g.dwx, dwh: g.dwh, db: g.db };
+    });
+    prev?.dispose();
+    this.lossSum.dispose();
+    this.h = res.out;
+    this.lossSum = res.lossSum;
+    const dColW = res.dColW.dataSync() as Float32Array;
+    const dx = res.dx.dataSync() as Float32Array;
+    const dwx = res.dwx.dataSync() as Float32Array;
+    const dwh = res.dwh.dataSync() as Float32Array;
+    const db = res.db.dataSync() as Float32Array;
+    tf.dispose([res.dColW, res.dx, res.dwx, res.dwh, res.db]);
+
+    // ---- JS: optimiser updates --------------------------------------------------------
+    const step = this.stepNo;
+    if (!cols) {
+      // full softmax: every item row has a gradient; add the input rows' part (tied)
+      if (tied) addRows(dColW, cw, batch.inputs, dx, hs);
+      this.opt.items.dense(dColW, step);
+    } else {
+      const list = tied ? concatInt(cols, batch.inputs) : cols;
+      const uq = this.unique(list);
+      const gU = new Float32Array(uq.ids.length * cw);
+      for (let k = 0; k < M; k++) {
+        const o = uq.pos[k] * cw;
+        const s = k * cw;
+        for (let c = 0; c < cw; c++) gU[o + c] += dColW[s + c];
+      }
+      if (tied) {
+        for (let b = 0; b < B; b++) {
+          const o = uq.pos[M + b] * cw;
+          const s = b * hs;
+          for (let c = 0; c < hs; c++) gU[o + c] += dx[s + c];
+        }
+      }
+      this.opt.items.rows(uq.ids, gU, step);
+    }
+    if (!tied) {
+      const ue = this.unique(batch.inputs);
+      const gE = new Float32Array(ue.ids.length * es);
+      for (let b = 0; b < B; b++) {
+        const o = ue.pos[b] * es;
+        for (let c = 0; c < es; c++) gE[o + c] += dx[b * es + c];
+      }
+      this.opt.emb!.rows(ue.ids, gE, step);
+    }
+    this.opt.wx.dense(dwx, step);
+    this.opt.wh.dense(dwh, step);
+    this.opt.b.dense(db, step);
+  }
+
+  /** Free the device state (hidden state, loss sum, cached targets). */
+  dispose(): void {
+    this.h?.dispose();
+    this.h = null;
+    this.lossSum.dispose();
+    for (const t of this.yCache.values()) t.dispose();
+    this.yCache.clear();
+  }
+}
+
+/** m[ids[b], 0..take) += g[b, 0..take) for a row-major m of row width `width`. */
+function addRows(
+  m: Float32Array,
+  width: number,
+  ids: Int32Array,
+  g: Float32Array,
+  take: number,
+): void {
+  for (let b = 0; b < ids.length; b++) {
+    const o = ids[b] * width;
+    for (let c = 0; c < take; c++) m[o + c] += g[b * take + c];
+  }
+}
+
+function concatInt(a: Int32Array, b: Int32Array): Int32Array {
+  const r = new Int32Array(a.length + b.length);
+  r.set(a);
+  r.set(b, a.length);
+  return r;
+}

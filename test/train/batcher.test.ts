@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../src/model/rng';
+import { countEvents, sessionParallelSteps } from '../../src/train/batcher';
+import { NegativeSampler } from '../../src/train/sampler';
+import { seqs } from './fixtures';
+
+describe('session-parallel batcher', () => {
+  it('feeds each session in order, resets on new sessions, shrinks at the end', () => {
+    // items encode (session, position): 10*s + p
+    const list = [[0, 1, 2, 3], [10, 11], [20, 21, 22], [30], [40, 41, 42, 43, 44]];
+    const data = {
+      ...seqs(list, 50),
+      times: Float64Array.from([5, 5, 5, 5, 1, 1, 3, 3, 3, 9, 2, 2, 2, 2, 2]),
+    };
+    // buffers are reused between steps: copy inside the loop
+    const steps: {
+      inputs: number[];
+      targets: number[];
+      keep: number[] | null;
+      resets: number[] | null;
+    }[] = [];
+    for (const s of sessionParallelSteps(data, 2)) {
+      steps.push({
+        inputs: Array.from(s.inputs),
+        targets: Array.from(s.targets),
+        keep: s.keep && Array.from(s.keep),
+        resets: s.resets && Array.from(s.resets),
+      });
+    }
+    // order by start time: s1 (t=1), s4 (t=2), s2 (t=3), s0 (t=5); s3 has 1 item: skipped
+    expect(steps[0]).toEqual({ inputs: [10, 40], targets: [11, 41], keep: null, resets: null });
+    expect(steps[1]).toEqual({ inputs: [20, 41], targets: [21, 42], keep: null, resets: [0] });
+    expect(steps[2]).toEqual({ inputs: [21, 42], targets: [22, 43], keep: null, resets: null });
+    expect(steps[3]).toEqual({ inputs: [0, 43], targets: [1, 44], keep: null, resets: [0] });
+    // slot 1's session ends and nothing is left: the batch shrinks to row 0
+    expect(steps[4]).toEqual({ inputs: [1], targets: [2], keep: [0], resets: null });
+    expect(steps[5]).toEqual({ inputs: [2], targets: [3], keep: null, resets: null });
+    expect(steps.length).toBe(6);
+    const events = steps.reduce((a, s) => a + s.inputs.length, 0);
+    expect(events).toBe(countEvents(data));
+  });
+});
+
+describe('negative sampler', () => {
+  it('draws in proportion to popularity^alpha', () => {
+    const counts = [1, 4, 0, 16];
+    const s = new NegativeSampler(counts, 0.5, new Rng(1), 1000);
+    const hist = [0, 0, 0, 0];
+    for (let i = 0; i < 200; i++) for (const v of s.next(100)) hist[v]++;
+    const total = 20000;
+    // weights 1, 2, 0, 4 -> 1/7, 2/7, 0, 4/7
+    expect(hist[2]).toBe(0);
+    expect(hist[0] / total).toBeCloseTo(1 / 7, 1);
+    expect(hist[1] / total).toBeCloseTo(2 / 7, 1);
+    expect(hist[3] / total).toBeCloseTo(4 / 7, 1);
+    expect(Math.exp(s.logProb[3])).toBeCloseTo(4 / 7, 5);
+  });
+});

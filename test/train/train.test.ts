@@ -1,0 +1,170 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hasCode } from '../../src/api/errors';
+import { GruModel } from '../../src/model/model';
+import { trainGru } from '../../src/train/fit';
+import type { TrainOptions } from '../../src/train/options';
+import { useBackend } from '../model/helpers';
+import { plantedData } from './fixtures';
+
+const small: Partial<TrainOptions> = {
+  epochs: 2,
+  batchSize: 8,
+  negatives: 8,
+  dropoutHidden: 0.2,
+  seed: 5,
+};
+const cfg = { config: { hiddenSize: 8 } };
+
+describe('trainGru', () => {
+  beforeAll(() => useBackend('wasm'));
+
+  it('is deterministic for a seed (same backend, same data)', async () => {
+    const data = plantedData(20, 12, 15, 2, 3);
+    const a = await trainGru(data, small, cfg);
+    const b = await trainGru(data, small, cfg);
+    const c = await trainGru(data, { ...small, seed: 6 }, cfg);
+    expect(Array.from(a.model.toArrays().items)).toEqual(Array.from(b.model.toArrays().items));
+    expect(Array.from(a.model.toArrays().wh)).toEqual(Array.from(b.model.toArrays().wh));
+    expect(Array.from(a.model.toArrays().wh)).not.toEqual(Array.from(c.model.toArrays().wh));
+    for (const r of [a, b, c]) r.model.dispose();
+  });
+
+  it('lr = 1e6 diverges with TRAINING_DIVERGED, returns nothing and leaks nothing', async () => {
+    const data = plantedData(20, 12, 15, 2, 3);
+    const before = tf.memory().numTensors;
+    const base = GruModel.create({ numItems: 20, hiddenSize: 8 }, { seed: 1 });
+    const baseItems = Array.from(base.toArrays().items);
+    let err: unknown;
+    let result: unknown;
+    try {
+      result = await trainGru(
+        data,
+        { ...small, lr: 1e6, epochs: 3, syncEvery: 4 },
+        { model: base },
+      );
+    } catch (e) {
+      err = e;
+    }
+    expect(result).toBeUndefined();
+    expect(hasCode(err, 'TRAINING_DIVERGED')).toBe(true);
+    // the model we started from is untouched and still usable
+    expect(Array.from(base.toArrays().items)).toEqual(baseItems);
+    expect(Number.isFinite(base.scorer().scores(Int32Array.from([1, 2]))[0])).toBe(true);
+    base.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('also diverges with bpr-max and full softmax', async () => {
+    const data = plantedData(20, 12, 15, 2, 3);
+    for (const extra of [{ loss: 'bpr-max' as const }, { fullSoftmaxMaxItems: 100 }]) {
+      await expect(
+        trainGru(data, { ...small, ...extra, lr: 1e6, epochs: 3 }, cfg),
+      ).rejects.toMatchObject({
+        code: 'TRAINING_DIVERGED',
+      });
+    }
+  });
+
+  it('stops with TRAINING_ABORTED on an aborted signal, without leaks', async () => {
+    const data = plantedData(20, 12, 15, 2, 3);
+    const before = tf.memory().numTensors;
+    const ac = new AbortController();
+    const p = trainGru(
+      data,
+      {
+        ...small,
+        epochs: 50,
+        onProgress: (q) => {
+          if (q.epoch === 2) ac.abort();
+        },
+        signal: ac.signal,
+      },
+      cfg,
+    );
+    await expect(p).rejects.toMatchObject({ code: 'TRAINING_ABORTED' });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('reports progress with epoch, step, loss and events/s', async () => {
+    const data = plantedData(20, 12, 15, 2, 3);
+    const seen: { epoch: number; step: number; loss: number; eventsPerSecond: number }[] = [];
+    const r = await trainGru(
+      data,
+      { ...small, syncEvery: 5, onProgress: (q) => seen.push(q) },
+      cfg,
+    );
+    expect(seen.length).toBeGreaterThan(2);
+    expect(seen.every((q) => Number.isFinite(q.loss) && q.eventsPerSecond > 0)).toBe(true);
+    expect(seen.at(-1)!.epoch).toBe(2);
+    expect(r.events).toBe(2 * (data.items.length - 12));
+    r.model.dispose();
+  });
+
+  it('early-stops on the validation hook and returns the best epoch', async () => {
+    const data = plantedData(20, 12, 15, 2, 3);
+    const scores = [0.1, 0.3, 0.2, 0.2, 0.25, 0.9];
+    const r = await trainGru(
+      data,
+      { ...small, epochs: 6, patience: 2, validate: (_s, e) => scores[e - 1] },
+      cfg,
+    );
+    expect(r.stoppedEarly).toBe(true);
+    expect(r.bestEpoch).toBe(2);
+    expect(r.history.length).toBe(4);
+    r.model.dispose();
+  });
+
+  it('tensor count stays flat over many steps, scoring and failed calls', async () => {
+    const data = plantedData(30, 40, 40, 2, 3);
+    const r0 = await trainGru(data, { ...small, epochs: 1 }, cfg);
+    const start = tf.memory().numTensors;
+    // ~2,000 steps of training (continued from r0), for each variant
+    let m = r0.model;
+    for (const extra of [
+      { epochs: 4, batchSize: 4 },
+      { epochs: 2, batchSize: 4, loss: 'bpr-max' as const, elu: true, dropoutEmbedding: 0.1 },
+      { epochs: 2, batchSize: 4, fullSoftmaxMaxItems: 100, optimizer: 'adam' as const },
+    ]) {
+      const r = await trainGru(data, { ...small, ...extra }, { model: m });
+      m.dispose();
+      m = r.model;
+    }
+    const sc = m.scorer();
+    for (let i = 0; i < 500; i++) sc.topK(Int32Array.from([i % 30, (i * 7) % 30]), 5, [1, 2]);
+    for (let i = 0; i < 20; i++) {
+      await expect(
+        trainGru(data, { ...small, lr: 1e6, epochs: 2 }, { model: m }),
+      ).rejects.toBeTruthy();
+      await expect(trainGru(data, { ...small, batchSize: -1 }, { model: m })).rejects.toBeTruthy();
+    }
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(start);
+  }, 60_000);
+
+  it('continues training from existing weights and grows the vocabulary', async () => {
+    const data = plantedData(20, 12, 15, 2, 3);
+    const r1 = await trainGru(data, small, {
+      ...cfg,
+      vocab: Array.from({ length: 20 }, (_, i) => `i${i}`),
+    });
+    const old = r1.model.toArrays();
+    // new data with 5 new items
+    const more = plantedData(25, 6, 15, 21, 24, 9);
+    const grown = r1.model.grow(25, { newIds: ['n0', 'n1', 'n2', 'n3', 'n4'] });
+    const ga = grown.toArrays();
+    expect(Array.from(ga.items.subarray(0, old.items.length))).toEqual(Array.from(old.items));
+    expect(ga.items.subarray(old.items.length).some((v) => v !== 0)).toBe(true);
+    expect(grown.vocab?.[22]).toBe('n2');
+    const r2 = await trainGru(
+      more,
+      { ...small, epochs: 1 },
+      { model: r1.model, vocab: ['n0', 'n1', 'n2', 'n3', 'n4'] },
+    );
+    expect(r2.model.numItems).toBe(25);
+    expect(r2.model.vocab?.[24]).toBe('n4');
+    expect(r2.model.meta.epochs).toBe(3);
+    expect(r2.model.scorer().scores(Int32Array.from([21])).length).toBe(25);
+    for (const m of [r1.model, grown, r2.model]) m.dispose();
+  });
+});
