@@ -1,6 +1,9 @@
 // ItemKNN, SKNN, V-SKNN and SR+ItemKNN on the real MovieLens file: every metric within
-// 0.002 of REFERENCE.md at its listed settings (and the standard errors too).
+// 0.002 of REFERENCE.md at its listed settings (and the standard errors too). Rows on
+// the same data share ItemKNN counts / SR rules through a FitCache (property-tested to
+// change no score in baselines.test.ts) to keep this file quick.
 import { describe, expect, it } from 'vitest';
+import { FitCache } from '../../src/baselines/cache';
 import { createBaseline } from '../../src/baselines/registry';
 import { evaluate } from '../../src/eval/evaluate';
 import { METRICS } from '../../src/eval/metrics';
@@ -16,6 +19,8 @@ const rows: [number, string, 'refit' | 'train'][] = [
   [1, 'itemknn', 'refit'],
   [1, 'sr+itemknn', 'refit'],
 ];
+
+const cache = new FitCache();
 
 describe('kNN baselines on MovieLens vs REFERENCE.md (tolerance 0.002)', () => {
   for (const [k, model, fit] of rows) {

@@ -8,13 +8,20 @@ import { parseInteractionsCsv } from '../../src/eval/csv';
 import { type EvalDataset, prepareDataset } from '../../src/eval/protocol';
 
 let log: ReturnType<typeof parseInteractionsCsv> | undefined;
+const datasets = new Map<number, EvalDataset>();
 
+/** The protocol's dataset for k (memoised: the same object on every call). */
 export function movielens(k: number): EvalDataset {
   if (!log) {
     const file = resolve(__dirname, '../../data/movielens-small/ratings.csv.gz');
     log = parseInteractionsCsv(gunzipSync(readFileSync(file)).toString('utf8'));
   }
-  return prepareDataset(log, { k });
+  let d = datasets.get(k);
+  if (!d) {
+    d = prepareDataset(log, { k });
+    datasets.set(k, d);
+  }
+  return d;
 }
 
 /** [HR@10, HR@20, MRR@20, NDCG@10] as "mean ± se" strings, from REFERENCE.md. */
