@@ -109,8 +109,14 @@ export interface CsvLog extends InteractionLog {
   idLabels: { user?: string[]; item?: string[] };
 }
 
-function isNumeric(s: string): boolean {
-  return s.trim() !== '' && Number.isFinite(Number(s));
+/**
+ * An id usable as a number: finite, and not an integer too large for a double to keep
+ * distinct (64-bit ids such as 12345678901234567891 would silently merge).
+ */
+function isNumericId(s: string): boolean {
+  if (s.trim() === '') return false;
+  const n = Number(s);
+  return Number.isFinite(n) && Math.abs(n) <= Number.MAX_SAFE_INTEGER;
 }
 
 /** Parse an interaction log from CSV text (see `CsvColumns` for column names). */
@@ -170,7 +176,7 @@ export function parseInteractionsCsv(text: string, columns: CsvColumns = {}): Cs
   const mappedIdColumns: string[] = [];
   const idLabels: CsvLog['idLabels'] = {};
   const encode = (values: string[], column: string, role: 'user' | 'item'): Float64Array => {
-    if (values.every(isNumeric)) return Float64Array.from(values, Number);
+    if (values.every(isNumericId)) return Float64Array.from(values, Number);
     mappedIdColumns.push(column);
     const labels = [...new Set(values)].sort();
     const code = new Map(labels.map((s, j) => [s, j]));

@@ -82,6 +82,14 @@ describe('parseInteractionsCsv', () => {
     expect(log.idLabels.user).toEqual(['alice', 'bob']);
   });
 
+  it('keeps 64-bit ids distinct by mapping them as strings', () => {
+    const log = parseInteractionsCsv(
+      'userId,itemId,timestamp\n1,12345678901234567890,1\n1,12345678901234567891,2\n',
+    );
+    expect(new Set(log.items).size).toBe(2);
+    expect(log.mappedIdColumns).toEqual(['itemId']);
+  });
+
   it('rejects bad input with one clear line', () => {
     expect(errorOf('').message).toBe('the file is empty');
     expect(errorOf('\n\n').message).toBe('the file is empty');
