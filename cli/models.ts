@@ -88,3 +88,5 @@ for (const spec of Object.values(BASELINES)) {
 // drives the progress bar) and returns a Scorer, ideally with `cursor()`; `release`
 // disposes its tensors. Until it is registered, `--models gru` exits 2 saying so.
 // ──────────────────────────────────────────────────────────────────────────────────────
+
+registerModel('gru', async () => (await import('../src/train/eval-factory')).gruFactory);

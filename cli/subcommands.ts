@@ -14,6 +14,6 @@ export interface Command {
 
 export const SUBCOMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   eval: () => import('./commands/eval'),
-  // bench: () => import('./commands/bench'),
-  // pretrain: () => import('./commands/pretrain'),
+  bench: () => import('./commands/bench'),
+  pretrain: () => import('./commands/pretrain'),
 };

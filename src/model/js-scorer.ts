@@ -15,6 +15,11 @@ export class GruJsScorer implements Scorer {
   private readonly h: number;
   private readonly e: number;
   private readonly buf: Float32Array;
+  // scratch of one step
+  private readonly a: Float32Array;
+  private readonly ah: Float32Array;
+  private readonly z: Float32Array;
+  private readonly rh: Float32Array;
 
   constructor(
     readonly config: GruConfig,
@@ -26,6 +31,10 @@ export class GruJsScorer implements Scorer {
     this.h = config.hiddenSize;
     this.e = inputSize(config);
     this.buf = new Float32Array(config.numItems);
+    this.a = new Float32Array(3 * this.h);
+    this.ah = new Float32Array(3 * this.h);
+    this.z = new Float32Array(this.h);
+    this.rh = new Float32Array(this.h);
   }
 
   /** A zero hidden state (start of a sequence). */
@@ -40,40 +49,43 @@ export class GruJsScorer implements Scorer {
     }
     const { h, e, w } = this;
     const h3 = 3 * h;
-    const a = new Float64Array(h3);
-    const ah = new Float64Array(h3);
-    // x = input vector of the item
+    const a = this.a;
+    const ah = this.ah;
+    const wx = w.wx;
+    const wh = w.wh;
+    // a = x·Wx + b with x the item's input vector
     const src = w.emb ?? w.items;
-    const stride = w.emb ? e : h + 1;
-    const xo = item * stride;
-    for (let j = 0; j < h3; j++) a[j] = w.b[j];
+    const xo = item * (w.emb ? e : h + 1);
+    a.set(w.b);
     for (let i = 0; i < e; i++) {
       const xi = src[xo + i];
-      if (xi === 0) continue;
       const ro = i * h3;
-      for (let j = 0; j < h3; j++) a[j] += xi * w.wx[ro + j];
+      for (let j = 0; j < h3; j++) a[j] += xi * wx[ro + j];
     }
     // hidden contributions to r, z
+    ah.fill(0);
+    const h2 = 2 * h;
     for (let i = 0; i < h; i++) {
       const hi = state[i];
       if (hi === 0) continue;
       const ro = i * h3;
-      for (let j = 0; j < 2 * h; j++) ah[j] += hi * w.wh[ro + j];
+      for (let j = 0; j < h2; j++) ah[j] += hi * wh[ro + j];
     }
-    const r = new Float64Array(h);
-    const z = new Float64Array(h);
+    const z = this.z;
     for (let j = 0; j < h; j++) {
-      r[j] = 1 / (1 + Math.exp(-(a[j] + ah[j])));
+      const r = 1 / (1 + Math.exp(-(a[j] + ah[j])));
       z[j] = 1 / (1 + Math.exp(-(a[h + j] + ah[h + j])));
+      this.rh[j] = r * state[j];
     }
+    const rh = this.rh;
     for (let i = 0; i < h; i++) {
-      const rh = r[i] * state[i];
-      if (rh === 0) continue;
-      const ro = i * h3 + 2 * h;
-      for (let j = 0; j < h; j++) ah[2 * h + j] += rh * w.wh[ro + j];
+      const v = rh[i];
+      if (v === 0) continue;
+      const ro = i * h3 + h2;
+      for (let j = 0; j < h; j++) ah[h2 + j] += v * wh[ro + j];
     }
     for (let j = 0; j < h; j++) {
-      const n = Math.tanh(a[2 * h + j] + ah[2 * h + j]);
+      const n = Math.tanh(a[h2 + j] + ah[h2 + j]);
       state[j] = state[j] + z[j] * (n - state[j]);
     }
   }
@@ -119,6 +131,15 @@ export class GruJsScorer implements Scorer {
   ): { items: Int32Array; scores: Float32Array } {
     const s = this.scores(prefix);
     return topKOf(s, k, exclude);
+  }
+
+  /** Top-k of a score row (e.g. from a cursor), leaving out `exclude`. */
+  topKFromScores(
+    scores: Float32Array,
+    k: number,
+    exclude?: ArrayLike<number>,
+  ): { items: Int32Array; scores: Float32Array } {
+    return topKOf(scores, k, exclude);
   }
 }
 

@@ -1,0 +1,94 @@
+/**
+ * The `gru` model of `localrec eval` (registered lazily in cli/models.ts): trains
+ * GRU4Rec on the fit sequences with numeric hyper-parameters and returns its Scorer.
+ * Structurally a `ModelFactory` of cli/models.ts (not imported: src does not depend on
+ * cli).
+ */
+
+import type { GruJsScorer } from '../model/js-scorer';
+import type { Scorer, Sequences } from '../scorer';
+import { ensureNodeBackend } from './backend-node';
+import { trainGru } from './fit';
+import type { TrainOptions } from './options';
+
+/** Defaults chosen on validation positions of ml-small-last5 (docs/MODEL.md). */
+export const GRU_EVAL_DEFAULTS: Readonly<Record<string, number>> = {
+  hiddenSize: 100,
+  epochs: 10,
+  batchSize: 64,
+  negatives: 512,
+  /** 0 = sampled cross-entropy, 1 = BPR-max */
+  loss: 0,
+  lr: 0.05,
+  momentum: 0.3,
+  dropoutEmbedding: 0,
+  dropoutHidden: 0.2,
+  sampleAlpha: 0.5,
+  logQ: 1,
+  bprReg: 1,
+  elu: 0,
+  /** 0 = tied (constrained) embedding, 1 = separate */
+  separate: 0,
+  seed: 0,
+};
+
+export function trainOptionsFrom(p: Record<string, number>): Partial<TrainOptions> {
+  return {
+    epochs: p.epochs,
+    batchSize: p.batchSize,
+    negatives: p.negatives,
+    loss: p.loss === 1 ? 'bpr-max' : 'cross-entropy',
+    lr: p.lr,
+    momentum: p.momentum,
+    dropoutEmbedding: p.dropoutEmbedding,
+    dropoutHidden: p.dropoutHidden,
+    sampleAlpha: p.sampleAlpha,
+    logQ: p.logQ,
+    bprReg: p.bprReg,
+    elu: p.elu === 1,
+    seed: p.seed,
+  };
+}
+
+export const gruFactory = {
+  name: 'gru',
+  label: 'GRU4Rec (TF.js)',
+  defaults: GRU_EVAL_DEFAULTS,
+  grid: {
+    dropoutHidden: [0.1, 0.2, 0.3],
+    lr: [0.03, 0.05, 0.1],
+  } as Readonly<Record<string, readonly number[]>>,
+  async create(
+    fit: Sequences,
+    params: Record<string, number>,
+    ctx: { onProgress?: (fraction: number, note?: string) => void },
+  ): Promise<Scorer> {
+    const p = { ...GRU_EVAL_DEFAULTS, ...params };
+    await ensureNodeBackend();
+    const r = await trainGru(
+      fit,
+      {
+        ...trainOptionsFrom(p),
+        onProgress: (q) =>
+          ctx.onProgress?.(
+            (q.epoch - 1 + q.step / q.stepsPerEpoch) / p.epochs,
+            `epoch ${q.epoch} loss ${q.loss.toFixed(3)} ${Math.round(q.eventsPerSecond)} ev/s`,
+          ),
+      },
+      {
+        config: {
+          hiddenSize: p.hiddenSize,
+          embedding: p.separate === 1 ? 'separate' : 'tied',
+          embeddingSize: p.hiddenSize,
+        },
+      },
+    );
+    const scorer = r.model.scorer('gru');
+    r.model.dispose();
+    return scorer;
+  },
+  release(_scorer: Scorer): void {
+    // the JS scorer holds no tensors
+    void (_scorer as GruJsScorer);
+  },
+};
