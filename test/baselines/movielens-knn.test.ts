@@ -26,11 +26,8 @@ describe('kNN baselines on MovieLens vs REFERENCE.md (tolerance 0.002)', () => {
   for (const [k, model, fit] of rows) {
     it(`k=${k} ${model} (${fit})`, () => {
       const d = movielens(k);
-      const scorer = createBaseline(
-        model,
-        fit === 'refit' ? d.trainValid : d.train,
-        SETTINGS[`k${k} ${model}`],
-      );
+      const data = fit === 'refit' ? d.trainValid : d.train;
+      const scorer = createBaseline(model, data, SETTINGS[`k${k} ${model}`], cache);
       const r = evaluate(scorer, d, 'test');
       const ref = REFERENCE[`k${k} ${model} ${fit}`].map(parseRef);
       METRICS.forEach((m, j) => {
