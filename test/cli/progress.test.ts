@@ -30,7 +30,9 @@ describe('Progress', () => {
     s.p.begin('itemknn test');
     s.tick(1200);
     s.p.update(0.5, '1/2');
-    expect(s.err()).toBe(`\r\x1b[2K[${'#'.repeat(12)}${'-'.repeat(12)}]  50% itemknn test 1/2 1.2s`);
+    expect(s.err()).toBe(
+      `\r\x1b[2K[${'#'.repeat(12)}${'-'.repeat(12)}]  50% itemknn test 1/2 1.2s`,
+    );
     s.p.end();
     expect(s.err().endsWith('\r\x1b[2K')).toBe(true);
   });
