@@ -119,14 +119,35 @@ function isNumericId(s: string): boolean {
   return Number.isFinite(n) && Math.abs(n) <= Number.MAX_SAFE_INTEGER;
 }
 
+/**
+ * Ids are kept as numbers while every value so far is one (no string per row for the
+ * common case); the first non-numeric value switches the column to strings.
+ */
+class IdColumn {
+  numbers: number[] = [];
+  strings: string[] | undefined;
+
+  push(v: string): void {
+    if (!this.strings) {
+      if (isNumericId(v)) {
+        this.numbers.push(Number(v));
+        return;
+      }
+      this.strings = this.numbers.map(String);
+      this.numbers = [];
+    }
+    this.strings.push(v);
+  }
+}
+
 /** Parse an interaction log from CSV text (see `CsvColumns` for column names). */
 export function parseInteractionsCsv(text: string, columns: CsvColumns = {}): CsvLog {
   let header: string[] | undefined;
   let ui = -1;
   let ii = -1;
   let ti = -1;
-  const userStr: string[] = [];
-  const itemStr: string[] = [];
+  const userCol = new IdColumn();
+  const itemCol = new IdColumn();
   const times: number[] = [];
   let names = { user: '', item: '', time: '' };
   forEachCsvRecord(text, (fields, line) => {
@@ -166,8 +187,8 @@ export function parseInteractionsCsv(text: string, columns: CsvColumns = {}): Cs
     if (i === '') throw bad(`empty ${names.item}`, line);
     const tv = t === '' ? Number.NaN : Number(t);
     if (!Number.isFinite(tv)) throw bad(`${names.time} '${t}' is not a number`, line);
-    userStr.push(u);
-    itemStr.push(i);
+    userCol.push(u);
+    itemCol.push(i);
     times.push(tv);
     return;
   });
@@ -175,17 +196,17 @@ export function parseInteractionsCsv(text: string, columns: CsvColumns = {}): Cs
   if (times.length === 0) throw bad('the file has a header but no interactions');
   const mappedIdColumns: string[] = [];
   const idLabels: CsvLog['idLabels'] = {};
-  const encode = (values: string[], column: string, role: 'user' | 'item'): Float64Array => {
-    if (values.every(isNumericId)) return Float64Array.from(values, Number);
+  const encode = (col: IdColumn, column: string, role: 'user' | 'item'): Float64Array => {
+    if (!col.strings) return Float64Array.from(col.numbers);
     mappedIdColumns.push(column);
-    const labels = [...new Set(values)].sort();
-    const code = new Map(labels.map((s, j) => [s, j]));
+    const labels = [...new Set(col.strings)].sort();
+    const code = new Map(labels.map((v, j) => [v, j]));
     idLabels[role] = labels;
-    return Float64Array.from(values, (s) => code.get(s) as number);
+    return Float64Array.from(col.strings, (v) => code.get(v) as number);
   };
   return {
-    users: encode(userStr, names.user, 'user'),
-    items: encode(itemStr, names.item, 'item'),
+    users: encode(userCol, names.user, 'user'),
+    items: encode(itemCol, names.item, 'item'),
     times: Float64Array.from(times),
     columns: names,
     mappedIdColumns,
