@@ -246,14 +246,14 @@ class Store implements LocalRecStore {
     if (options.types !== undefined && !Array.isArray(options.types))
       throw invalid('types', 'must be an array');
     const typeSet = options.types === undefined ? undefined : new Set(options.types);
-    const { events, vocabulary, unindexed } = await this.backend.snapshot();
+    const { events, vocabulary } = await this.backend.snapshot();
     const numItems = vocabulary.length;
     const n = events.length;
     const items = new Int32Array(n);
     const times = new Float64Array(n);
     const sessionIds: (string | undefined)[] = new Array(n);
     let k = 0;
-    let skipped = unindexed;
+    let skipped = 0;
     for (let j = 0; j < n; j++) {
       const e = events[j];
       if (!rowIsValid(e, numItems)) {
@@ -369,7 +369,7 @@ class Store implements LocalRecStore {
     this.check();
     const dump = await this.backend.dump();
     const events: ExportedEvent[] = [];
-    let skipped = dump.unindexed;
+    let skipped = 0;
     for (const e of dump.events) {
       if (!rowIsValid(e, dump.vocabulary.length)) {
         skipped++;

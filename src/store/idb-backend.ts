@@ -41,6 +41,8 @@ export interface IdbOpenOptions {
 
 /** Per-row overhead added to serialised sizes in `stats().bytesEstimate` (keys, index entries). */
 const ROW_OVERHEAD_BYTES = 64;
+/** Rows per store that `stats()` serialises to estimate sizes. */
+const STATS_SAMPLE = 500;
 
 /**
  * Opens (creating/migrating) the database. Rejects with SCHEMA_TOO_NEW (VersionError),
@@ -177,6 +179,24 @@ type StoreName =
   | typeof STORE_CATALOG
   | typeof STORE_CHECKPOINTS
   | typeof STORE_META;
+
+/**
+ * Orders rows by (time, insertion). Rows come in primary-key (insertion) order, which
+ * is usually time order already: then this is one O(n) check. Reading the store and
+ * sorting here beats getAll() through the by-time index, which re-reads every row
+ * through the index (~2x slower in Chromium for 100k rows). Damaged rows (t not a
+ * finite number) go last; the API layer drops them.
+ */
+export function sortByTime(rows: EventRecord[]): EventRecord[] {
+  const key = (r: EventRecord) =>
+    typeof r?.t === 'number' && Number.isFinite(r.t) ? r.t : Number.POSITIVE_INFINITY;
+  for (let i = 1; i < rows.length; i++) {
+    if (key(rows[i]) < key(rows[i - 1])) {
+      return rows.sort((a, b) => key(a) - key(b) || (a.id ?? 0) - (b.id ?? 0));
+    }
+  }
+  return rows;
+}
 
 function jsonSize(value: unknown): number {
   const s = JSON.stringify(value);
@@ -315,26 +335,41 @@ export class IdbBackend implements Backend {
             unknown.push(e.itemId);
           }
         }
-        if (unknown.length > 0) {
-          const found = await Promise.all(
-            unknown.map((id) => request<VocabRecord | undefined>(vocab.get(id))),
-          );
-          let next: number | undefined;
-          for (let k = 0; k < unknown.length; k++) {
-            const rec = found[k];
-            if (rec !== undefined) {
-              assigned.set(unknown[k], rec.index);
-              continue;
-            }
-            if (next === undefined)
-              next = ((await request(meta.get(META_NEXT_ITEM_INDEX))) as number | undefined) ?? 0;
+        const cutoff = ageCutoff(retention, now);
+        const capped = Number.isFinite(retention.maxEvents);
+        // Every read this write needs, issued at once: one round trip to the
+        // IndexedDB backend instead of four (a round trip costs ~1 ms in Chromium).
+        const [found, nextStored, countBefore, oldest] = await Promise.all([
+          Promise.all(unknown.map((id) => request<VocabRecord | undefined>(vocab.get(id)))),
+          unknown.length > 0 ? request(meta.get(META_NEXT_ITEM_INDEX)) : undefined,
+          capped ? request(store.count()) : 0,
+          cutoff > Number.NEGATIVE_INFINITY
+            ? request(store.index(INDEX_BY_TIME).openKeyCursor())
+            : null,
+        ]);
+        let next = (nextStored as number | undefined) ?? 0;
+        let assignedNew = false;
+        for (let k = 0; k < unknown.length; k++) {
+          const rec = found[k];
+          if (rec !== undefined) {
+            assigned.set(unknown[k], rec.index);
+          } else {
             vocab.put({ id: unknown[k], index: next } satisfies VocabRecord);
             assigned.set(unknown[k], next++);
+            assignedNew = true;
           }
-          if (next !== undefined) meta.put(next, META_NEXT_ITEM_INDEX);
         }
-        let newest = Number.NEGATIVE_INFINITY;
+        if (assignedNew) meta.put(next, META_NEXT_ITEM_INDEX);
+        // Retention, in this same transaction, oldest first (by time, then insertion).
+        // An incoming event already older than the age cap would be pruned at once:
+        // it is not written at all (its id still enters the vocabulary).
+        let written = 0;
+        let pruned = 0;
         for (const e of events) {
+          if (e.timestamp < cutoff) {
+            pruned++;
+            continue;
+          }
           const rec: EventRecord = {
             t: e.timestamp,
             item: this.vocabCache.get(e.itemId) ?? assigned.get(e.itemId)!,
@@ -343,15 +378,11 @@ export class IdbBackend implements Backend {
           if (e.sessionId !== undefined) rec.session = e.sessionId;
           if (e.properties !== undefined) rec.props = e.properties;
           store.put(rec);
-          if (e.timestamp > newest) newest = e.timestamp;
+          written++;
         }
-        // Retention, in this same transaction: oldest first (by time, then insertion),
-        // everything older than the age cap, and enough to get under the count cap.
-        const count = await request(store.count());
-        let excess = Number.isFinite(retention.maxEvents) ? count - retention.maxEvents : 0;
-        const cutoff = ageCutoff(retention, now);
-        let pruned = 0;
-        if (excess > 0 || cutoff > Number.NEGATIVE_INFINITY) {
+        let excess = capped ? (countBefore as number) + written - retention.maxEvents : 0;
+        const staleOldest = oldest !== null && (oldest.key as number) < cutoff;
+        if (excess > 0 || staleOldest) {
           await walk(store.index(INDEX_BY_TIME).openKeyCursor(), (cursor) => {
             if (excess > 0 || (cursor.key as number) < cutoff) {
               store.delete(cursor.primaryKey);
@@ -362,7 +393,7 @@ export class IdbBackend implements Backend {
             return false;
           });
         }
-        return { written: events.length, pruned };
+        return { written, pruned };
       },
     );
     // Only after commit: an aborted transaction must not leave indices in the cache.
@@ -380,13 +411,11 @@ export class IdbBackend implements Backend {
 
   snapshot(): Promise<Snapshot> {
     return this.transaction('read', [STORE_EVENTS, STORE_VOCAB], 'readonly', async (tx) => {
-      const store = tx.objectStore(STORE_EVENTS);
-      const [events, vocab, total] = await Promise.all([
-        request(store.index(INDEX_BY_TIME).getAll() as IDBRequest<EventRecord[]>),
+      const [events, vocab] = await Promise.all([
+        request(tx.objectStore(STORE_EVENTS).getAll() as IDBRequest<EventRecord[]>),
         request(tx.objectStore(STORE_VOCAB).getAll() as IDBRequest<VocabRecord[]>),
-        request(store.count()),
       ]);
-      return { events, vocabulary: IdbBackend.vocabulary(vocab), unindexed: total - events.length };
+      return { events: sortByTime(events), vocabulary: IdbBackend.vocabulary(vocab) };
     });
   }
 
@@ -397,10 +426,8 @@ export class IdbBackend implements Backend {
       'readonly',
       async (tx) => {
         const metaStore = tx.objectStore(STORE_META);
-        const store = tx.objectStore(STORE_EVENTS);
-        const [events, total, vocab, catalog, metaKeys, metaValues] = await Promise.all([
-          request(store.index(INDEX_BY_TIME).getAll() as IDBRequest<EventRecord[]>),
-          request(store.count()),
+        const [events, vocab, catalog, metaKeys, metaValues] = await Promise.all([
+          request(tx.objectStore(STORE_EVENTS).getAll() as IDBRequest<EventRecord[]>),
           request(tx.objectStore(STORE_VOCAB).getAll() as IDBRequest<VocabRecord[]>),
           request(tx.objectStore(STORE_CATALOG).getAll() as IDBRequest<CatalogItem[]>),
           request(metaStore.getAllKeys()),
@@ -418,9 +445,8 @@ export class IdbBackend implements Backend {
           meta[String(k)] = metaValues[i];
         });
         return {
-          events,
+          events: sortByTime(events),
           vocabulary: IdbBackend.vocabulary(vocab),
-          unindexed: total - events.length,
           catalog,
           checkpoints,
           meta,
@@ -489,19 +515,39 @@ export class IdbBackend implements Backend {
   }
 
   stats(): Promise<BackendStats> {
+    // Counts and the two ends of the time index are exact and cheap; sizes are
+    // estimated from the first STATS_SAMPLE rows of each store (a full scan of 100k
+    // events took ~2 s in Chromium).
     return this.transaction(
       'stats',
       [STORE_EVENTS, STORE_VOCAB, STORE_CATALOG, STORE_CHECKPOINTS],
       'readonly',
       async (tx) => {
-        const [events, vocab, catalog] = await Promise.all([
-          request(
-            tx.objectStore(STORE_EVENTS).index(INDEX_BY_TIME).getAll() as IDBRequest<EventRecord[]>,
-          ),
-          request(tx.objectStore(STORE_VOCAB).getAll() as IDBRequest<VocabRecord[]>),
-          request(tx.objectStore(STORE_CATALOG).getAll() as IDBRequest<CatalogItem[]>),
-        ]);
-        let bytes = 0;
+        const events = tx.objectStore(STORE_EVENTS);
+        const vocab = tx.objectStore(STORE_VOCAB);
+        const catalog = tx.objectStore(STORE_CATALOG);
+        const byTime = events.index(INDEX_BY_TIME);
+        const [nEvents, nItems, nCatalog, eventRows, vocabRows, catalogRows, first, last] =
+          await Promise.all([
+            request(events.count()),
+            request(vocab.count()),
+            request(catalog.count()),
+            request(events.getAll(null, STATS_SAMPLE)),
+            request(vocab.getAll(null, STATS_SAMPLE)),
+            request(catalog.getAll(null, STATS_SAMPLE)),
+            request(byTime.openKeyCursor()),
+            request(byTime.openKeyCursor(null, 'prev')),
+          ]);
+        const estimate = (rows: unknown[], count: number) => {
+          if (rows.length === 0) return 0;
+          let sum = 0;
+          for (const r of rows) sum += jsonSize(r) + ROW_OVERHEAD_BYTES;
+          return Math.round((sum / rows.length) * count);
+        };
+        let bytes =
+          estimate(eventRows, nEvents) +
+          estimate(vocabRows, nItems) +
+          estimate(catalogRows, nCatalog);
         let checkpoints = 0;
         await walk(tx.objectStore(STORE_CHECKPOINTS).openCursor(), (cursor) => {
           const rec = cursor.value as CheckpointRecord;
@@ -509,17 +555,14 @@ export class IdbBackend implements Backend {
           checkpoints++;
           return true;
         });
-        for (const e of events) bytes += jsonSize(e) + ROW_OVERHEAD_BYTES;
-        for (const v of vocab) bytes += jsonSize(v) + ROW_OVERHEAD_BYTES;
-        for (const c of catalog) bytes += jsonSize(c) + ROW_OVERHEAD_BYTES;
         return {
-          events: events.length,
-          items: vocab.length,
-          catalogItems: catalog.length,
+          events: nEvents,
+          items: nItems,
+          catalogItems: nCatalog,
           checkpoints,
           bytesEstimate: bytes,
-          oldestTimestamp: events.length > 0 ? events[0].t : null,
-          newestTimestamp: events.length > 0 ? events[events.length - 1].t : null,
+          oldestTimestamp: first === null ? null : (first.key as number),
+          newestTimestamp: last === null ? null : (last.key as number),
         };
       },
     );

@@ -126,7 +126,7 @@ export class MemoryBackend implements Backend {
   async snapshot(): Promise<Snapshot> {
     this.check();
     this.sort();
-    return { events: structuredClone(this.events), vocabulary: [...this.vocabulary], unindexed: 0 };
+    return { events: structuredClone(this.events), vocabulary: [...this.vocabulary] };
   }
 
   async dump(): Promise<Dump> {

@@ -6,8 +6,9 @@ import type { RetentionPolicy } from './types';
  * Arithmetic. An engaged visitor of one site produces ~20 events per visit and ~10
  * visits a month: ~2,400 events a year; a heavy daily user ~50 a day: ~18,000 a year.
  * An event row (`{id, t, item, type, session}`) structured-clones to ~60-100 bytes;
- * with its two index entries (by-time ~20 B, by-session ~40 B) and the engine's
- * per-row overhead (LevelDB in Chromium, SQLite in Firefox/Safari) ~150 B on disk.
+ * with its by-time index entry (~20 B) and the engine's per-row overhead (LevelDB in
+ * Chromium, SQLite in Firefox/Safari) ~150 B on disk; `stats().bytesEstimate` measures
+ * ~130 B per event of serialised rows + overhead (bench/store.ts).
  * 20,000 events × 150 B ≈ 3 MB, plus a vocabulary of at most 20,000 ids × ~60 B
  * ≈ 1.2 MB worst case. So: 20,000 events and 365 days; the age cap binds for
  * typical visitors, the count cap for heavy ones. Events with large `properties`

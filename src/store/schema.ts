@@ -22,7 +22,6 @@ export const STORE_CATALOG = 'catalog';
 export const STORE_CHECKPOINTS = 'checkpoints';
 export const STORE_META = 'meta';
 export const INDEX_BY_TIME = 'by-time';
-export const INDEX_BY_SESSION = 'by-session';
 export const INDEX_BY_INDEX = 'by-index';
 
 export const META_NEXT_ITEM_INDEX = 'nextItemIndex';
@@ -34,12 +33,14 @@ export const META_CONSENT = 'consent';
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    description: 'events (by-time, by-session), vocab (by-index), catalog, checkpoints, meta',
+    description: 'events (by-time), vocab (by-index), catalog, checkpoints, meta',
     migrate(db, tx) {
       const events = db.createObjectStore(STORE_EVENTS, { keyPath: 'id', autoIncrement: true });
-      // Key (t) then primary key (insertion order) for ties: the read-back order.
+      // Oldest-first walks for retention. Only one index: each costs a write per event,
+      // and reads take the whole store in primary-key order and sort in JS (faster than
+      // getAll through an index, which looks every row up again). Add a by-session
+      // index in a later migration if a query ever needs it.
       events.createIndex(INDEX_BY_TIME, 't');
-      events.createIndex(INDEX_BY_SESSION, 'session');
       const vocab = db.createObjectStore(STORE_VOCAB, { keyPath: 'id' });
       vocab.createIndex(INDEX_BY_INDEX, 'index', { unique: true });
       db.createObjectStore(STORE_CATALOG, { keyPath: 'id' });

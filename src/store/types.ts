@@ -59,11 +59,6 @@ export interface Snapshot {
   events: EventRecord[];
   /** index → itemId. */
   vocabulary: string[];
-  /**
-   * Rows missing from the time index (a damaged/foreign row whose `t` is not a valid
-   * key, e.g. NaN): not returned, only counted.
-   */
-  unindexed: number;
 }
 
 export interface Dump extends Snapshot {
