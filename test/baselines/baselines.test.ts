@@ -118,6 +118,39 @@ describe('ItemKNN', () => {
   });
 });
 
+describe('ItemKNN neighbors', () => {
+  it("keeps each item's top-k similarities (ties to lower indices), same values as the full matrix", () => {
+    fc.assert(
+      fc.property(
+        arbLog(7),
+        fc.integer({ min: 1, max: 7 }),
+        fc.integer({ min: 0, max: 3 }),
+        (lists, k, shrink) => {
+          const fit = seqs(lists, 7);
+          const full = new ItemKNN(fit, { shrink, L: 1 });
+          const pruned = new ItemKNN(fit, { shrink, L: 1, neighbors: k });
+          for (let a = 0; a < 7; a++) {
+            const f = full.scores64(P(a)).slice();
+            const g = pruned.scores64(P(a));
+            // expected: the k largest non-zero similarities of row a, ties by index (the
+            // 1e-9 popularity tie-break of the scores is rounded away: pruning ignores it)
+            const sims = f.map((v) => Math.round(v * 1e6) / 1e6);
+            const keep = new Set(
+              order(sims)
+                .filter((b) => sims[b] > 0)
+                .slice(0, k),
+            );
+            for (let b = 0; b < 7; b++) {
+              if (keep.has(b)) expect(g[b]).toBeCloseTo(f[b], 7);
+              else expect(g[b]).toBeLessThan(1e-6);
+            }
+          }
+        },
+      ),
+    );
+  });
+});
+
 describe('SKNN and V-SKNN', () => {
   it('SKNN votes with the cosine of the k nearest sessions', () => {
     // query {0,1}: s0={0,1,2} cos=2/sqrt(6), s1={0,3} cos=1/2, s2={4} cos=0

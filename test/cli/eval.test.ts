@@ -122,7 +122,7 @@ describe('localrec eval', () => {
     const report = JSON.parse(readFileSync(join(dir, 'k1.json'), 'utf8'));
     expect(report.counts.trainOnlyUsers).toBe(0); // user 99 has 2 < 3 interactions: dropped
     expect(report.models.sr.params).toEqual({ w: 3 });
-    expect(report.models.itemknn.params).toEqual({ shrink: 0, L: 2 });
+    expect(report.models.itemknn.params).toEqual({ shrink: 0, L: 2, neighbors: 0 });
     expect(report.counts.test).toBe(12);
   });
 
