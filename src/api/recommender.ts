@@ -283,6 +283,7 @@ export class Recommender {
           a.init({
             force: prefs.force,
             exclude: prefs.exclude ? [...prefs.exclude] : undefined,
+            prefer: prefs.prefer ? [...prefs.prefer] : undefined,
             cached,
             hiddenSize: this.options.model?.hiddenSize ?? DEFAULT_HIDDEN,
             numItems: Math.max(16, (this.options.catalog?.length ?? 0) || 1000),
@@ -677,6 +678,15 @@ export class Recommender {
       this.fail(error);
       return null;
     }
+  }
+
+  /**
+   * @internal Testing aid for the fault catalogue (e2e specs): loses the engine's WebGL
+   * context or crashes the worker. Not for production use.
+   */
+  async debugFault(kind: 'lose-webgl-context' | 'crash'): Promise<boolean> {
+    const handle = await this.engine();
+    return handle.call('debugFault', (a) => a.debugFault(kind), this.callMs());
   }
 
   // ---- status and lifecycle ------------------------------------------------------------

@@ -21,6 +21,12 @@ export interface BackendPreferences {
   force?: BackendName;
   /** Never use these. */
   exclude?: readonly BackendName[];
+  /**
+   * Use the first of these that passes its trial, even when another measured faster
+   * (e.g. a site that knows WebGPU serves its visitors best). The rest stay measured
+   * and are the fallbacks.
+   */
+  prefer?: readonly BackendName[];
 }
 
 export interface BackendDecision {
@@ -37,6 +43,13 @@ export interface BackendDecision {
 const TIE = 1.1;
 
 export function candidateBackends(prefs: BackendPreferences = {}): BackendName[] {
+  for (const name of [...(prefs.prefer ?? []), ...(prefs.exclude ?? [])]) {
+    if (!BACKEND_NAMES.includes(name)) {
+      throw new LocalRecError('INVALID_INPUT', `unknown backend "${name}"`, {
+        details: { field: 'backend' },
+      });
+    }
+  }
   if (prefs.force) {
     if (!BACKEND_NAMES.includes(prefs.force)) {
       throw new LocalRecError('INVALID_INPUT', `unknown backend "${prefs.force}"`, {
@@ -63,6 +76,7 @@ export function chooseBackend(
   trials: BackendTrial[],
   key: string,
   now = Date.now(),
+  prefer: readonly BackendName[] = [],
 ): BackendDecision {
   const usable = trials.filter((t) => t.ok && Number.isFinite(t.stepMs));
   if (usable.length === 0) {
@@ -71,6 +85,16 @@ export function chooseBackend(
       'BACKEND_UNAVAILABLE',
       `no TF.js backend works here (${why || 'none tried'})`,
     );
+  }
+  for (const name of prefer) {
+    const preferred = usable.find((t) => t.name === name);
+    if (preferred) {
+      const others = trials.filter((t) => t !== preferred).map(describe);
+      const reason =
+        `${name}: preferred by the site (trial step ${fmt(preferred.stepMs)})` +
+        (others.length ? ` (${others.join(', ')})` : '');
+      return { backend: name, reason, trials, key, decidedAt: now };
+    }
   }
   const fastest = Math.min(...usable.map((t) => t.stepMs as number));
   const rank = (t: BackendTrial) =>
@@ -91,6 +115,10 @@ export function chooseBackend(
   return { backend: best.name, reason, trials, key, decidedAt: now };
 }
 
+function describe(t: BackendTrial): string {
+  return t.ok ? `${t.name} ${fmt(t.stepMs)}${t.software ? ' software' : ''}` : `${t.name} failed`;
+}
+
 function fmt(ms: number | undefined): string {
   return ms === undefined ? '?' : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
 }
@@ -104,8 +132,10 @@ export function decisionKey(parts: {
   hidden: number;
   numItems: number;
   userAgent: string;
+  prefer?: readonly string[];
 }): string {
   // Size classes by powers of two of the catalog: a few new items do not re-measure.
   const itemsClass = 2 ** Math.ceil(Math.log2(Math.max(1, parts.numItems)));
-  return `${parts.version}|h${parts.hidden}|n${itemsClass}|${parts.userAgent}`;
+  const prefer = parts.prefer?.length ? `|prefer:${parts.prefer.join(',')}` : '';
+  return `${parts.version}|h${parts.hidden}|n${itemsClass}${prefer}|${parts.userAgent}`;
 }

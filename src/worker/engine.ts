@@ -61,6 +61,7 @@ export class Engine implements EngineApi {
     try {
       const names = candidateBackends({ force: request.force, exclude: request.exclude });
       const key = decisionKey({
+        prefer: request.prefer ?? [],
         version,
         hidden: request.hiddenSize,
         numItems: request.numItems,
@@ -74,6 +75,7 @@ export class Engine implements EngineApi {
         (await tf.setBackend(cached.backend))
       ) {
         this.backend = { ...cached, failed: [] };
+        this.watchDevice();
         return this.backend;
       }
       const trials = await runTrials(names, {
@@ -83,7 +85,7 @@ export class Engine implements EngineApi {
         negatives: 256,
         budgetMs: request.trialBudgetMs ?? 20_000,
       });
-      const decision = chooseBackend(trials, key);
+      const decision = chooseBackend(trials, key, Date.now(), request.prefer ?? []);
       if (!(await tf.setBackend(decision.backend))) {
         throw new LocalRecError(
           'BACKEND_UNAVAILABLE',
@@ -91,12 +93,22 @@ export class Engine implements EngineApi {
         );
       }
       this.backend = { ...decision, failed: [] };
+      this.watchDevice();
       // Weights loaded before the decision live on the old backend: move them.
       if (this.lastGood) await this.loadBuffer(this.lastGood.slice(0));
       return this.backend;
     } catch (error) {
       plain(error);
     }
+  }
+
+  /** WebGPU reports a lost device through a promise: remember it for backendHealthy(). */
+  private watchDevice(): void {
+    this.deviceLost = false;
+    const device = (tf.backend() as unknown as { device?: { lost?: Promise<unknown> } }).device;
+    device?.lost?.then(() => {
+      this.deviceLost = true;
+    });
   }
 
   async load(checkpoint: ArrayBuffer): Promise<ModelInfo> {
@@ -165,7 +177,14 @@ export class Engine implements EngineApi {
           response.fellBackFrom = fellBackFrom;
           return transfer(response, [response.checkpoint]);
         } catch (error) {
-          if (isLocalRecErrorLike(error) && NOT_BACKEND_FAULTS.has(error.code)) throw error;
+          // A lost context can also surface as NaN losses: ask the backend, not the error.
+          if (
+            isLocalRecErrorLike(error) &&
+            NOT_BACKEND_FAULTS.has(error.code) &&
+            this.backendHealthy()
+          ) {
+            throw error;
+          }
           // The backend failed mid-training (WebGL context lost, GPU device lost, OOM):
           // that run is discarded, the last good weights are kept, and the next-best
           // measured backend carries on.
@@ -212,6 +231,7 @@ export class Engine implements EngineApi {
         continue;
       }
       status.backend = option.name;
+      this.watchDevice();
       status.reason = `${option.name}: fallback after ${failed} failed (${message(error)})`;
       // Tensors of the failed backend are gone or unusable: reload the last good weights.
       if (this.lastGood) await this.loadBuffer(this.lastGood.slice(0));
@@ -270,6 +290,12 @@ export class Engine implements EngineApi {
       options,
       base ? { model: base, vocab: added } : { vocab: itemIds, config: request.model },
     );
+    // A lost WebGL context makes reads return zeros rather than throw: never keep weights
+    // that came back from a backend that is no longer healthy.
+    if (!this.backendHealthy()) {
+      result.model.dispose();
+      throw new Error(`the ${backend} backend lost its context/device during training`);
+    }
     const checkpoint = serializeGru(result.model);
     this.setModel(result.model, checkpoint.slice(0));
     const last = result.history[result.history.length - 1];
@@ -283,6 +309,33 @@ export class Engine implements EngineApi {
       backend,
       fellBackFrom: [],
     };
+  }
+
+  /** False when the active GPU backend lost its context/device (then it cannot be trusted). */
+  private backendHealthy(): boolean {
+    const b = tf.backend() as unknown as {
+      gpgpu?: { gl?: WebGLRenderingContext };
+      device?: unknown;
+    };
+    if (b.gpgpu?.gl?.isContextLost?.()) return false;
+    if (b.device && this.deviceLost) return false;
+    return true;
+  }
+
+  private deviceLost = false;
+
+  async debugFault(kind: 'lose-webgl-context' | 'crash'): Promise<boolean> {
+    if (kind === 'crash') {
+      setTimeout(() => {
+        throw new Error('localrec: simulated worker crash (debugFault)');
+      });
+      return true;
+    }
+    const gl = (tf.backend() as unknown as { gpgpu?: { gl?: WebGLRenderingContext } }).gpgpu?.gl;
+    const ext = gl?.getExtension('WEBGL_lose_context');
+    if (!ext) return false;
+    ext.loseContext();
+    return true;
   }
 
   async abortTraining(): Promise<void> {

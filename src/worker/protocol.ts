@@ -63,6 +63,7 @@ export interface EngineInit {
   /** Preferences of the site. */
   force?: BackendName;
   exclude?: BackendName[];
+  prefer?: BackendName[];
   /** A decision cached from an earlier visit; reused when its key still matches. */
   cached?: BackendStatus;
   /** Size of the trial model. */
@@ -145,4 +146,9 @@ export interface EngineApi {
   recommend(request: ScoreRequest): Promise<ScoredItem[]>;
   similar(itemId: string, k: number, exclude: string[]): Promise<ScoredItem[]>;
   info(): Promise<{ model: ModelInfo | null; backend: BackendStatus | null; numTensors: number }>;
+  /**
+   * Testing aid for the fault catalogue: `lose-webgl-context` loses the WebGL context of
+   * the active backend (as a GPU reset would), `crash` throws at the worker's top level.
+   */
+  debugFault(kind: 'lose-webgl-context' | 'crash'): Promise<boolean>;
 }

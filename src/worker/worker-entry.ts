@@ -36,6 +36,7 @@ export function createWorkerApi(): WorkerApi {
     recommend: (r) => engine.recommend(r),
     similar: (id, k, exclude) => engine.similar(id, k, exclude),
     info: () => engine.info(),
+    debugFault: (kind) => engine.debugFault(kind),
   };
 }
 

@@ -66,6 +66,19 @@ describe('chooseBackend', () => {
   });
 });
 
+describe('preferences', () => {
+  it('a preferred backend that passed its trial wins even when slower; else the fastest', () => {
+    const d = chooseBackend(cpuOnlyMachine, 'k', 1, ['webgl']);
+    expect(d.backend).toBe('webgl');
+    expect(d.reason).toMatch(/^webgl: preferred by the site/);
+    const failed: BackendTrial[] = [
+      { name: 'webgl', ok: false, error: 'x' },
+      ...cpuOnlyMachine.slice(2),
+    ];
+    expect(chooseBackend(failed, 'k', 1, ['webgl']).backend).toBe('wasm');
+  });
+});
+
 describe('candidateBackends', () => {
   it('honours force and exclude', () => {
     expect(candidateBackends()).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
@@ -75,6 +88,7 @@ describe('candidateBackends', () => {
       /every backend/,
     );
     expect(() => candidateBackends({ force: 'metal' as never })).toThrow(/unknown backend/);
+    expect(() => candidateBackends({ prefer: ['metal' as never] })).toThrow(/unknown backend/);
   });
 });
 
@@ -86,5 +100,6 @@ describe('decisionKey', () => {
     expect(decisionKey(base)).not.toBe(decisionKey({ ...base, hidden: 128 }));
     expect(decisionKey(base)).not.toBe(decisionKey({ ...base, version: '2' }));
     expect(decisionKey(base)).not.toBe(decisionKey({ ...base, userAgent: 'other' }));
+    expect(decisionKey(base)).not.toBe(decisionKey({ ...base, prefer: ['webgl'] }));
   });
 });

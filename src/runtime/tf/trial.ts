@@ -1,5 +1,5 @@
 // A short timed trial of REAL training steps on one backend: a throw-away GRU of the
-// size the site will train, on synthetic sessions. Its median step time is what the
+// size the site will train, on synthetic sessions. Its best-of-two step time is what the
 // backend choice compares (src/runtime/backend-choice.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { GruConfig } from '../../model/config';
@@ -53,12 +53,22 @@ async function timedRun(spec: TrialSpec, signal: AbortSignal): Promise<number> {
   return ms / (length - 1);
 }
 
+function trialRank(name: BackendName): number {
+  return ['wasm', 'cpu', 'webgl', 'webgpu'].indexOf(name);
+}
+
 /** Probe + trial for each named backend, in order. Leaves the last one active. */
 export async function runTrials(
   names: readonly BackendName[],
   spec: TrialSpec,
 ): Promise<BackendTrial[]> {
-  const report = await probeBackendsHere({ backends: [...names], backendTimeoutMs: spec.budgetMs });
+  // Order matters on a GPU-less machine. The CPU-bound backends go first, before any
+  // SwiftShader work threads exist to compete with them (measured here: wasm 136 ms/step
+  // right after the WebGL/WebGPU trials vs 16 ms before). WebGL goes before WebGPU: in
+  // Chromium 156 on SwiftShader, WebGL shaders fail to compile ("Failed to compile
+  // fragment shader", empty info log) once WebGPU was initialised in the same worker.
+  const order = [...names].sort((a, b) => trialRank(a) - trialRank(b));
+  const report = await probeBackendsHere({ backends: order, backendTimeoutMs: spec.budgetMs });
   const trials: BackendTrial[] = [];
   for (const probe of report.backends) {
     if (!probe.ok) {
