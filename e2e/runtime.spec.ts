@@ -216,6 +216,80 @@ describe('runtime on the built bundle', () => {
   });
 });
 
+describe('training policy, warm start and no-worker fallback', () => {
+  it('trains by itself in the background once enough new events arrived', async () => {
+    const { page } = await fresh();
+    const r = await page.evaluate(async () => {
+      const L = (window as W).LocalRec;
+      const rec = await L.createRecommender({
+        namespace: 'auto',
+        backend: { force: 'wasm' },
+        training: { auto: true, minNewEvents: 20, epochs: 5, idleTimeoutMs: 200 },
+      });
+      const trained = new Promise((res) => rec.on('trained', res));
+      const t = Date.now() - 1e6;
+      for (let i = 0; i < 19; i++)
+        await rec.track({ itemId: `m${i % 6}`, type: 'view', timestamp: t + i });
+      await new Promise((res) => setTimeout(res, 1500));
+      const idleBefore = await rec.status();
+      await rec.track({ itemId: 'm0', type: 'view', timestamp: t + 19 });
+      const summary = await trained;
+      return { idleBefore, summary, status: await rec.status() };
+    });
+    // 19 events: below the threshold, nothing trained; the 20th triggers a run.
+    expect(r.idleBefore.model).toBeNull();
+    expect(r.idleBefore.lastTraining).toBeNull();
+    expect(r.summary).toMatchObject({ trained: true, mode: 'fresh' });
+    expect(r.status.model.source).toBe('device');
+  });
+
+  it('warm-starts from a pretrained model (ArrayBuffer) and fine-tunes it on the device', async () => {
+    const { page } = await fresh();
+    await trackPlanted(page, 'teacher', { backend: { force: 'wasm' } });
+    const r = await page.evaluate(async () => {
+      const teacher = (window as W).rec;
+      await teacher.train({ epochs: 20 });
+      const bytes = (await teacher.store.getCheckpoint('gru')).data;
+      const L = (window as W).LocalRec;
+      const rec = await L.createRecommender({
+        namespace: 'student',
+        pretrained: bytes,
+        backend: { force: 'wasm' },
+        training: { auto: false },
+      });
+      await rec.track({ itemId: 'i5', type: 'view' });
+      const first = await rec.recommend({ k: 1 });
+      const loaded = await rec.status();
+      const t = Date.now();
+      await rec.trackMany([
+        { itemId: 'i1', type: 'view', sessionId: 'n', timestamp: t + 1 },
+        { itemId: 'new-item', type: 'view', sessionId: 'n', timestamp: t + 2 },
+        { itemId: 'i2', type: 'view', sessionId: 'n', timestamp: t + 3 },
+      ]);
+      const tuned = await rec.train({ epochs: 2 });
+      return { first, loaded, tuned, after: await rec.status() };
+    });
+    expect(r.first[0]).toMatchObject({ itemId: 'i17', scorer: 'gru' });
+    expect(r.loaded.model).toMatchObject({ source: 'pretrained', numItems: 30 });
+    expect(r.tuned).toMatchObject({ trained: true, mode: 'continue' });
+    // The catalog grew by the one new item; the old rows were kept.
+    expect(r.after.model).toMatchObject({ source: 'device', numItems: 31 });
+  });
+
+  it('runs the engine on the main thread when asked (no Worker), with the same results', async () => {
+    const { page } = await fresh();
+    await trackPlanted(page, 'inline', { backend: { force: 'wasm' }, useWorker: false });
+    const r = await page.evaluate(async () => {
+      const rec = (window as W).rec;
+      await rec.train({ epochs: 20 });
+      await rec.track({ itemId: 'i5', type: 'view' });
+      return { top: await rec.recommend({ k: 1 }), status: await rec.status() };
+    });
+    expect(r.status.engine).toBe('main-thread');
+    expect(r.top[0]).toMatchObject({ itemId: 'i17', scorer: 'gru' });
+  });
+});
+
 describe('runtime faults', () => {
   it('discards a corrupted checkpoint, reports MODEL_CORRUPT and retrains', async () => {
     const { page } = await fresh();
