@@ -14,9 +14,12 @@ import { defineConfig, type UserConfig } from 'vite';
  * can be imported from a static server with no bundler and no import map.
  */
 const root = import.meta.dirname;
+// scripts/build.mjs builds into a fresh folder and swaps it in at the end, so a running
+// e2e server never sees a half-written dist/.
+const outDir = process.env.LOCALREC_OUT_DIR ?? 'dist';
 
 const libCommon: UserConfig['build'] = {
-  outDir: 'dist',
+  outDir,
   emptyOutDir: false,
   target: 'es2022',
   sourcemap: true,
@@ -65,13 +68,19 @@ export default defineConfig(({ mode }): UserConfig => {
     case 'cli':
       return {
         build: {
-          outDir: 'dist',
+          outDir,
           emptyOutDir: false,
           target: 'node20',
           ssr: resolve(root, 'cli/localrec.ts'),
           sourcemap: true,
           minify: false,
-          rollupOptions: { output: { entryFileNames: 'cli.js', banner: '#!/usr/bin/env node' } },
+          rollupOptions: {
+            output: {
+              entryFileNames: 'cli.js',
+              chunkFileNames: 'cli/[name]-[hash].js',
+              banner: '#!/usr/bin/env node',
+            },
+          },
         },
       };
     case 'demo':

@@ -8,7 +8,15 @@
 //   --if-missing  do nothing when dist/ is already complete (used by `prepare`)
 //   --demo        also build the demo into dist-demo/
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,11 +48,20 @@ if (args.has('--if-missing') && expected.every((f) => existsSync(join(dist, f)))
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 if (!existsSync(bin('vite'))) fail('node_modules is missing: run `npm install` first');
 
+// Build into a fresh folder and swap it in at the end: a concurrently running e2e server
+// (or a second build) never serves a half-written dist/.
+const out = join(root, `.dist-build-${process.pid}`);
+
 function run(cmd, cmdArgs) {
   const started = performance.now();
   try {
-    execFileSync(cmd, cmdArgs, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync(cmd, cmdArgs, {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, LOCALREC_OUT_DIR: out },
+    });
   } catch {
+    rmSync(out, { recursive: true, force: true });
     fail(
       `\`${[cmd, ...cmdArgs].map((a) => a.replace(root + '/', '')).join(' ')}\` failed (see above)`,
     );
@@ -52,18 +69,22 @@ function run(cmd, cmdArgs) {
   return ((performance.now() - started) / 1000).toFixed(1);
 }
 
-rmSync(dist, { recursive: true, force: true });
-mkdirSync(dist, { recursive: true });
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
 for (const mode of ['lib', 'global', 'worker', 'cli']) {
   const seconds = run(bin('vite'), ['build', '--mode', mode, '--logLevel', 'warn']);
   console.log(`build: ${mode.padEnd(6)} ${seconds} s`);
 }
 
 const wasmDir = join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
-for (const f of expected.filter((f) => f.endsWith('.wasm')))
-  copyFileSync(join(wasmDir, f), join(dist, f));
+for (const f of expected.filter((f) => f.endsWith('.wasm'))) {
+  copyFileSync(join(wasmDir, f), join(out, f));
+}
 
-console.log(`build: types  ${run(bin('tsc'), ['-p', 'tsconfig.build.json'])} s`);
+console.log(`build: types  ${run(bin('tsc'), ['-p', 'tsconfig.build.json', '--outDir', out])} s`);
+
+rmSync(dist, { recursive: true, force: true });
+renameSync(out, dist);
 
 // --- promises the package makes ---------------------------------------------------------
 for (const f of expected) if (!existsSync(join(dist, f))) fail(`dist/${f} was not produced`);
