@@ -78,6 +78,12 @@ describe('QuotaExceededError', () => {
     // And the store keeps working; the next new id gets the next dense index.
     await store.track({ itemId: 'z', type: 'view', timestamp: T + 6 });
     expect((await store.readSequences()).itemIds).toEqual(['a', 'b', 'z']);
+    // No index from the aborted transaction lingers in the id → index cache: 'c' gets
+    // its own new index, not the one 'z' now holds.
+    await store.track({ itemId: 'c', type: 'view', timestamp: T + 7 });
+    const after = await store.exportData();
+    expect(after.events.map((e) => e.itemId)).toEqual(['a', 'b', 'z', 'c']);
+    expect(after.vocabulary).toEqual(['a', 'b', 'z', 'c']);
     store.close();
   });
 
