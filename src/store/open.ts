@@ -38,7 +38,7 @@ export function globalIndexedDB(): IDBFactory | undefined {
 
 /**
  * Opens the persistent backend, or the in-memory fallback when IndexedDB is missing
- * or its open fails `openAttempts` times (Firefox private browsing before v115 fails
+ * or its open fails `openAttempts` times (Firefox private browsing before v115, bug 781982, fails
  * open with InvalidStateError; some embedded WebViews throw). SCHEMA_TOO_NEW and
  * UPGRADE_BLOCKED are never papered over with the fallback: the data exists, and an
  * empty in-memory store would silently hide it.
