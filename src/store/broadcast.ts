@@ -37,6 +37,9 @@ export class ChangeChannel {
     if (this.closed || this.Ctor === undefined) return null;
     if (this.channel === null) {
       this.channel = new this.Ctor(this.name);
+      // Node's BroadcastChannel keeps the process alive while it listens; a store that
+      // was not closed must not hang a CLI or a test runner (browsers have no unref).
+      (this.channel as { unref?: () => void }).unref?.();
       this.channel.onmessage = (event: MessageEvent) => {
         const msg = event.data as Partial<StoreChangeMessage> | null;
         if (msg?.source !== 'localrec' || msg.version !== 1 || typeof msg.change !== 'object')
