@@ -113,9 +113,7 @@ export function evaluate(
     const first = splitStart(split, len, k);
     const stamp = ui + 1;
     for (let p = 0; p < first; p++) stamps[seq[o + p]] = stamp;
-    const cursor = useCursor
-      ? (scorer.cursor as () => ReturnType<NonNullable<Scorer['cursor']>>)()
-      : undefined;
+    const cursor = useCursor ? scorer.cursor?.() : undefined;
     try {
       if (cursor) for (let p = 0; p < first; p++) cursor.push(seq[o + p]);
       for (let p = first; p < first + k; p++) {
