@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type GruConfig, inputSize } from '../model/config';
-import { stepForwardBackward } from '../model/grads';
+import { type ForwardState, stepBackward, stepForward } from '../model/grads';
+import { lossJs } from '../model/loss-js';
 import { OptimizedArray, type OptimizerHyper } from '../model/optimizer';
 import type { GruArrays } from '../model/params';
 import { Rng } from '../model/rng';
@@ -31,7 +32,7 @@ export class StepRunner {
     b: OptimizedArray;
   };
   private h: tf.Tensor2D | null = null;
-  private lossSum: tf.Scalar;
+  private lossAcc = 0;
   private stepNo = 0;
   private readonly rng: Rng;
   private readonly full: boolean;
@@ -39,7 +40,8 @@ export class StepRunner {
   private readonly stamp: Int32Array;
   private readonly where: Int32Array;
   private stampNo = 0;
-  private readonly yCache = new Map<number, tf.Tensor2D>();
+  /** Milliseconds per phase (JS prep, device forward, JS loss, device backward + read, JS update). */
+  readonly timing = { prep: 0, forward: 0, loss: 0, backward: 0, update: 0 };
   private readonly hs: number;
   private readonly es: number;
   private readonly cw: number;
@@ -77,7 +79,6 @@ export class StepRunner {
       wh: new OptimizedArray(this.w.wh, 0, hp),
       b: new OptimizedArray(this.w.b, 0, hp),
     };
-    this.lossSum = tf.scalar(0);
     this.rng = new Rng(opts.seed ^ 0x2545f491);
     this.full = opts.fullSoftmaxMaxItems >= config.numItems;
     this.stamp = new Int32Array(config.numItems).fill(-1);
@@ -94,11 +95,10 @@ export class StepRunner {
     this.h = null;
   }
 
-  /** Sum of per-event losses since the last call (one read from the device). */
+  /** Sum of per-event losses since the last call. */
   takeLossSum(): number {
-    const v = this.lossSum.dataSync()[0];
-    this.lossSum.dispose();
-    this.lossSum = tf.scalar(0);
+    const v = this.lossAcc;
+    this.lossAcc = 0;
     return v;
   }
 
@@ -127,19 +127,6 @@ export class StepRunner {
       pos[k] = this.where[v];
     }
     return { ids: ids.slice(0, u), pos };
-  }
-
-  /** [B, M] one-hot targets of the sampled layout (row b's target is column b), cached. */
-  private diagonalTargets(B: number, M: number): tf.Tensor2D {
-    const key = B * 1_000_003 + M;
-    let t = this.yCache.get(key);
-    if (!t) {
-      const y = new Float32Array(B * M);
-      for (let b = 0; b < B; b++) y[b * M + b] = 1;
-      t = tf.keep(tf.tensor2d(y, [B, M]));
-      this.yCache.set(key, t);
-    }
-    return t;
   }
 
   /**
@@ -186,6 +173,7 @@ export class StepRunner {
     const tied = this.config.embedding === 'tied';
     const N = this.config.numItems;
     this.stepNo++;
+    const t0 = performance.now();
 
     // ---- JS: candidate columns, their rows, masks ----------------------------------
     const cols = this.full ? null : concatInt(batch.targets, negatives ?? new Int32Array(0));
@@ -208,15 +196,11 @@ export class StepRunner {
       opts.dropoutHidden > 0
         ? this.rng.fillDropoutMask(new Float32Array(B * hs), opts.dropoutHidden)
         : null;
-    let fullTargets: Float32Array | null = null;
-    if (!cols) {
-      fullTargets = new Float32Array(B * N);
-      for (let b = 0; b < B; b++) fullTargets[b * N + batch.targets[b]] = 1;
-    }
 
-    // ---- device: forward + backward --------------------------------------------------
+    // ---- device: forward to the scores ----------------------------------------------
+    const t1 = performance.now();
     const prev = this.h;
-    const res = tf.tidy(() => {
+    const fwd = tf.tidy(() => {
       let h: tf.Tensor2D;
       if (!prev) h = tf.zeros([B, hs]);
       else {
@@ -228,35 +212,53 @@ export class StepRunner {
           h = tf.mul(h, tf.tensor2d(m, [B, 1]));
         }
       }
-      const g = stepForwardBackward(
-        {
-          x: tf.tensor2d(xRows, [B, es]),
-          h,
-          wx: tf.tensor2d(w.wx, [es, 3 * hs]),
-          wh: tf.tensor2d(w.wh, [hs, 3 * hs]),
-          b: tf.tensor1d(w.b),
-          colW: tf.tensor2d(colRows, [M, cw]),
-          Y: fullTargets ? tf.tensor2d(fullTargets, [B, N]) : this.diagonalTargets(B, M),
-          logQ: logQCols ? tf.tensor2d(logQCols, [1, M]) : null,
-          maskIn: maskIn ? tf.tensor2d(maskIn, [B, es]) : null,
-          maskH: maskH ? tf.tensor2d(maskH, [B, hs]) : null,
-          hitMask: hits ? tf.tensor2d(hits, [B, M]) : null,
-        },
-        opts,
-      );
-      const lossSum = tf.add(this.lossSum, tf.mul(g.loss, B)) as tf.Scalar;
-      return { out: g.out, lossSum, dColW: g.dColW, dx: g.dx, dwx: g.dwx, dwh: g.dwh, db: g.db };
+      const f = stepForward({
+        x: tf.tensor2d(xRows, [B, es]),
+        h,
+        wx: tf.tensor2d(w.wx, [es, 3 * hs]),
+        wh: tf.tensor2d(w.wh, [hs, 3 * hs]),
+        b: tf.tensor1d(w.b),
+        colW: tf.tensor2d(colRows, [M, cw]),
+        maskIn: maskIn ? tf.tensor2d(maskIn, [B, es]) : null,
+        maskH: maskH ? tf.tensor2d(maskH, [B, hs]) : null,
+      });
+      return f as unknown as tf.TensorContainer;
+    }) as unknown as ForwardState;
+    const S = fwd.S.dataSync() as Float32Array;
+    const t2 = performance.now();
+
+    // ---- JS: loss and dL/dS -------------------------------------------------------------
+    const tg = batch.targets;
+    const { lossSum, dS } = lossJs(
+      S,
+      B,
+      M,
+      cols ? (b) => b : (b) => tg[b],
+      { kind: opts.loss, bprReg: opts.bprReg, elu: opts.elu },
+      logQCols,
+      hits,
+    );
+    this.lossAcc += lossSum;
+    const t3 = performance.now();
+
+    // ---- device: backward ------------------------------------------------------------------
+    const res = tf.tidy(() => {
+      const g = stepBackward(fwd, tf.tensor2d(dS, [B, M]));
+      return { dColW: g.dColW, dx: g.dx, dwx: g.dwx, dwh: g.dwh, db: g.db };
     });
     prev?.dispose();
-    this.lossSum.dispose();
-    this.h = res.out;
-    this.lossSum = res.lossSum;
+    this.h = tf.keep(fwd.out);
+    // free every forward tensor but the carried state
+    const keepId = fwd.out.id;
+    const all = collect(fwd);
+    for (const t of all) if (t.id !== keepId && t !== prev && !t.isDisposed) t.dispose();
     const dColW = res.dColW.dataSync() as Float32Array;
     const dx = res.dx.dataSync() as Float32Array;
     const dwx = res.dwx.dataSync() as Float32Array;
     const dwh = res.dwh.dataSync() as Float32Array;
     const db = res.db.dataSync() as Float32Array;
     tf.dispose([res.dColW, res.dx, res.dwx, res.dwh, res.db]);
+    const t4 = performance.now();
 
     // ---- JS: optimiser updates --------------------------------------------------------
     const step = this.stepNo;
@@ -294,15 +296,18 @@ export class StepRunner {
     this.opt.wx.dense(dwx, step);
     this.opt.wh.dense(dwh, step);
     this.opt.b.dense(db, step);
+    const t5 = performance.now();
+    this.timing.prep += t1 - t0;
+    this.timing.forward += t2 - t1;
+    this.timing.loss += t3 - t2;
+    this.timing.backward += t4 - t3;
+    this.timing.update += t5 - t4;
   }
 
   /** Free the device state (hidden state, loss sum, cached targets). */
   dispose(): void {
     this.h?.dispose();
     this.h = null;
-    this.lossSum.dispose();
-    for (const t of this.yCache.values()) t.dispose();
-    this.yCache.clear();
   }
 }
 
@@ -318,6 +323,20 @@ function addRows(
     const o = ids[b] * width;
     for (let c = 0; c < take; c++) m[o + c] += g[b * take + c];
   }
+}
+
+/** Every tensor reachable from a forward state (inputs, cache, outputs). */
+function collect(f: ForwardState): tf.Tensor[] {
+  const out: tf.Tensor[] = [];
+  const add = (v: unknown) => {
+    if (v instanceof tf.Tensor) out.push(v);
+  };
+  for (const v of Object.values(f.inputs)) add(v);
+  for (const v of Object.values(f.cache)) add(v);
+  add(f.out);
+  add(f.outAug);
+  add(f.S);
+  return out;
 }
 
 function concatInt(a: Int32Array, b: Int32Array): Int32Array {

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { stepForwardBackward } from '../../src/model/grads';
+import { stepBackward, stepForward } from '../../src/model/grads';
 import { gruForward } from '../../src/model/gru';
 import { bprMaxForward, crossEntropyForward } from '../../src/model/loss';
+import { lossJs } from '../../src/model/loss-js';
 import { Rng } from '../../src/model/rng';
 import { maxAbsDiff, useBackend } from './helpers';
 
@@ -11,22 +12,63 @@ function rand(shape: number[], rng: Rng, scale = 0.5): tf.Tensor {
   return tf.tensor(rng.fillUniform(new Float32Array(n), scale), shape);
 }
 
-describe('manual step gradients equal tf.grad (CPU backend)', () => {
+const B = 4;
+const H = 6;
+const M = 9;
+
+describe('loss gradients (JS) equal tf.grad of the reference losses (CPU backend)', () => {
   beforeAll(() => useBackend('cpu'));
 
-  const B = 4;
-  const H = 6;
-  const M = 9;
   const cases = [
-    { loss: 'cross-entropy', elu: false, logQ: false, masks: false },
-    { loss: 'cross-entropy', elu: false, logQ: true, masks: true },
-    { loss: 'bpr-max', elu: false, logQ: false, masks: false },
-    { loss: 'bpr-max', elu: true, logQ: false, masks: true },
+    { loss: 'cross-entropy', elu: false, logQ: false, hits: false },
+    { loss: 'cross-entropy', elu: false, logQ: true, hits: true },
+    { loss: 'bpr-max', elu: false, logQ: false, hits: false },
+    { loss: 'bpr-max', elu: true, logQ: false, hits: true },
   ] as const;
-
   for (const c of cases) {
-    it(`${c.loss} elu=${c.elu} logQ=${c.logQ} dropout=${c.masks}`, () => {
-      const before = tf.memory().numTensors;
+    it(`${c.loss} elu=${c.elu} logQ=${c.logQ} hits=${c.hits}`, () => {
+      const rng = new Rng(7);
+      const S = rng.fillUniform(new Float32Array(B * M), 3);
+      const targets = [2, 0, 7, 4];
+      const logQ = c.logQ ? rng.fillUniform(new Float32Array(M), 2) : null;
+      const hits = c.hits ? new Float32Array(B * M) : null;
+      if (hits) {
+        hits[0 * M + 5] = -1e9;
+        hits[2 * M + 1] = -1e9;
+      }
+      const js = lossJs(
+        S,
+        B,
+        M,
+        (b) => targets[b],
+        { kind: c.loss, bprReg: 0.7, elu: c.elu },
+        logQ,
+        hits,
+      );
+      const Y = tf.cast(tf.oneHot(tf.tensor1d(targets, 'int32'), M), 'float32') as tf.Tensor2D;
+      const hitT = hits ? (tf.tensor2d(hits, [B, M]) as tf.Tensor2D) : null;
+      const f = (s: tf.Tensor) => {
+        let z = s as tf.Tensor2D;
+        if (logQ) z = tf.sub(z, tf.tensor2d(logQ, [1, M]));
+        return c.loss === 'bpr-max'
+          ? bprMaxForward(z, Y, 0.7, c.elu, hitT)
+          : crossEntropyForward(z, Y, hitT);
+      };
+      const St = tf.tensor2d(S, [B, M]);
+      const ref = f(St).dataSync()[0];
+      const g = tf.grad(f)(St).dataSync();
+      expect(Math.abs(js.lossSum / B - ref)).toBeLessThan(1e-4);
+      expect(maxAbsDiff(js.dS, g)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(g, new Float32Array(g.length))).toBeGreaterThan(1e-3);
+    });
+  }
+});
+
+describe('manual step backward equals tf.grad (CPU backend)', () => {
+  beforeAll(() => useBackend('cpu'));
+
+  for (const masks of [false, true]) {
+    it(`GRU + scores, dropout=${masks}`, () => {
       const rng = new Rng(11);
       const x = rand([B, H], rng) as tf.Tensor2D;
       const h = rand([B, H], rng) as tf.Tensor2D;
@@ -34,26 +76,16 @@ describe('manual step gradients equal tf.grad (CPU backend)', () => {
       const wh = rand([H, 3 * H], rng) as tf.Tensor2D;
       const b = rand([3 * H], rng, 0.1) as tf.Tensor1D;
       const colW = rand([M, H + 1], rng, 1) as tf.Tensor2D;
-      const Y = tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), M, 1, 0, 'float32') as tf.Tensor2D;
-      const logQ = c.logQ ? (rand([1, M], rng, 2) as tf.Tensor2D) : null;
-      const maskIn = c.masks
+      const maskIn = masks
         ? tf.tensor2d(rng.fillDropoutMask(new Float32Array(B * H), 0.3), [B, H])
         : null;
-      const maskH = c.masks
+      const maskH = masks
         ? tf.tensor2d(rng.fillDropoutMask(new Float32Array(B * H), 0.3), [B, H])
         : null;
-      const opts = { loss: c.loss, bprReg: 0.7, elu: c.elu };
-      // accidental-hit mask on a few cells when dropout is on
-      const hm = new Float32Array(B * M);
-      hm[0 * M + 5] = -1e9;
-      hm[2 * M + 1] = -1e9;
-      const hitMask = c.masks ? tf.tensor2d(hm, [B, M]) : null;
-
-      const manual = stepForwardBackward(
-        { x, h, wx, wh, b, colW, Y, logQ, maskIn, maskH, hitMask },
-        opts,
-      );
-
+      // an arbitrary upstream gradient dL/dS: L = sum(S ⊙ G)
+      const G = rand([B, M], rng, 1) as tf.Tensor2D;
+      const fwd = stepForward({ x, h, wx, wh, b, colW, maskIn, maskH });
+      const manual = stepBackward(fwd, G);
       const f = (xx: tf.Tensor, wxx: tf.Tensor, whh: tf.Tensor, bb: tf.Tensor, cw: tf.Tensor) => {
         const xin = maskIn ? tf.mul(xx, maskIn) : xx;
         const st = gruForward(
@@ -64,29 +96,24 @@ describe('manual step gradients equal tf.grad (CPU backend)', () => {
           bb as tf.Tensor1D,
         );
         const o = maskH ? tf.mul(st.hNew, maskH) : st.hNew;
-        let S = tf.matMul(tf.concat([o, tf.ones([B, 1])], 1), tf.transpose(cw)) as tf.Tensor2D;
-        if (logQ) S = tf.sub(S, logQ);
-        return c.loss === 'bpr-max'
-          ? bprMaxForward(S, Y, 0.7, c.elu, hitMask)
-          : crossEntropyForward(S, Y, hitMask);
+        const S = tf.matMul(tf.concat([o, tf.ones([B, 1])], 1), tf.transpose(cw));
+        return tf.sum(tf.mul(S, G)) as tf.Scalar;
       };
       const [gx, gwx, gwh, gb, gcw] = tf.grads(f)([x, wx, wh, b, colW]);
-      const ref = f(x, wx, wh, b, colW);
-      expect(Math.abs(manual.loss.dataSync()[0] - ref.dataSync()[0])).toBeLessThan(1e-5);
       const tol = 1e-5;
       expect(maxAbsDiff(manual.dx.dataSync(), gx.dataSync())).toBeLessThan(tol);
       expect(maxAbsDiff(manual.dwx.dataSync(), gwx.dataSync())).toBeLessThan(tol);
       expect(maxAbsDiff(manual.dwh.dataSync(), gwh.dataSync())).toBeLessThan(tol);
       expect(maxAbsDiff(manual.db.dataSync(), gb.dataSync())).toBeLessThan(tol);
       expect(maxAbsDiff(manual.dColW.dataSync(), gcw.dataSync())).toBeLessThan(tol);
-      // gradients are not trivially zero
       expect(maxAbsDiff(gwh.dataSync(), new Float32Array(gwh.size))).toBeGreaterThan(1e-4);
-      tf.dispose([x, h, wx, wh, b, colW, Y, gx, gwx, gwh, gb, gcw, ref]);
-      if (logQ) logQ.dispose();
-      if (maskIn) maskIn.dispose();
-      if (maskH) maskH.dispose();
-      if (hitMask) hitMask.dispose();
-      void before;
+      // forward scores match a plain evaluation
+      expect(
+        maxAbsDiff(
+          fwd.S.dataSync(),
+          tf.matMul(tf.concat([fwd.out, tf.ones([B, 1])], 1), tf.transpose(colW)).dataSync(),
+        ),
+      ).toBeLessThan(1e-6);
     });
   }
 });

@@ -1,0 +1,110 @@
+import type { LossKind } from './loss';
+
+/**
+ * The step's loss and dL/dS in plain JS over a score matrix S [B, M] read back from
+ * the device. Same maths as loss.ts (which documents the formulas and is the
+ * reference in the gradient test); here because on the WASM backend each elementwise
+ * op over a [B, M] tensor costs ~0.1-0.4 ms of dispatch and memory traffic, and the
+ * loss needs ~15 of them, while one JS pass over the same numbers takes a fraction.
+ *
+ * Column `target(b)` holds row b's target. `logQ` [M] is subtracted from the scores
+ * (cross-entropy only); `hits` [B, M] (0 / −1e9) masks accidental hits.
+ * Returns the loss summed over rows (not averaged) and dS = d(mean loss)/dS.
+ */
+export interface JsLossOptions {
+  kind: LossKind;
+  bprReg: number;
+  elu: boolean;
+}
+
+export function lossJs(
+  S: Float32Array,
+  B: number,
+  M: number,
+  target: (b: number) => number,
+  o: JsLossOptions,
+  logQ: Float32Array | null,
+  hits: Float32Array | null,
+  dS: Float32Array = new Float32Array(B * M),
+): { lossSum: number; dS: Float32Array } {
+  const inv = 1 / B;
+  let lossSum = 0;
+  const e = new Float64Array(M);
+  if (o.kind === 'cross-entropy') {
+    for (let b = 0; b < B; b++) {
+      const row = b * M;
+      const t = target(b);
+      let m = Number.NEGATIVE_INFINITY;
+      for (let j = 0; j < M; j++) {
+        let s = S[row + j];
+        if (logQ) s -= logQ[j];
+        if (hits) s += hits[row + j];
+        e[j] = s;
+        if (s > m) m = s;
+      }
+      let z = 0;
+      for (let j = 0; j < M; j++) {
+        const v = Math.exp(e[j] - m);
+        z += v;
+        dS[row + j] = v;
+      }
+      lossSum += Math.log(z) + m - e[t];
+      const k = inv / z;
+      for (let j = 0; j < M; j++) dS[row + j] *= k;
+      dS[row + t] -= inv;
+    }
+    return { lossSum, dS };
+  }
+  // BPR-max
+  const lam = o.bprReg;
+  const r = new Float64Array(M);
+  for (let b = 0; b < B; b++) {
+    const row = b * M;
+    const t = target(b);
+    for (let j = 0; j < M; j++) {
+      const s = S[row + j];
+      r[j] = o.elu && s < 0 ? Math.expm1(s) : s;
+    }
+    const rt = r[t];
+    let m = Number.NEGATIVE_INFINITY;
+    for (let j = 0; j < M; j++) {
+      if (j === t) continue;
+      const v = r[j] + (hits ? hits[row + j] : 0);
+      e[j] = v;
+      if (v > m) m = v;
+    }
+    let z = 0;
+    for (let j = 0; j < M; j++) {
+      if (j === t) continue;
+      const v = Math.exp(e[j] - m);
+      e[j] = v;
+      z += v;
+    }
+    let P = 0;
+    let Q = 0;
+    let dPos = 0;
+    for (let j = 0; j < M; j++) {
+      if (j === t) continue;
+      const s = e[j] / z;
+      e[j] = s;
+      const sig = 1 / (1 + Math.exp(-(rt - r[j])));
+      P += s * sig;
+      Q += s * r[j] * r[j];
+      dPos += s * sig * (1 - sig);
+    }
+    P += 1e-24;
+    lossSum += -Math.log(P) + lam * Q;
+    for (let j = 0; j < M; j++) {
+      let d: number;
+      if (j === t) d = -dPos / P;
+      else {
+        const s = e[j];
+        const sig = 1 / (1 + Math.exp(-(rt - r[j])));
+        d = s * (1 - (sig * sig) / P) + lam * s * (2 * r[j] + r[j] * r[j] - Q);
+      }
+      if (o.elu && S[row + j] < 0) d *= r[j] + 1;
+      dS[row + j] = d * inv;
+    }
+  }
+  return { lossSum, dS };
+}
