@@ -562,7 +562,9 @@ export class Recommender {
       // The visitor's whole history in time order: sessions are ordered by start; merge by time.
       const { items, times } = all.sequences;
       const order = Array.from(items.keys()).sort((a, b) => times[a] - times[b] || a - b);
-      const recent = order.slice(-200).map((i) => all.itemIds[items[i]]);
+      // The whole history (capped): the engine keeps the hidden state between calls, so a
+      // growing prefix costs only its new items.
+      const recent = order.slice(-5000).map((i) => all.itemIds[items[i]]);
       return { all, purchased, recent };
     })();
     const pending = this.historyCache;

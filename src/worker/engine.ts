@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { transfer } from 'comlink';
 import { isLocalRecErrorLike, LocalRecError } from '../api/errors';
-import type { GruJsScorer } from '../model/js-scorer';
+import { type GruJsScorer, topKOf } from '../model/js-scorer';
 import type { GruModel } from '../model/model';
 import { deserializeGru, serializeGru } from '../model/serialize';
 import { candidateBackends, chooseBackend, decisionKey } from '../runtime/backend-choice';
@@ -361,7 +361,7 @@ export class Engine implements EngineApi {
     try {
       const { model, scorer } = this.requireModel();
       const prefix = Int32Array.from(this.rows(request.prefix));
-      const top = scorer.topK(prefix, request.k, this.rows(request.exclude));
+      const top = topKOf(this.stateAfter(scorer, prefix), request.k, this.rows(request.exclude));
       const vocab = model.vocab as readonly string[];
       const recent = [...new Set(Array.from(prefix).reverse())].slice(0, 10);
       const vectors = model.toArrays().items;
@@ -375,6 +375,34 @@ export class Engine implements EngineApi {
       plain(error);
     }
   }
+
+  /**
+   * Scores after `prefix`. The visitor's history only grows between calls, so the hidden
+   * state after the previous prefix is kept and only the new items are stepped: a call
+   * costs O(new items), not O(history).
+   */
+  private stateAfter(scorer: GruJsScorer, prefix: Int32Array): Float32Array {
+    const cached = this.cachedState;
+    let state: Float32Array;
+    let from = 0;
+    if (
+      cached &&
+      cached.scorer === scorer &&
+      cached.prefix.length <= prefix.length &&
+      cached.prefix.every((v, i) => prefix[i] === v)
+    ) {
+      state = cached.state.slice();
+      from = cached.prefix.length;
+    } else {
+      state = scorer.initialState();
+    }
+    for (let i = from; i < prefix.length; i++) scorer.step(state, prefix[i]);
+    this.cachedState = { scorer, prefix: prefix.slice(), state: state.slice() };
+    return scorer.scoresFromState(state);
+  }
+
+  private cachedState: { scorer: GruJsScorer; prefix: Int32Array; state: Float32Array } | null =
+    null;
 
   async similar(itemId: string, k: number, exclude: string[]): Promise<ScoredItem[]> {
     try {
