@@ -7,7 +7,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseParamOverrides } from '../../cli/commands/eval';
 import type { CliIO } from '../../cli/io';
 import { main } from '../../cli/main';
-import { isRegistered } from '../../cli/models';
 import { SUBCOMMANDS } from '../../cli/subcommands';
 
 const dir = mkdtempSync(join(tmpdir(), 'localrec-cli-'));
@@ -192,15 +191,6 @@ describe('localrec eval', () => {
     );
     await expectBadInput(['eval', '--data', ok, '--k', '50'], /nothing to evaluate/);
     await expectBadInput(['nope'], /unknown command 'nope'/);
-  });
-
-  it('exits 2 naming the missing GRU factory while none is registered', async () => {
-    if (isRegistered('gru')) return; // the GRU engineer registered it: nothing to check here
-    const ok = file('gru.csv', syntheticCsv());
-    await expectBadInput(
-      ['eval', '--data', ok, '--models', 'pop,gru'],
-      /'gru' is not available: no GRU factory is registered/,
-    );
   });
 
   it('parses --params into per-model overrides', () => {
