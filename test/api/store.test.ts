@@ -309,7 +309,7 @@ describe('IndexedDB specifics', () => {
     expect((await rejection(tab.forget())).code).toBe('UPGRADE_BLOCKED');
     stubborn.close();
     // The delete was queued and completes once the blocker is gone.
-    await vi.waitFor(async () => expect(await factory.databases()).toEqual([]));
+    await vi.waitFor(async () => expect(await factory.databases()).toEqual([]), { timeout: 5000 });
   });
 
   it('consent is persisted in meta; an explicit option wins and is persisted', async () => {
@@ -381,14 +381,14 @@ describe('cross-tab', () => {
       { itemId: 'a', type: 'view', timestamp: NOW - 2 },
       { itemId: 'b', type: 'view', timestamp: NOW - 1 },
     ]);
-    await vi.waitFor(() => expect(seenByB).toHaveLength(1));
+    await vi.waitFor(() => expect(seenByB).toHaveLength(1), { timeout: 5000 });
     expect(seenByB[0]).toEqual([{ kind: 'events', count: 2, newestTimestamp: NOW - 1 }, 'remote']);
     expect(seenByA).toEqual([[{ kind: 'events', count: 2, newestTimestamp: NOW - 1 }, 'local']]);
     // And the data itself is visible to B.
     expect((await tabB.readSequences()).itemIds).toEqual(['a', 'b']);
     // Consent follows across tabs.
     await tabA.setConsent('denied');
-    await vi.waitFor(() => expect(tabB.consent()).toBe('denied'));
+    await vi.waitFor(() => expect(tabB.consent()).toBe('denied'), { timeout: 5000 });
   });
 
   it('broadcast: false sends nothing', async () => {
@@ -400,8 +400,16 @@ describe('cross-tab', () => {
       const store = await open({ namespace: ns, broadcast: false });
       await store.track({ itemId: 'a', type: 'view' });
       const loud = await open({ namespace: ns, broadcast: true });
-      await loud.track({ itemId: 'a', type: 'view' });
-      await vi.waitFor(() => expect(received).toHaveLength(1));
+      // A batch of 2 tells the loud store's message (count 2) from the quiet one's (1).
+      await loud.trackMany([
+        { itemId: 'a', type: 'view' },
+        { itemId: 'b', type: 'view' },
+      ]);
+      await vi.waitFor(() => expect(received.length).toBeGreaterThan(0), { timeout: 5000 });
+      // Messages of one channel arrive in order; the quiet store's would have come first.
+      expect(received).toEqual([
+        { source: 'localrec', version: 1, change: expect.objectContaining({ count: 2 }) },
+      ]);
     } finally {
       listener.close();
     }
