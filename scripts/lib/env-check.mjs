@@ -4,11 +4,11 @@ import { join } from 'node:path';
 
 export const MIN_NODE = [20, 19];
 
-export function checkNode() {
-  const [major, minor] = process.versions.node.split('.').map(Number);
+export function checkNode(version = process.versions.node) {
+  const [major, minor] = version.split('.').map(Number);
   const [wantMajor, wantMinor] = MIN_NODE;
   if (major < wantMajor || (major === wantMajor && minor < wantMinor)) {
-    return `Node.js ${process.versions.node} is too old: localrec needs Node.js >= ${wantMajor}.${wantMinor} (Vite 8 requires it).`;
+    return `Node.js ${version} is too old: localrec needs Node.js >= ${wantMajor}.${wantMinor} (Vite 8 requires it).`;
   }
   return undefined;
 }
