@@ -1,0 +1,46 @@
+// The offline results table: the JSON `localrec eval` wrote (assets/results.json).
+import type { Results } from './data';
+import { $, fmtInt, h } from './dom';
+
+const METRICS = ['HR@10', 'HR@20', 'MRR@20', 'NDCG@10'] as const;
+
+export function renderResults(results: Results): void {
+  const r = results.report;
+  const models = Object.entries(r.models);
+  const best = new Map<string, number>();
+  for (const m of METRICS) best.set(m, Math.max(...models.map(([, x]) => x.test[m]?.mean ?? 0)));
+  $<HTMLTableElement>('#results').tBodies[0].replaceChildren(
+    ...models.map(([name, x]) =>
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'row' }, name),
+        ...METRICS.map((m) =>
+          h(
+            'td',
+            { class: `num${x.test[m]?.mean === best.get(m) ? ' best' : ''}` },
+            x.test[m] ? `${x.test[m].mean.toFixed(4)} ± ${x.test[m].se.toFixed(4)}` : '–',
+          ),
+        ),
+        h('td', { class: 'num' }, x.fitSeconds.toFixed(2)),
+        h(
+          'td',
+          { class: 'params' },
+          Object.entries(x.params)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ') || '–',
+        ),
+      ),
+    ),
+  );
+  $('#offline-note').textContent =
+    `Protocol ${r.protocol} (last ${r.k} ratings of each user are test positions, ${fitText(r.fit)}): ` +
+    `${fmtInt(r.counts.users)} users, ${fmtInt(r.counts.items)} items, ${fmtInt(r.counts.test)} test positions; ` +
+    `mean ± standard error, best in bold. Written by: ${results.command} (${results.generatedAt.slice(0, 10)}).`;
+}
+
+function fitText(mode: string): string {
+  return mode === 'refit'
+    ? 'models refitted on train + validation'
+    : 'models fitted on training data';
+}
