@@ -23,15 +23,21 @@ export default async function setup(project: TestProject) {
       '/e2e/': join(root, 'e2e', 'pages'),
       '/demo/': join(root, 'dist-demo'),
     },
-    // Pages under /e2e/csp/ are served with the strict policy that README documents.
-    headers: (path) =>
-      path.startsWith('/e2e/csp/')
-        ? {
-            'content-security-policy':
-              "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; " +
-              "connect-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'",
-          }
-        : undefined,
+    // Pages under /e2e/csp/ are served with the strict policy that README documents
+    // (no 'unsafe-eval', no 'unsafe-inline'); under /e2e/csp/no-wasm-eval/ without
+    // 'wasm-unsafe-eval', to show what that one grants (the WASM backend, nothing else).
+    // The CSP pages load the library from a lib/ folder beside them, so the worker and
+    // the .wasm files are served under the policy too (a worker gets its own policy from
+    // its response, not from the page).
+    headers: (path) => {
+      if (!path.startsWith('/e2e/csp/')) return undefined;
+      const wasm = path.startsWith('/e2e/csp/no-wasm-eval/') ? '' : " 'wasm-unsafe-eval'";
+      return {
+        'content-security-policy':
+          `default-src 'self'; script-src 'self'${wasm}; worker-src 'self'; ` +
+          "connect-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'",
+      };
+    },
   });
   project.provide('baseUrl', server.url);
   return () => server.close();

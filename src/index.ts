@@ -65,6 +65,11 @@ export {
   SRItemKNN,
   VSKNN,
 } from './baselines';
+// Drop-in helpers for pages (src/dom): nothing runs and no DOM global is read until called.
+export type { AutoTracker, AutoTrackOptions, Tracker } from './dom/auto-track';
+export { startAutoTracking } from './dom/auto-track';
+export type { DefineElementsOptions, RecommenderSource } from './dom/element';
+export { defineElements } from './dom/element';
 export type {
   CsvColumns,
   CsvLog,
