@@ -21,7 +21,7 @@ const r = await trainGru(
       ? {
           validate: (s, epoch) => {
             if (epoch % every !== 0) return 0;
-            const v = evaluate(s, ds, 'valid');
+            const v = evaluate(s, ds, 'valid', { maxUsers: Number(process.env.EVAL_USERS ?? 1e9) });
             console.log(
               `  epoch ${epoch} valid NDCG@10 ${v.metrics['NDCG@10'].mean.toFixed(4)} HR@20 ${v.metrics['HR@20'].mean.toFixed(4)}`,
             );

@@ -65,7 +65,8 @@ export async function trainGru(
   if (input.model) {
     base = input.model;
     if (data.numItems > base.numItems) {
-      const added = input.vocab?.slice(base.vocab ? 0 : 0);
+      // `input.vocab` names the added items (those beyond the model's catalog)
+      const added = input.vocab;
       base = base.grow(data.numItems, {
         ...(base.vocab || added ? { newIds: added ?? [] } : {}),
         seed: opts.seed,

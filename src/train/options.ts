@@ -51,6 +51,13 @@ export interface TrainOptions {
   dropoutEmbedding: number;
   dropoutHidden: number;
   optimizer: OptimizerKind;
+  /**
+   * `device` (default): every op of the GRU step on the backend, the loss in JS.
+   * `hybrid`: elementwise maths in JS too, only the matrix products on the backend
+   * (six round trips per step). Measured on WASM, 2-core CPU: `device` 6.5-7.9k
+   * events/s vs `hybrid` 3.3-4.6k at batch 128 / 512 negatives; about equal at 64.
+   */
+  engine: 'hybrid' | 'device';
   lr: number;
   momentum: number;
   /** Adagrad/Adam epsilon. */
@@ -92,6 +99,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   dropoutEmbedding: 0,
   dropoutHidden: 0.2,
   optimizer: 'adagrad',
+  engine: 'device',
   lr: 0.05,
   momentum: 0.3,
   eps: 1e-6,
@@ -123,6 +131,11 @@ export function resolveTrainOptions(o: Partial<TrainOptions>): TrainOptions {
   if (r.loss !== 'cross-entropy' && r.loss !== 'bpr-max') {
     throw new LocalRecError('INVALID_INPUT', `unknown loss ${r.loss}`, {
       details: { field: 'loss' },
+    });
+  }
+  if (r.engine !== 'hybrid' && r.engine !== 'device') {
+    throw new LocalRecError('INVALID_INPUT', `unknown engine ${r.engine}`, {
+      details: { field: 'engine' },
     });
   }
   if (r.optimizer !== 'adagrad' && r.optimizer !== 'adam') {

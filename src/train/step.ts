@@ -2,9 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type GruConfig, inputSize } from '../model/config';
 import { type ForwardState, stepBackward, stepForward } from '../model/grads';
 import { lossJs } from '../model/loss-js';
+import { tfMatMuls } from '../model/matmul';
 import { OptimizedArray, type OptimizerHyper } from '../model/optimizer';
 import type { GruArrays } from '../model/params';
 import { Rng } from '../model/rng';
+import { backwardJs, forwardJs, type JsGrads } from '../model/step-js';
 import type { BatchStep } from './batcher';
 import type { TrainOptions } from './options';
 
@@ -32,6 +34,7 @@ export class StepRunner {
     b: OptimizedArray;
   };
   private h: tf.Tensor2D | null = null;
+  private hJs: Float32Array | null = null;
   private lossAcc = 0;
   private stepNo = 0;
   private readonly rng: Rng;
@@ -40,8 +43,8 @@ export class StepRunner {
   private readonly stamp: Int32Array;
   private readonly where: Int32Array;
   private stampNo = 0;
-  /** Milliseconds per phase (JS prep, device forward, JS loss, device backward + read, JS update). */
-  readonly timing = { prep: 0, forward: 0, loss: 0, backward: 0, update: 0 };
+  /** Milliseconds per phase (JS prep, forward + loss + backward, JS optimiser update). */
+  readonly timing = { prep: 0, compute: 0, update: 0 };
   private readonly hs: number;
   private readonly es: number;
   private readonly cw: number;
@@ -93,6 +96,7 @@ export class StepRunner {
   resetHidden(): void {
     this.h?.dispose();
     this.h = null;
+    this.hJs = null;
   }
 
   /** Sum of per-event losses since the last call. */
@@ -197,67 +201,27 @@ export class StepRunner {
         ? this.rng.fillDropoutMask(new Float32Array(B * hs), opts.dropoutHidden)
         : null;
 
-    // ---- device: forward to the scores ----------------------------------------------
     const t1 = performance.now();
-    const prev = this.h;
-    const fwd = tf.tidy(() => {
-      let h: tf.Tensor2D;
-      if (!prev) h = tf.zeros([B, hs]);
-      else {
-        h = prev;
-        if (batch.keep) h = tf.gather(h, tf.tensor1d(batch.keep, 'int32'));
-        if (batch.resets) {
-          const m = new Float32Array(B).fill(1);
-          for (const r of batch.resets) m[r] = 0;
-          h = tf.mul(h, tf.tensor2d(m, [B, 1]));
-        }
-      }
-      const f = stepForward({
-        x: tf.tensor2d(xRows, [B, es]),
-        h,
-        wx: tf.tensor2d(w.wx, [es, 3 * hs]),
-        wh: tf.tensor2d(w.wh, [hs, 3 * hs]),
-        b: tf.tensor1d(w.b),
-        colW: tf.tensor2d(colRows, [M, cw]),
-        maskIn: maskIn ? tf.tensor2d(maskIn, [B, es]) : null,
-        maskH: maskH ? tf.tensor2d(maskH, [B, hs]) : null,
-      });
-      return f as unknown as tf.TensorContainer;
-    }) as unknown as ForwardState;
-    const S = fwd.S.dataSync() as Float32Array;
-    const t2 = performance.now();
-
-    // ---- JS: loss and dL/dS -------------------------------------------------------------
-    const tg = batch.targets;
-    const { lossSum, dS } = lossJs(
-      S,
-      B,
-      M,
-      cols ? (b) => b : (b) => tg[b],
-      { kind: opts.loss, bprReg: opts.bprReg, elu: opts.elu },
-      logQCols,
-      hits,
-    );
-    this.lossAcc += lossSum;
-    const t3 = performance.now();
-
-    // ---- device: backward ------------------------------------------------------------------
-    const res = tf.tidy(() => {
-      const g = stepBackward(fwd, tf.tensor2d(dS, [B, M]));
-      return { dColW: g.dColW, dx: g.dx, dwx: g.dwx, dwh: g.dwh, db: g.db };
-    });
-    prev?.dispose();
-    this.h = tf.keep(fwd.out);
-    // free every forward tensor but the carried state
-    const keepId = fwd.out.id;
-    const all = collect(fwd);
-    for (const t of all) if (t.id !== keepId && t !== prev && !t.isDisposed) t.dispose();
-    const dColW = res.dColW.dataSync() as Float32Array;
-    const dx = res.dx.dataSync() as Float32Array;
-    const dwx = res.dwx.dataSync() as Float32Array;
-    const dwh = res.dwh.dataSync() as Float32Array;
-    const db = res.db.dataSync() as Float32Array;
-    tf.dispose([res.dColW, res.dx, res.dwx, res.dwh, res.db]);
+    const lossOf = (S: Float32Array) => {
+      const tg = batch.targets;
+      const r = lossJs(
+        S,
+        B,
+        M,
+        cols ? (b) => b : (b) => tg[b],
+        { kind: opts.loss, bprReg: opts.bprReg, elu: opts.elu },
+        logQCols,
+        hits,
+      );
+      this.lossAcc += r.lossSum;
+      return r.dS;
+    };
+    const inputs = { xRows, colRows, maskIn, maskH, B, M };
+    const g =
+      opts.engine === 'device'
+        ? this.runDevice(batch, inputs, lossOf)
+        : this.runHybrid(batch, inputs, lossOf);
+    const { dColW, dx, dwx, dwh, db } = g;
     const t4 = performance.now();
 
     // ---- JS: optimiser updates --------------------------------------------------------
@@ -298,10 +262,105 @@ export class StepRunner {
     this.opt.b.dense(db, step);
     const t5 = performance.now();
     this.timing.prep += t1 - t0;
-    this.timing.forward += t2 - t1;
-    this.timing.loss += t3 - t2;
-    this.timing.backward += t4 - t3;
+    this.timing.compute += t4 - t1;
     this.timing.update += t5 - t4;
+  }
+
+  /** Hybrid engine: elementwise maths in JS, matrix products on the backend. */
+  private runHybrid(
+    batch: BatchStep,
+    i: StepArrays,
+    lossOf: (S: Float32Array) => Float32Array,
+  ): JsGrads {
+    const { hs, es, w } = this;
+    const { B, M } = i;
+    // carried hidden state: drop finished rows, zero restarted ones
+    let h: Float32Array;
+    const prev = this.hJs;
+    if (!prev) h = new Float32Array(B * hs);
+    else {
+      h = prev;
+      if (batch.keep) {
+        h = new Float32Array(B * hs);
+        for (let r = 0; r < B; r++)
+          h.set(prev.subarray(batch.keep[r] * hs, batch.keep[r] * hs + hs), r * hs);
+      }
+      if (batch.resets) for (const r of batch.resets) h.fill(0, r * hs, r * hs + hs);
+    }
+    const mm = tfMatMuls;
+    const f = forwardJs(
+      mm,
+      {
+        x: i.xRows,
+        h,
+        wx: w.wx,
+        wh: w.wh,
+        b: w.b,
+        colW: i.colRows,
+        maskIn: i.maskIn,
+        maskH: i.maskH,
+      },
+      B,
+      es,
+      hs,
+      M,
+    );
+    this.hJs = f.out;
+    return backwardJs(mm, f, lossOf(f.S));
+  }
+
+  /** Device engine: every op on the backend (no JS in the step but the loss). */
+  private runDevice(
+    batch: BatchStep,
+    i: StepArrays,
+    lossOf: (S: Float32Array) => Float32Array,
+  ): JsGrads {
+    const { hs, es, cw, w } = this;
+    const { B, M } = i;
+    const prev = this.h;
+    const fwd = tf.tidy(() => {
+      let h: tf.Tensor2D;
+      if (!prev) h = tf.zeros([B, hs]);
+      else {
+        h = prev;
+        if (batch.keep) h = tf.gather(h, tf.tensor1d(batch.keep, 'int32'));
+        if (batch.resets) {
+          const m = new Float32Array(B).fill(1);
+          for (const r of batch.resets) m[r] = 0;
+          h = tf.mul(h, tf.tensor2d(m, [B, 1]));
+        }
+      }
+      const f = stepForward({
+        x: tf.tensor2d(i.xRows, [B, es]),
+        h,
+        wx: tf.tensor2d(w.wx, [es, 3 * hs]),
+        wh: tf.tensor2d(w.wh, [hs, 3 * hs]),
+        b: tf.tensor1d(w.b),
+        colW: tf.tensor2d(i.colRows, [M, cw]),
+        maskIn: i.maskIn ? tf.tensor2d(i.maskIn, [B, es]) : null,
+        maskH: i.maskH ? tf.tensor2d(i.maskH, [B, hs]) : null,
+      });
+      return f as unknown as tf.TensorContainer;
+    }) as unknown as ForwardState;
+    const dS = lossOf(fwd.S.dataSync() as Float32Array);
+    const res = tf.tidy(() => {
+      const g = stepBackward(fwd, tf.tensor2d(dS, [B, M]));
+      return { dColW: g.dColW, dx: g.dx, dwx: g.dwx, dwh: g.dwh, db: g.db };
+    });
+    prev?.dispose();
+    this.h = tf.keep(fwd.out);
+    // free every forward tensor but the carried state
+    const keepId = fwd.out.id;
+    for (const t of collect(fwd)) if (t.id !== keepId && t !== prev && !t.isDisposed) t.dispose();
+    const out: JsGrads = {
+      dColW: res.dColW.dataSync() as Float32Array,
+      dx: res.dx.dataSync() as Float32Array,
+      dwx: res.dwx.dataSync() as Float32Array,
+      dwh: res.dwh.dataSync() as Float32Array,
+      db: res.db.dataSync() as Float32Array,
+    };
+    tf.dispose([res.dColW, res.dx, res.dwx, res.dwh, res.db]);
+    return out;
   }
 
   /** Free the device state (hidden state, loss sum, cached targets). */
@@ -323,6 +382,15 @@ function addRows(
     const o = ids[b] * width;
     for (let c = 0; c < take; c++) m[o + c] += g[b * take + c];
   }
+}
+
+interface StepArrays {
+  xRows: Float32Array;
+  colRows: Float32Array;
+  maskIn: Float32Array | null;
+  maskH: Float32Array | null;
+  B: number;
+  M: number;
 }
 
 /** Every tensor reachable from a forward state (inputs, cache, outputs). */

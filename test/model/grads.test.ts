@@ -117,3 +117,48 @@ describe('manual step backward equals tf.grad (CPU backend)', () => {
     });
   }
 });
+
+describe('hybrid engine (JS elementwise + backend matMul) equals the op-by-op step', () => {
+  beforeAll(() => useBackend('cpu'));
+
+  for (const masks of [false, true]) {
+    it(`dropout=${masks}`, async () => {
+      const { forwardJs, backwardJs } = await import('../../src/model/step-js');
+      const { tfMatMuls, jsMatMuls } = await import('../../src/model/matmul');
+      const rng = new Rng(5);
+      const E = 5;
+      const arr = (n: number, s = 0.5) => rng.fillUniform(new Float32Array(n), s);
+      const p = {
+        x: arr(B * E),
+        h: arr(B * H),
+        wx: arr(E * 3 * H),
+        wh: arr(H * 3 * H),
+        b: arr(3 * H, 0.1),
+        colW: arr(M * (H + 1), 1),
+        maskIn: masks ? rng.fillDropoutMask(new Float32Array(B * E), 0.3) : null,
+        maskH: masks ? rng.fillDropoutMask(new Float32Array(B * H), 0.3) : null,
+      };
+      const G = arr(B * M, 1);
+      const ref = tf.tidy(() => {
+        const f = stepForward({
+          x: tf.tensor2d(p.x, [B, E]),
+          h: tf.tensor2d(p.h, [B, H]),
+          wx: tf.tensor2d(p.wx, [E, 3 * H]),
+          wh: tf.tensor2d(p.wh, [H, 3 * H]),
+          b: tf.tensor1d(p.b),
+          colW: tf.tensor2d(p.colW, [M, H + 1]),
+          maskIn: p.maskIn ? tf.tensor2d(p.maskIn, [B, E]) : null,
+          maskH: p.maskH ? tf.tensor2d(p.maskH, [B, H]) : null,
+        });
+        const g = stepBackward(f, tf.tensor2d(G, [B, M]));
+        return [f.S, f.out, g.dColW, g.dx, g.dwx, g.dwh, g.db].map((t) => t.dataSync());
+      });
+      for (const mm of [tfMatMuls, jsMatMuls]) {
+        const f = forwardJs(mm, p, B, E, H, M);
+        const g = backwardJs(mm, f, G);
+        const got = [f.S, f.out, g.dColW, g.dx, g.dwx, g.dwh, g.db];
+        got.forEach((v, i) => expect(maxAbsDiff(v, ref[i])).toBeLessThan(1e-5));
+      }
+    });
+  }
+});
