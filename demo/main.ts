@@ -26,7 +26,7 @@ const lib = (await import(/* @vite-ignore */ LIB)) as Lib;
 $('#version').textContent = lib.version;
 
 const MODE_KEY = 'localrec-demo:mode';
-const PAGE = 48;
+const PAGE = 24;
 
 // ---- state -------------------------------------------------------------------------------
 let catalog: Catalog;
@@ -118,7 +118,7 @@ async function refreshStatus(): Promise<void> {
           h('td', { class: 'num' }, t.stepMs === undefined ? '–' : t.stepMs.toFixed(1)),
           h(
             'td',
-            {},
+            { class: 'notes' },
             [
               t.name === s.backend?.backend ? 'in use' : '',
               t.software ? 'software (CPU emulation)' : '',

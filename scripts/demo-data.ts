@@ -278,6 +278,14 @@ const manifest = {
 };
 write('manifest.json', `${JSON.stringify(manifest, null, 2)}\n`, 'provenance');
 
+// The repository lints JSON with biome: write what `biome format` would, so a
+// regenerated folder is lint-clean (it costs ~25% over one-line JSON on the catalog).
+execFileSync(
+  join(ROOT, 'node_modules', '.bin', 'biome'),
+  ['format', '--write', ...wrote.filter((w) => w.file.endsWith('.json')).map((w) => w.file)],
+  { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
+);
+for (const w of wrote) w.bytes = statSync(join(ROOT, w.file)).size;
 for (const w of wrote)
   console.log(`${w.file.padEnd(28)} ${(w.bytes / 1024).toFixed(1).padStart(8)} KiB  ${w.note}`);
 console.log(`demo-data: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -1,0 +1,129 @@
+// The demo page (dist-demo/, served at /demo/) in a real Chromium: it loads the built
+// library from ./lib/ as a site would, recommends with the pretrained GRU from the first
+// click, keeps the visitor's state across a reload, forgets it on request, requests
+// nothing beyond its own files, logs no console errors, and fits desktop and phone
+// widths. Screenshots go to test-results/ (gitignored).
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { baseUrl, launchBrowser, openPage } from './harness';
+
+const SHOTS = join(import.meta.dirname, '..', 'test-results');
+
+let browser: Browser;
+let context: BrowserContext;
+beforeAll(async () => {
+  if (!existsSync(join(import.meta.dirname, '..', 'dist-demo', 'index.html'))) {
+    throw new Error('e2e: the demo is not built. Run `node scripts/build.mjs --demo`.');
+  }
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await context?.close();
+  await browser?.close();
+});
+
+async function ready(page: Page): Promise<void> {
+  await page.waitForFunction(() => document.body.dataset.state !== 'loading', undefined, {
+    timeout: 60_000,
+  });
+  expect(await page.evaluate(() => document.body.dataset.state)).toBe('ready');
+}
+
+/** The "Recommended for you" list once it reflects `events` interactions. */
+async function recsAfter(page: Page, events: number) {
+  await page.waitForSelector(`#recs[data-events="${events}"] #recs-list li`, { timeout: 30_000 });
+  return page.$$eval('#recs-list li', (lis) =>
+    lis.map((li) => ({
+      id: (li as HTMLElement).dataset.id as string,
+      scorer: (li as HTMLElement).dataset.scorer as string,
+      why: li.querySelector('.rec-why')?.textContent ?? '',
+    })),
+  );
+}
+
+async function noOverflow(page: Page): Promise<void> {
+  const [scrollWidth, innerWidth] = await page.evaluate(() => [
+    document.documentElement.scrollWidth,
+    window.innerWidth,
+  ]);
+  expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
+}
+
+describe('demo page', () => {
+  it('recommends with the pretrained GRU, keeps state over a reload, forgets, stays on its origin', async () => {
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const tracked = await openPage(context, '/demo/');
+    const { page } = tracked;
+    await ready(page);
+    // The pretrained model is loaded before the first click.
+    expect(await page.getAttribute('#status', 'data-model')).toBe('pretrained');
+    expect(await page.locator('#grid .card').count()).toBeGreaterThan(10);
+    expect(await page.locator('#results tbody tr').count()).toBeGreaterThanOrEqual(6);
+
+    // Click through three movies; the list follows every click and comes from the GRU.
+    const cards = page.locator('#grid .card');
+    const clicked: string[] = [];
+    const lists: string[][] = [];
+    for (const n of [0, 4, 9]) {
+      const card = cards.nth(n);
+      clicked.push((await card.getAttribute('data-id')) as string);
+      await card.click();
+      const recs = await recsAfter(page, clicked.length);
+      expect(recs).toHaveLength(10);
+      expect(recs.every((r) => r.scorer === 'gru')).toBe(true);
+      expect(recs.some((r) => r.why.includes('Because you viewed'))).toBe(true);
+      // Viewed items are never recommended back.
+      expect(recs.some((r) => clicked.includes(r.id))).toBe(false);
+      lists.push(recs.map((r) => r.id));
+    }
+    expect(lists[1]).not.toEqual(lists[0]);
+    expect(lists[2]).not.toEqual(lists[1]);
+    expect(await page.textContent('#item h3')).toBeTruthy();
+    // The baselines are fitted in the page and shown beside the GRU.
+    await page.waitForSelector('#columns .column[data-key="sr+itemknn"] li');
+    expect(await page.locator('#columns .column').count()).toBe(5);
+    await page.waitForSelector('#stats[data-events="3"]');
+
+    await page.screenshot({ path: join(mkdir(), 'demo-desktop.png'), fullPage: true });
+    await noOverflow(page);
+
+    // Reload: the history, and so the recommendations' context, is still there.
+    await page.reload();
+    await ready(page);
+    await page.waitForSelector('#stats[data-events="3"]');
+    const kept = await recsAfter(page, 3);
+    expect(kept.every((r) => r.scorer === 'gru')).toBe(true);
+    expect(kept.some((r) => clicked.includes(r.id))).toBe(false);
+    for (const id of clicked) {
+      expect(await page.locator(`#grid .card.seen[data-id="${id}"]`).count()).toBe(1);
+    }
+
+    // Phone width: one column, nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(300);
+    await noOverflow(page);
+    await page.screenshot({ path: join(mkdir(), 'demo-phone.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    // Forget: everything is gone, and the page starts over from the pretrained model.
+    await page.click('#forget');
+    await page.waitForSelector('#stats[data-events="0"]');
+    await recsAfter(page, 0);
+    expect(await page.locator('#grid .card.seen').count()).toBe(0);
+    await page.reload();
+    await ready(page);
+    await page.waitForSelector('#stats[data-events="0"]');
+    expect(await page.getAttribute('#status', 'data-model')).toBe('pretrained');
+
+    expect(tracked.errors).toEqual([]);
+    const own = `${new URL(baseUrl()).origin}/demo/`;
+    expect(tracked.requests.filter((u) => !u.startsWith(own))).toEqual([]);
+  });
+});
+
+function mkdir(): string {
+  mkdirSync(SHOTS, { recursive: true });
+  return SHOTS;
+}
