@@ -102,3 +102,8 @@ export type { Scorer, ScorerCursor, Sequences } from './scorer';
 export { DEFAULT_RETENTION, SCHEMA_VERSION } from './store';
 export { version } from './version';
 export type { BackendStatus, ModelInfo, TrainProgressMessage } from './worker/protocol';
+// GRU4Rec model and trainer types (the code itself runs in the worker: it imports TF.js).
+export type { GruConfig } from './model/config';
+export type { GruMeta } from './model/model';
+export type { EpochStat, TrainInput, TrainResult } from './train/fit';
+export type { TrainOptions, TrainProgress } from './train/options';

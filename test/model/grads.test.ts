@@ -157,7 +157,7 @@ describe('hybrid engine (JS elementwise + backend matMul) equals the op-by-op st
         const f = forwardJs(mm, p, B, E, H, M);
         const g = backwardJs(mm, f, G);
         const got = [f.S, f.out, g.dColW, g.dx, g.dwx, g.dwh, g.db];
-        got.forEach((v, i) => expect(maxAbsDiff(v, ref[i])).toBeLessThan(1e-5));
+        for (let i = 0; i < got.length; i++) expect(maxAbsDiff(got[i], ref[i])).toBeLessThan(1e-5);
       }
     });
   }
