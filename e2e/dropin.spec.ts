@@ -273,6 +273,25 @@ describe('drop-in under a strict Content-Security-Policy', () => {
     expect(tracked.logs.some((l) => /WebAssembly/i.test(l))).toBe(true);
   });
 
+  it("'wasm-unsafe-eval' counts in the worker's own policy, not the page's", async () => {
+    const backend = async (path: string) => {
+      const { page } = await open(path);
+      const result = await page.evaluate(async () => {
+        try {
+          return (await (window as W).LocalRec.recommender.warmUp()).backend?.backend;
+        } catch (error) {
+          return (error as W).code;
+        }
+      });
+      await context.close();
+      return result;
+    };
+    // WASM forced: works when the worker's response allows it, though the page's does not…
+    expect(await backend('/e2e/csp/no-wasm-eval/dropin-worker-allows.html')).toBe('wasm');
+    // …and is refused when the page's policy allows it but the worker's does not.
+    expect(await backend('/e2e/csp/dropin-worker-refuses.html')).toBe('BACKEND_UNAVAILABLE');
+  });
+
   it('the CSP header is really applied (an inline script is refused)', async () => {
     const { page } = await open('/e2e/csp/dropin.html');
     const refused = await page.evaluate(async () => {
