@@ -117,6 +117,26 @@ describe('drop-in: script tag, stub queue, auto-tracking, element', () => {
     await waitStored(page, 'a2 add_to_cart');
     await page.click('#ign1-btn');
 
+    // A background tab shows nothing: no view while hidden; the dwell starts once back.
+    await page.evaluate(() => {
+      const setHidden = (hidden: boolean) => {
+        Object.defineProperty(document, 'visibilityState', {
+          configurable: true,
+          get: () => (hidden ? 'hidden' : 'visible'),
+        });
+        document.dispatchEvent(new Event('visibilitychange'));
+      };
+      (window as W).setHidden = setHidden;
+      setHidden(true);
+      const el = document.createElement('article');
+      el.setAttribute('data-localrec-item', 'bg1');
+      document.getElementById('late-slot')!.append(el);
+    });
+    await page.waitForTimeout(900);
+    expect((await stored(page)).some((e) => e.startsWith('bg1'))).toBe(false);
+    await page.evaluate(() => (window as W).setHidden(false));
+    await waitStored(page, 'bg1 view');
+
     // An element added later (SPA) is picked up: view after the dwell, click when clicked.
     await page.evaluate(() => {
       const el = document.createElement('article');

@@ -7,10 +7,11 @@
 //   <aside data-localrec-ignore> … </aside>           nothing inside is ever tracked
 //
 // Elements added later (SPA pages, infinite scroll) are found by a MutationObserver.
-// Each element counts one view per page view; `data-localrec-views="off"` on a region
-// keeps its impressions out (the recommendations element sets it: showing an item is not
-// the visitor viewing it, and counting it would feed the model its own output). Nothing runs at import time: call
-// startAutoTracking() (the script-tag build does when `data-auto-track` is not off).
+// Each element counts one view per page view, and only while the tab is visible.
+// `data-localrec-views="off"` on a region keeps its impressions out (the recommendations
+// element sets it: showing an item is not the visitor viewing it, and counting it would
+// feed the model its own output). Nothing runs at import time: call startAutoTracking()
+// (the script-tag build does unless `data-auto-track="off"`).
 import type { TrackEvent } from '../api/store-types';
 
 export const ITEM_ATTRIBUTE = 'data-localrec-item';
@@ -165,26 +166,45 @@ export function startAutoTracking(tracker: Tracker, options: AutoTrackOptions = 
     timers.delete(el);
   };
 
+  // Half visible now (per the last IntersectionObserver report), whether or not timed.
+  const onScreen = new Set<Element>();
+  const hidden = () => doc.visibilityState === 'hidden';
+
+  const arm = (el: Element) => {
+    if (timers.has(el) || viewed.has(el) || hidden()) return;
+    timers.set(
+      el,
+      setTimeout(() => {
+        timers.delete(el);
+        // Read again now: the item may have changed or become ignored meanwhile.
+        if (!el.isConnected || !isViewTarget(el) || viewed.has(el) || hidden()) return;
+        viewed.add(el);
+        unobserve(el);
+        send({ itemId: el.getAttribute(ITEM_ATTRIBUTE)!.trim(), type: 'view' }, el);
+      }, dwell),
+    );
+  };
+
   const onIntersect = (entries: IntersectionObserverEntry[]) => {
     for (const entry of entries) {
       const el = entry.target;
       if (viewed.has(el)) continue;
       if (entry.isIntersecting && visibleEnough(entry, threshold)) {
-        if (timers.has(el)) continue;
-        timers.set(
-          el,
-          setTimeout(() => {
-            timers.delete(el);
-            // Read again now: the item may have changed or become ignored meanwhile.
-            if (!el.isConnected || !isViewTarget(el) || viewed.has(el)) return;
-            viewed.add(el);
-            unobserve(el);
-            send({ itemId: el.getAttribute(ITEM_ATTRIBUTE)!.trim(), type: 'view' }, el);
-          }, dwell),
-        );
-      } else clearTimer(el);
+        onScreen.add(el);
+        arm(el);
+      } else {
+        onScreen.delete(el);
+        clearTimer(el);
+      }
     }
   };
+
+  // A background tab shows nothing: its dwell stops, and starts over when it is back.
+  const onVisibility = () => {
+    if (hidden()) for (const el of [...timers.keys()]) clearTimer(el);
+    else for (const el of onScreen) arm(el);
+  };
+  doc.addEventListener('visibilitychange', onVisibility);
 
   const observe = (el: Element) => {
     if (!io || observed.has(el) || viewed.has(el) || !isViewTarget(el)) return;
@@ -193,6 +213,7 @@ export function startAutoTracking(tracker: Tracker, options: AutoTrackOptions = 
   };
   function unobserve(el: Element) {
     clearTimer(el);
+    onScreen.delete(el);
     if (observed.delete(el)) io?.unobserve(el);
   }
 
@@ -257,6 +278,8 @@ export function startAutoTracking(tracker: Tracker, options: AutoTrackOptions = 
   return {
     stop() {
       root.removeEventListener('click', onClick, { capture: true });
+      doc.removeEventListener('visibilitychange', onVisibility);
+      onScreen.clear();
       mo?.disconnect();
       io?.disconnect();
       for (const t of timers.values()) clearTimeout(t);
