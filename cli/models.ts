@@ -90,3 +90,7 @@ for (const spec of Object.values(BASELINES)) {
 // ──────────────────────────────────────────────────────────────────────────────────────
 
 registerModel('gru', async () => (await import('../src/train/eval-factory')).gruFactory);
+registerModel(
+  'gru+sr+itemknn',
+  async () => (await import('../src/train/eval-factory')).gruHybridFactory,
+);

@@ -9,6 +9,7 @@ import type { GruJsScorer } from '../model/js-scorer';
 import type { Scorer, Sequences } from '../scorer';
 import { ensureNodeBackend } from './backend-node';
 import { trainGru } from './fit';
+import { chooseBeta, fitMix, GruMixScorer } from './hybrid';
 import type { TrainOptions } from './options';
 
 /** Defaults chosen on validation positions of ml-small-last5 (docs/MODEL.md). */
@@ -58,37 +59,85 @@ export const gruFactory = {
     dropoutHidden: [0.1, 0.2, 0.3],
     lr: [0.03, 0.05, 0.1],
   } as Readonly<Record<string, readonly number[]>>,
-  async create(
+  create(
     fit: Sequences,
     params: Record<string, number>,
     ctx: { onProgress?: (fraction: number, note?: string) => void },
   ): Promise<Scorer> {
-    const p = { ...GRU_EVAL_DEFAULTS, ...params };
-    await ensureNodeBackend();
-    const r = await trainGru(
-      fit,
-      {
-        ...trainOptionsFrom(p),
-        onProgress: (q) =>
-          ctx.onProgress?.(
-            (q.epoch - 1 + q.step / q.stepsPerEpoch) / p.epochs,
-            `epoch ${q.epoch} loss ${q.loss.toFixed(3)} ${Math.round(q.eventsPerSecond)} ev/s`,
-          ),
-      },
-      {
-        config: {
-          hiddenSize: p.hiddenSize,
-          embedding: p.separate === 1 ? 'separate' : 'tied',
-          embeddingSize: p.hiddenSize,
-        },
-      },
-    );
-    const scorer = r.model.scorer('gru');
-    r.model.dispose();
-    return scorer;
+    return trainGruScorer(fit, params, ctx);
   },
   release(_scorer: Scorer): void {
     // the JS scorer holds no tensors
-    void (_scorer as GruJsScorer);
   },
+};
+
+async function trainGruScorer(
+  fit: Sequences,
+  params: Record<string, number>,
+  ctx: { onProgress?: (fraction: number, note?: string) => void },
+): Promise<GruJsScorer> {
+  const p = { ...GRU_EVAL_DEFAULTS, ...params };
+  await ensureNodeBackend();
+  const r = await trainGru(
+    fit,
+    {
+      ...trainOptionsFrom(p),
+      onProgress: (q) =>
+        ctx.onProgress?.(
+          (q.epoch - 1 + q.step / q.stepsPerEpoch) / p.epochs,
+          `epoch ${q.epoch} loss ${q.loss.toFixed(3)} ${Math.round(q.eventsPerSecond)} ev/s`,
+        ),
+    },
+    {
+      config: {
+        hiddenSize: p.hiddenSize,
+        embedding: p.separate === 1 ? 'separate' : 'tied',
+        embeddingSize: p.hiddenSize,
+      },
+    },
+  );
+  const scorer = r.model.scorer('gru');
+  r.model.dispose();
+  return scorer;
+}
+
+let lastBeta = 0.5;
+
+/**
+ * `gru+sr+itemknn`: the GRU and SR+ItemKNN (alpha 0.2) fit on the same data, mixed
+ * (hybrid.ts) with β chosen on validation positions when fitting on training data
+ * (`beta` < 0, the default) and reused for a refit.
+ */
+export const gruHybridFactory = {
+  name: 'gru+sr+itemknn',
+  label: 'GRU + SR+ItemKNN',
+  defaults: { ...GRU_EVAL_DEFAULTS, beta: -1, mixAlpha: 0.2 } as Readonly<Record<string, number>>,
+  grid: {} as Readonly<Record<string, readonly number[]>>,
+  async create(
+    fit: Sequences,
+    params: Record<string, number>,
+    ctx: {
+      phase?: 'train' | 'refit';
+      data?: { full: Sequences; evalUsers: Int32Array; k: number };
+      onProgress?: (fraction: number, note?: string) => void;
+    },
+  ): Promise<Scorer> {
+    const p = { ...gruHybridFactory.defaults, ...params };
+    const gru = await trainGruScorer(fit, p, ctx);
+    const s = new GruMixScorer(gru, fitMix(fit, p.mixAlpha), p.beta >= 0 ? p.beta : lastBeta);
+    if (p.beta < 0 && ctx.phase !== 'refit' && ctx.data) {
+      const chosen = chooseBeta(s, ctx.data.full, ctx.data.evalUsers, ctx.data.k);
+      lastBeta = chosen.beta;
+      s.beta = chosen.beta;
+      ctx.onProgress?.(
+        1,
+        `beta ${chosen.beta} (valid NDCG@10 ${chosen.ndcg.map((v) => v.toFixed(4)).join(' ')})`,
+      );
+      process.stderr.write(
+        `gru+sr+itemknn: beta ${chosen.beta} chosen on validation (NDCG@10 by beta: ${chosen.ndcg.map((v) => v.toFixed(4)).join(' ')})\n`,
+      );
+    }
+    return s;
+  },
+  release(_scorer: Scorer): void {},
 };
