@@ -208,6 +208,42 @@ describe('drop-in: script tag, stub queue, auto-tracking, element', () => {
     expect(errors).toEqual([]);
   });
 
+  it('a tag without data attributes creates nothing until init(); a second copy reuses the first', async () => {
+    context = await browser.newContext();
+    const plain = await openPage(context, '/e2e/script-tag.html');
+    await plain.page.waitForFunction(() => (window as W).LocalRec?.init);
+    const before = await plain.page.evaluate(async () => ({
+      recommender: (window as W).LocalRec.recommender,
+      databases: (await indexedDB.databases()).map((d) => d.name),
+    }));
+    expect(before).toEqual({ recommender: null, databases: [] });
+    const after = await plain.page.evaluate(async () => {
+      const w = window as W;
+      const rec = await w.LocalRec.init({ namespace: 'late-init', training: { auto: false } });
+      await w.LocalRec.push(['track', { itemId: 'z1', type: 'view' }]);
+      return {
+        same: rec === w.LocalRec.recommender && rec === (await w.LocalRec.ready),
+        again: (await w.LocalRec.init({ namespace: 'other' })) === rec,
+        events: (await rec.exportData()).events.map((e: W) => e.itemId),
+      };
+    });
+    expect(after).toEqual({ same: true, again: true, events: ['z1'] });
+    await context.close();
+
+    const { page, logs } = await open('/e2e/dropin-twice.html');
+    const twice = await page.evaluate(async () => {
+      const w = window as W;
+      const rec = await w.LocalRec.ready;
+      return {
+        same: rec === (await w.firstReady),
+        namespace: rec.store.namespace,
+        events: (await rec.exportData()).events.map((e: W) => e.itemId),
+      };
+    });
+    expect(twice).toEqual({ same: true, namespace: 'twice', events: ['t1'] });
+    expect(logs.filter((l) => l.includes('loaded twice'))).toHaveLength(1);
+  });
+
   it('records nothing without consent, and says nothing about it', async () => {
     const { page, errors, logs } = await open('/e2e/dropin-consent.html');
     await page.waitForTimeout(600); // past the 100 ms dwell of c1 and c2
@@ -259,8 +295,24 @@ describe('drop-in under a strict Content-Security-Policy', () => {
       expect(result.summary.trained).toBe(true);
       expect(result.top[0].scorer).toBe('gru');
       expect(result.events).toBeGreaterThan(200); // the queued trackMany arrived
-      // The element follows the new model.
+      // The element follows the new model, and its attributes.
       await tracked.page.waitForSelector('#recs li[data-scorer="gru"]');
+      const similar = await tracked.page.evaluate(async () => {
+        const recs = document.getElementById('recs')!;
+        const rendered = new Promise<W>((resolve) =>
+          recs.addEventListener('localrec-render', (e) => resolve((e as CustomEvent).detail), {
+            once: true,
+          }),
+        );
+        recs.setAttribute('similar-to', 'i5');
+        const detail = await rendered;
+        return {
+          first: detail.recommendations[0],
+          shown: recs.querySelector('li')!.getAttribute('data-localrec-item'),
+        };
+      });
+      expect(similar.first).toMatchObject({ scorer: 'gru' });
+      expect(similar.shown).toBe(similar.first.itemId);
       expect(result.violations).toEqual([]);
       expect(tracked.errors).toEqual([]);
       expect(tracked.logs.filter((l) => /Content.Security.Policy|unsafe-eval/i.test(l))).toEqual(
