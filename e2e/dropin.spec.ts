@@ -204,6 +204,19 @@ describe('drop-in: script tag, stub queue, auto-tracking, element', () => {
     await page.click('#recs li[data-localrec-item="x1"] a');
     const events = await waitStored(page, 'x1 click');
     await page.waitForFunction(() => (window as W).renders > 0);
+    // Keyboard focus survives a re-render (here forced by a new template selector).
+    await page.focus('#recs li[data-localrec-item="x2"] a');
+    const rendered = await page.evaluate(() => (window as W).renders);
+    await page.evaluate(() =>
+      document.getElementById('recs')!.setAttribute('template', 'template#tpl'),
+    );
+    await page.waitForFunction((n) => (window as W).renders > n, rendered);
+    expect(
+      await page.evaluate(() => ({
+        item: document.activeElement?.closest('li')?.getAttribute('data-localrec-item'),
+        fresh: document.activeElement?.closest('li')?.isConnected,
+      })),
+    ).toEqual({ item: 'x2', fresh: true });
     expect(events.filter((e) => /^x\d view$/.test(e))).toEqual([]);
     expect(errors).toEqual([]);
   });

@@ -45,6 +45,8 @@ async function resolveSource(
   return s;
 }
 
+const FOCUSABLE = 'a[href], button, input, select, textarea, [tabindex]';
+
 /** Milliseconds to coalesce bursts of changes (model + trained + click) into one render. */
 const DEBOUNCE_MS = 60;
 
@@ -216,7 +218,24 @@ function createElementClass(Base: typeof HTMLElement) {
         li.append(fragment);
         return li;
       });
+      // Keep keyboard users where they were: a re-render must not drop focus to <body>.
+      const active = doc.activeElement;
+      const focusedItem =
+        active && this.list.contains(active)
+          ? active.closest(`[${ITEM_ATTRIBUTE}]`)?.getAttribute(ITEM_ATTRIBUTE)
+          : undefined;
       this.list.replaceChildren(...items);
+      if (focusedItem !== undefined) {
+        const same = items.find((li) => li.getAttribute(ITEM_ATTRIBUTE) === focusedItem);
+        const target =
+          same?.querySelector<HTMLElement>(FOCUSABLE) ??
+          items[0]?.querySelector<HTMLElement>(FOCUSABLE);
+        if (target) target.focus();
+        else {
+          this.list.tabIndex = -1;
+          this.list.focus();
+        }
+      }
     }
   };
 }
