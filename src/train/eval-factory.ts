@@ -71,7 +71,24 @@ export const gruFactory = {
   },
 };
 
+// The last trained GRU, so `--models gru,gru+sr+itemknn` trains it once per fit data.
+let memo: { fit: Sequences; key: string; scorer: GruJsScorer } | null = null;
+
 async function trainGruScorer(
+  fit: Sequences,
+  params: Record<string, number>,
+  ctx: { onProgress?: (fraction: number, note?: string) => void },
+): Promise<GruJsScorer> {
+  const key = JSON.stringify(
+    Object.keys(GRU_EVAL_DEFAULTS).map((k) => params[k] ?? GRU_EVAL_DEFAULTS[k]),
+  );
+  if (memo && memo.fit === fit && memo.key === key) return memo.scorer;
+  const scorer = await trainGruScorerUncached(fit, params, ctx);
+  memo = { fit, key, scorer };
+  return scorer;
+}
+
+async function trainGruScorerUncached(
   fit: Sequences,
   params: Record<string, number>,
   ctx: { onProgress?: (fraction: number, note?: string) => void },
