@@ -257,6 +257,41 @@ describe('drop-in: script tag, stub queue, auto-tracking, element', () => {
     expect(logs.filter((l) => l.includes('loaded twice'))).toHaveLength(1);
   });
 
+  it('data-pretrained: a first visit recommends from the site model at once', async () => {
+    // The site's model: trained on the planted pattern by the CSP page, then served.
+    const { page: trainer } = await open('/e2e/csp/dropin.html');
+    const bytes = await trainer.evaluate(async () => {
+      const rec = (window as W).LocalRec.recommender;
+      await rec.train({ epochs: 6 });
+      const checkpoint = await rec.store.getCheckpoint('gru');
+      return Array.from(new Uint8Array(checkpoint.data));
+    });
+    await context.close();
+    context = await browser.newContext();
+    const requests: string[] = [];
+    await context.route('**/e2e/dropin-pretrained.bin', (route) => {
+      requests.push(route.request().url());
+      return route.fulfill({
+        body: Buffer.from(bytes),
+        headers: { 'content-type': 'application/octet-stream' },
+      });
+    });
+    const { page, errors } = await openPage(context, '/e2e/dropin-pretrained.html');
+    await page.waitForSelector('#recs li[data-scorer="gru"]');
+    const result = await page.evaluate(async () => {
+      const rec = await (window as W).LocalRec.ready;
+      return {
+        model: (await rec.status()).model?.source,
+        first: document.querySelector('#recs li')!.getAttribute('data-localrec-item'),
+        events: (await rec.stats()).events,
+      };
+    });
+    // context-item="i5": what follows i5 in the site's data comes first.
+    expect(result).toEqual({ model: 'pretrained', first: 'i17', events: 0 });
+    expect(requests).toHaveLength(1);
+    expect(errors).toEqual([]);
+  });
+
   it('records nothing without consent, and says nothing about it', async () => {
     const { page, errors, logs } = await open('/e2e/dropin-consent.html');
     await page.waitForTimeout(600); // past the 100 ms dwell of c1 and c2
