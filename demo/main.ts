@@ -41,6 +41,22 @@ let lastLists = new Map<string, string[]>();
 const hits = new Map<string, number>();
 let simSteps = 0;
 let simulating = false;
+let simRun: Promise<void> | null = null;
+
+/** Stops a running simulation and waits until it has let go of the recommender. */
+async function stopSimulation(): Promise<void> {
+  simulating = false;
+  await simRun;
+}
+
+/** Runs an action of a button; a failure is shown next to it, never thrown. */
+async function guard(action: () => Promise<void>, where = '#status'): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    $(where).textContent = `Failed: ${errorText(error)}`;
+  }
+}
 
 const status = $('#status');
 const chart = createTrainingChart($('#chart'));
@@ -227,7 +243,7 @@ function recItem(r: Recommendation, compact = false): HTMLLIElement {
     (r.scorer === 'pop'
       ? 'Popular in your history'
       : r.scorer === 'catalog'
-        ? 'From the catalog (most rated)'
+        ? 'From the catalog (no signal yet)'
         : '');
   return h(
     'li',
@@ -391,6 +407,7 @@ async function forgetAll(): Promise<void> {
   $('#item').hidden = true;
   chart.clear();
   $('#privacy-status').textContent = 'Everything was deleted from this browser.';
+  status.dataset.model = 'loading';
   void rec.warmUp().then(refreshStatus);
   scheduleRefresh();
 }
@@ -485,34 +502,46 @@ $('#more').addEventListener('click', () => {
   shown += PAGE;
   renderGrid();
 });
-$('#scratch').addEventListener('change', async (e) => {
-  scratch = (e.target as HTMLInputElement).checked;
-  localStorage.setItem(MODE_KEY, scratch ? 'scratch' : 'pretrained');
-  simulating = false;
+$('#scratch').addEventListener('change', (e) => {
+  const checked = (e.target as HTMLInputElement).checked;
   setState('loading');
-  rec.close();
-  chart.clear();
-  hits.clear();
-  simSteps = 0;
-  $('#item').hidden = true;
-  rec = await createRec();
-  history = await readHistory();
-  scheduleRefresh();
-  await rec.warmUp();
-  await refreshStatus();
-  await settle();
-  setState('ready');
+  void guard(async () => {
+    await stopSimulation();
+    scratch = checked;
+    localStorage.setItem(MODE_KEY, scratch ? 'scratch' : 'pretrained');
+    rec.close();
+    chart.clear();
+    hits.clear();
+    simSteps = 0;
+    $('#item').hidden = true;
+    rec = await createRec();
+    history = await readHistory();
+    scheduleRefresh();
+    await rec.warmUp();
+    await refreshStatus();
+    await settle();
+    setState('ready');
+  });
 });
-$('#consent').addEventListener('change', async (e) => {
-  await rec.setConsent((e.target as HTMLInputElement).checked ? 'granted' : 'denied');
-  await refreshPrivacy();
+$('#consent').addEventListener('change', (e) => {
+  const granted = (e.target as HTMLInputElement).checked;
+  void guard(async () => {
+    await rec.setConsent(granted ? 'granted' : 'denied');
+    await refreshPrivacy();
+  }, '#privacy-status');
 });
-$('#export').addEventListener('click', () => void exportJson());
-$('#forget').addEventListener('click', async () => {
-  if (simulating) simulating = false;
-  await forgetAll();
+$('#export').addEventListener('click', () => void guard(exportJson, '#privacy-status'));
+$('#forget').addEventListener('click', () => {
+  void guard(async () => {
+    await stopSimulation();
+    await forgetAll();
+  }, '#privacy-status');
 });
-$('#sim-start').addEventListener('click', () => void simulate());
+$('#sim-start').addEventListener('click', () => {
+  simRun ??= guard(simulate, '#sim-status').finally(() => {
+    simRun = null;
+  });
+});
 $('#sim-stop').addEventListener('click', () => {
   simulating = false;
 });

@@ -3,7 +3,7 @@
 // click, keeps the visitor's state across a reload, forgets it on request, requests
 // nothing beyond its own files, logs no console errors, and fits desktop and phone
 // widths. Screenshots go to test-results/ (gitignored).
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,7 +56,10 @@ describe('demo page', () => {
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const tracked = await openPage(context, '/demo/');
     const { page } = tracked;
+    const t0 = Date.now();
+    const lap = (what: string) => console.log(`[demo] ${what}: ${Date.now() - t0} ms`);
     await ready(page);
+    lap('ready');
     // The pretrained model is loaded before the first click.
     expect(await page.getAttribute('#status', 'data-model')).toBe('pretrained');
     expect(await page.locator('#grid .card').count()).toBeGreaterThan(10);
@@ -86,8 +89,17 @@ describe('demo page', () => {
     expect(await page.locator('#columns .column').count()).toBe(5);
     await page.waitForSelector('#stats[data-events="3"]');
 
+    lap('three clicks');
     await page.screenshot({ path: join(mkdir(), 'demo-desktop.png'), fullPage: true });
     await noOverflow(page);
+
+    // Export: a JSON download of exactly what is stored.
+    const download = page.waitForEvent('download');
+    await page.click('#export');
+    const file = await (await download).path();
+    const exported = JSON.parse(readFileSync(file, 'utf8'));
+    expect(exported.format).toBe('localrec-export');
+    expect(exported.events.map((e: { itemId: string }) => e.itemId)).toEqual(clicked);
 
     // Reload: the history, and so the recommendations' context, is still there.
     await page.reload();
@@ -99,6 +111,7 @@ describe('demo page', () => {
     for (const id of clicked) {
       expect(await page.locator(`#grid .card.seen[data-id="${id}"]`).count()).toBe(1);
     }
+    lap('reloaded');
 
     // Phone width: one column, nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });
@@ -112,10 +125,22 @@ describe('demo page', () => {
     await page.waitForSelector('#stats[data-events="0"]');
     await recsAfter(page, 0);
     expect(await page.locator('#grid .card.seen').count()).toBe(0);
-    await page.reload();
-    await ready(page);
-    await page.waitForSelector('#stats[data-events="0"]');
-    expect(await page.getAttribute('#status', 'data-model')).toBe('pretrained');
+    await page.waitForSelector('#status[data-model="pretrained"]', { timeout: 30_000 });
+    lap('forgotten');
+
+    // Simulate a held-back visitor for a few clicks: every column keeps score.
+    await page.selectOption('#speed', '250');
+    await page.uncheck('#sim-clean');
+    await page.click('#sim-start');
+    await page.waitForFunction(
+      () => /click ([3-9]|\d\d+) of/.test(document.querySelector('#sim-status')?.textContent ?? ''),
+      undefined,
+      { timeout: 30_000 },
+    );
+    await page.click('#sim-stop');
+    await page.waitForSelector('#sim-start:not([disabled])', { timeout: 30_000 });
+    expect(await page.locator('#columns .hits').count()).toBe(5);
+    lap('simulated');
 
     expect(tracked.errors).toEqual([]);
     const own = `${new URL(baseUrl()).origin}/demo/`;
