@@ -97,13 +97,13 @@ export {
   tune,
 } from './eval';
 export { BUILTIN_EVENT_TYPES, DEFAULT_SESSION_GAP_MS, EVENT_LIMITS, sessionise } from './events';
-export type { BackendPreferences } from './runtime/backend-choice';
-export type { Scorer, ScorerCursor, Sequences } from './scorer';
-export { DEFAULT_RETENTION, SCHEMA_VERSION } from './store';
-export { version } from './version';
-export type { BackendStatus, ModelInfo, TrainProgressMessage } from './worker/protocol';
 // GRU4Rec model and trainer types (the code itself runs in the worker: it imports TF.js).
 export type { GruConfig } from './model/config';
 export type { GruMeta } from './model/model';
+export type { BackendPreferences } from './runtime/backend-choice';
+export type { Scorer, ScorerCursor, Sequences } from './scorer';
+export { DEFAULT_RETENTION, SCHEMA_VERSION } from './store';
 export type { EpochStat, TrainInput, TrainResult } from './train/fit';
 export type { TrainOptions, TrainProgress } from './train/options';
+export { version } from './version';
+export type { BackendStatus, ModelInfo, TrainProgressMessage } from './worker/protocol';
