@@ -122,7 +122,9 @@ async function refreshStatus(): Promise<void> {
   status.textContent = `${scratch ? 'From scratch' : 'Pretrained'} · model: ${model} · backend: ${s.backend?.backend ?? '…'} (${s.engine})${s.persistent ? '' : ' · storage in memory only'}`;
   status.dataset.model = s.model?.source ?? 'none';
   if (s.backend) {
-    $('#backend-reason').textContent = s.backend.reason;
+    $('#backend-reason').textContent =
+      `${s.backend.reason} · this page is ${globalThis.crossOriginIsolated ? '' : 'not '}cross-origin isolated ` +
+      `(COOP/COEP, what WASM threads need) · ${navigator.hardwareConcurrency} logical cores`;
     const body = $<HTMLTableElement>('#trials').tBodies[0];
     body.replaceChildren(
       ...s.backend.trials.map((t) =>
@@ -368,7 +370,7 @@ async function refreshPrivacy(): Promise<void> {
     ['Events', fmtInt(s.events)],
     ['Distinct items', fmtInt(s.items)],
     ['Catalog entries', fmtInt(s.catalogItems)],
-    ['Saved models', fmtInt(s.checkpoints)],
+    ['Saved models and settings', fmtInt(s.checkpoints)],
     ['Size (estimate)', fmtBytes(s.bytesEstimate)],
     ['Oldest event', s.oldestTimestamp ? new Date(s.oldestTimestamp).toLocaleString() : '–'],
     ['Newest event', s.newestTimestamp ? new Date(s.newestTimestamp).toLocaleString() : '–'],
