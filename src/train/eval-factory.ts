@@ -5,6 +5,8 @@
  * cli).
  */
 
+import { evaluate } from '../eval/evaluate';
+import type { EvalDataset } from '../eval/protocol';
 import type { GruJsScorer } from '../model/js-scorer';
 import type { Scorer, Sequences } from '../scorer';
 import { ensureNodeBackend } from './backend-node';
@@ -31,7 +33,17 @@ export const GRU_EVAL_DEFAULTS: Readonly<Record<string, number>> = {
   /** 0 = tied (constrained) embedding, 1 = separate */
   separate: 0,
   seed: 0,
+  /** Early stopping: epochs without improvement of validation NDCG@10 (0 = off). */
+  patience: 0,
+  /** Evaluated users whose validation positions drive early stopping. */
+  stopUsers: 250,
 };
+
+interface FactoryContext {
+  phase?: 'train' | 'refit';
+  data?: EvalDataset;
+  onProgress?: (fraction: number, note?: string) => void;
+}
 
 export function trainOptionsFrom(p: Record<string, number>): Partial<TrainOptions> {
   return {
@@ -59,11 +71,7 @@ export const gruFactory = {
     dropoutHidden: [0.1, 0.2, 0.3],
     lr: [0.03, 0.05, 0.1],
   } as Readonly<Record<string, readonly number[]>>,
-  create(
-    fit: Sequences,
-    params: Record<string, number>,
-    ctx: { onProgress?: (fraction: number, note?: string) => void },
-  ): Promise<Scorer> {
+  create(fit: Sequences, params: Record<string, number>, ctx: FactoryContext): Promise<Scorer> {
     return trainGruScorer(fit, params, ctx);
   },
   release(_scorer: Scorer): void {
@@ -77,7 +85,7 @@ let memo: { fit: Sequences; key: string; scorer: GruJsScorer } | null = null;
 async function trainGruScorer(
   fit: Sequences,
   params: Record<string, number>,
-  ctx: { onProgress?: (fraction: number, note?: string) => void },
+  ctx: FactoryContext,
 ): Promise<GruJsScorer> {
   const key = JSON.stringify(
     Object.keys(GRU_EVAL_DEFAULTS).map((k) => params[k] ?? GRU_EVAL_DEFAULTS[k]),
@@ -91,14 +99,22 @@ async function trainGruScorer(
 async function trainGruScorerUncached(
   fit: Sequences,
   params: Record<string, number>,
-  ctx: { onProgress?: (fraction: number, note?: string) => void },
+  ctx: FactoryContext,
 ): Promise<GruJsScorer> {
   const p = { ...GRU_EVAL_DEFAULTS, ...params };
   await ensureNodeBackend();
+  // Early stopping on validation positions (only when fitting on training data): NDCG@10
+  // over the first `stopUsers` evaluated users after each epoch, best epoch returned.
+  const data = ctx.phase === 'train' ? ctx.data : undefined;
+  const validate =
+    data && p.patience > 0
+      ? (s: Scorer) => evaluate(s, data, 'valid', { maxUsers: p.stopUsers }).metrics['NDCG@10'].mean
+      : undefined;
   const r = await trainGru(
     fit,
     {
       ...trainOptionsFrom(p),
+      ...(validate ? { validate, patience: p.patience } : {}),
       onProgress: (q) =>
         ctx.onProgress?.(
           (q.epoch - 1 + q.step / q.stepsPerEpoch) / p.epochs,
@@ -133,11 +149,7 @@ export const gruHybridFactory = {
   async create(
     fit: Sequences,
     params: Record<string, number>,
-    ctx: {
-      phase?: 'train' | 'refit';
-      data?: { full: Sequences; evalUsers: Int32Array; k: number };
-      onProgress?: (fraction: number, note?: string) => void;
-    },
+    ctx: FactoryContext,
   ): Promise<Scorer> {
     const p = { ...gruHybridFactory.defaults, ...params };
     const gru = await trainGruScorer(fit, p, ctx);
