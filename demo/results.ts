@@ -36,11 +36,26 @@ export function renderResults(results: Results): void {
   $('#offline-note').textContent =
     `Protocol ${r.protocol} (last ${r.k} ratings of each user are test positions, ${fitText(r.fit)}): ` +
     `${fmtInt(r.counts.users)} users, ${fmtInt(r.counts.items)} items, ${fmtInt(r.counts.test)} test positions; ` +
-    `mean ± standard error, best in bold. Written by: ${results.command} (${results.generatedAt.slice(0, 10)}).`;
+    `mean ± standard error, best in bold. ${verdict(models)} Written by: ${results.command} (${results.generatedAt.slice(0, 10)}).`;
 }
 
 function fitText(mode: string): string {
   return mode === 'refit'
     ? 'models refitted on train + validation'
     : 'models fitted on training data';
+}
+
+/** One honest sentence: the best model by NDCG@10, and where the GRU stands. */
+function verdict(models: [string, Results['report']['models'][string]][]): string {
+  const by = (name: string) => models.find(([n]) => n === name)?.[1].test['NDCG@10']?.mean;
+  const ranked = [...models].sort(
+    (a, b) => (b[1].test['NDCG@10']?.mean ?? 0) - (a[1].test['NDCG@10']?.mean ?? 0),
+  );
+  if (!ranked.length) return '';
+  const [best, x] = ranked[0];
+  const gru = by('gru');
+  const bestText = `Best by NDCG@10: ${best} (${x.test['NDCG@10'].mean.toFixed(4)}).`;
+  if (gru === undefined || best === 'gru') return bestText;
+  const rank = ranked.findIndex(([n]) => n === 'gru') + 1;
+  return `${bestText} The GRU at the shipped settings scores ${gru.toFixed(4)}, rank ${rank} of ${ranked.length}: on this small data set the simple baselines win.`;
 }

@@ -52,7 +52,7 @@ async function noOverflow(page: Page): Promise<void> {
 }
 
 describe('demo page', () => {
-  it('recommends with the pretrained GRU, keeps state over a reload, forgets, stays on its origin', async () => {
+  it('recommends with the pretrained GRU, keeps state over a reload, exports, forgets, simulates, respects consent, stays on its origin', async () => {
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const tracked = await openPage(context, '/demo/');
     const { page } = tracked;
@@ -141,6 +141,19 @@ describe('demo page', () => {
     await page.waitForSelector('#sim-start:not([disabled])', { timeout: 30_000 });
     expect(await page.locator('#columns .hits').count()).toBe(5);
     lap('simulated');
+
+    // Consent off: clicks are not recorded, and the page says so.
+    const before = await page.getAttribute('#stats', 'data-events');
+    await page.uncheck('#consent');
+    await page.waitForFunction(
+      () => document.querySelector('#stats dd:last-of-type')?.textContent === 'denied',
+    );
+    await cards.nth(1).click();
+    await page.waitForFunction(() =>
+      /Not recorded/.test(document.querySelector('#privacy-status')?.textContent ?? ''),
+    );
+    expect(await page.getAttribute('#stats', 'data-events')).toBe(before);
+    await page.check('#consent');
 
     expect(tracked.errors).toEqual([]);
     const own = `${new URL(baseUrl()).origin}/demo/`;
