@@ -2,7 +2,7 @@
 // and recommends, the backend is chosen by measurement, models persist across reloads,
 // one tab trains, faults (context loss, worker crash, corrupt checkpoint, 404 worker,
 // divergence) end in typed errors or fallbacks, and nothing leaves the page's origin.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { baseUrl, launchBrowser, openPage, type TrackedPage } from './harness';
 import { trackPlanted, waitForLib } from './runtime-helpers';
@@ -267,13 +267,43 @@ describe('training policy, warm start and no-worker fallback', () => {
         { itemId: 'i2', type: 'view', sessionId: 'n', timestamp: t + 3 },
       ]);
       const tuned = await rec.train({ epochs: 2 });
-      return { first, loaded, tuned, after: await rec.status() };
+      const after = await rec.status();
+      // Forgetting the visitor keeps the site's model: recommendations stay warm.
+      await rec.forget();
+      const forgotten = await rec.status();
+      const fresh = await rec.recommend({ k: 1 });
+      return { first, loaded, tuned, after, forgotten, fresh, stats: await rec.stats() };
     });
+    expect(r.forgotten.model).toMatchObject({ source: 'pretrained', numItems: 30 });
+    expect(r.fresh[0].scorer).toBe('gru');
+    expect(r.stats.events).toBe(0);
     expect(r.first[0]).toMatchObject({ itemId: 'i17', scorer: 'gru' });
     expect(r.loaded.model).toMatchObject({ source: 'pretrained', numItems: 30 });
     expect(r.tuned).toMatchObject({ trained: true, mode: 'continue' });
     // The catalog grew by the one new item; the old rows were kept.
     expect(r.after.model).toMatchObject({ source: 'device', numItems: 31 });
+  });
+
+  it('a cold start answers from the catalog in the site order, without starting the engine', async () => {
+    const { page, requests } = await fresh();
+    const r = await page.evaluate(async () => {
+      const L = (window as W).LocalRec;
+      const catalog = [
+        { id: 'zeta', title: 'Zeta' },
+        { id: 'alpha', title: 'Alpha' },
+        { id: 'mu', title: 'Mu' },
+      ];
+      const rec = await L.createRecommender({ namespace: 'cold', catalog });
+      const recs = await rec.recommend({ k: 3 });
+      return { recs, status: await rec.status() };
+    });
+    expect(r.recs.map((x: W) => [x.itemId, x.scorer, x.item.title])).toEqual([
+      ['zeta', 'catalog', 'Zeta'],
+      ['alpha', 'catalog', 'Alpha'],
+      ['mu', 'catalog', 'Mu'],
+    ]);
+    expect(r.status.engine).toBe('not-started');
+    expect(requests.some((u) => u.endsWith('localrec.worker.js'))).toBe(false);
   });
 
   it('runs the engine on the main thread when asked (no Worker), with the same results', async () => {

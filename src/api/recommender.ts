@@ -240,9 +240,27 @@ export class Recommender {
     this.catalogCache = null;
     this.pendingEvents = 0;
     this.modelMeta = null;
-    if (this.handle && !this.handle.crashed) {
-      await this.handle.call('unload', (a) => a.unload(), this.callMs()).catch(() => {});
+    const handle = this.handle;
+    if (!handle || handle.crashed) return;
+    await handle.call('unload', (a) => a.unload(), this.callMs()).catch(() => {});
+    // The site's pretrained model is not the visitor's data: serve from it again at once.
+    if (this.options.pretrained !== undefined) {
+      try {
+        const bytes = await this.pretrainedBytes();
+        this.setModel(
+          'pretrained',
+          null,
+          await handle.call('load', (a) => a.load(bytes), this.callMs()),
+        );
+      } catch (error) {
+        this.fail(error);
+      }
     }
+  }
+
+  private async pretrainedBytes(): Promise<ArrayBuffer> {
+    const pretrained = this.options.pretrained as string | URL | ArrayBuffer;
+    return pretrained instanceof ArrayBuffer ? pretrained.slice(0) : fetchModel(pretrained);
   }
 
   // ---- the engine --------------------------------------------------------------------
@@ -332,10 +350,8 @@ export class Recommender {
         await this.store.deleteCheckpoint(CHECKPOINT).catch(() => {});
       }
     }
-    const pretrained = this.options.pretrained;
-    if (pretrained !== undefined) {
-      const bytes =
-        pretrained instanceof ArrayBuffer ? pretrained.slice(0) : await fetchModel(pretrained);
+    if (this.options.pretrained !== undefined) {
+      const bytes = await this.pretrainedBytes();
       const info = await handle.call('load', (a) => a.load(bytes), this.callMs());
       this.setModel('pretrained', null, info);
     }
@@ -575,9 +591,14 @@ export class Recommender {
   }
 
   private catalog(): Promise<Map<string, CatalogItem>> {
-    this.catalogCache ??= this.store
-      .getCatalog()
-      .then((items) => new Map(items.map((i) => [i.id, i])));
+    // In the site's order when it gave one (the store keeps items by id), for the
+    // catalog-order fallback.
+    this.catalogCache ??= this.store.getCatalog().then((items) => {
+      const order = new Map((this.options.catalog ?? []).map((c, i) => [c.id, i]));
+      const rank = (id: string) => order.get(id) ?? order.size;
+      const sorted = order.size ? [...items].sort((a, b) => rank(a.id) - rank(b.id)) : items;
+      return new Map(sorted.map((i) => [i.id, i]));
+    });
     return this.catalogCache;
   }
 
@@ -654,6 +675,11 @@ export class Recommender {
     );
   }
 
+  private async hasCheckpoint(): Promise<boolean> {
+    const saved = await this.store.listCheckpoints().catch(() => []);
+    return saved.some((c) => c.name === CHECKPOINT);
+  }
+
   /** GRU candidates, or null when no model can score (not trained, engine failing). */
   private async gruCandidates(
     ask: (k: number) => (a: WorkerApi) => Promise<ScoredItem[]>,
@@ -661,6 +687,10 @@ export class Recommender {
     excluded: number,
     filtered: boolean,
   ): Promise<{ itemId: string; score: number; scorer: 'gru'; because?: string }[] | null> {
+    // Nothing to score with yet (no pretrained model, no saved checkpoint): answer from
+    // the baselines at once instead of starting the worker and measuring backends.
+    if (!this.handle && this.options.pretrained === undefined && !(await this.hasCheckpoint()))
+      return null;
     try {
       await this.engine();
     } catch (error) {
