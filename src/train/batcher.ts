@@ -5,8 +5,8 @@ import type { Sequences } from '../scorer';
  * Session-parallel mini-batches (Hidasi et al. 2016, fig. 2). Each of the B slots
  * follows one session; every step feeds each active slot's current item as input and
  * its next item as target. A slot whose session ends takes the next session (its
- * hidden state is reset); once no sessions are left the slot is dropped and the batch
- * shrinks. Sessions are taken in order of their start time (first event time when
+ * hidden state is reset). Once no sessions are left, `tail: 'shrink'` drops the slot
+ * and the batch shrinks until every session is done; `tail: 'drop'` ends the epoch there. Sessions are taken in order of their start time (first event time when
  * `times` is given, otherwise their order in the input), not shuffled.
  */
 export interface BatchStep {
@@ -72,6 +72,7 @@ export function* sessionParallelSteps(
   data: Sequences,
   batchSize: number,
   order: Int32Array = sessionOrder(data),
+  tail: 'drop' | 'shrink' = 'shrink',
 ): Generator<BatchStep> {
   const { items, offsets } = data;
   let next = 0;
@@ -113,6 +114,10 @@ export function* sessionParallelSteps(
         dropped = true;
       }
     }
+    // 'drop': the epoch ends when the first slot finds no session left (the tails of
+    // the sessions still running are not trained on this epoch), instead of finishing
+    // them in ever smaller batches that end each epoch on a few long sessions.
+    if (dropped && tail === 'drop') break;
     rows = nKeep;
     pos = newPos;
     end = newEnd;

@@ -6,7 +6,7 @@ import { GruModel } from '../model/model';
 import type { GruArrays } from '../model/params';
 import { Rng } from '../model/rng';
 import type { Sequences } from '../scorer';
-import { checkSequences, countEvents, sessionOrder, sessionParallelSteps } from './batcher';
+import { checkSequences, sessionOrder, sessionParallelSteps } from './batcher';
 import { resolveTrainOptions, type TrainOptions, type TrainProgress } from './options';
 import { NegativeSampler } from './sampler';
 import { StepRunner } from './step';
@@ -106,9 +106,12 @@ export async function trainGru(
 
   const runner = new StepRunner(config, init, opts, logQ);
   const order = sessionOrder(data);
-  const eventsPerEpoch = countEvents(data);
   let stepsPerEpoch = 0;
-  for (const _ of sessionParallelSteps(data, opts.batchSize, order)) stepsPerEpoch++;
+  let eventsPerEpoch = 0;
+  for (const b of sessionParallelSteps(data, opts.batchSize, order, opts.tail)) {
+    stepsPerEpoch++;
+    eventsPerEpoch += b.inputs.length;
+  }
 
   // loss of uniform scores, the yardstick of the divergence threshold
   const columns = runner.usesFullSoftmax ? config.numItems : opts.batchSize + opts.negatives;
@@ -140,7 +143,7 @@ export async function trainGru(
       runner.resetHidden();
       let step = 0;
       let epochLoss = 0;
-      for (const batch of sessionParallelSteps(data, opts.batchSize, order)) {
+      for (const batch of sessionParallelSteps(data, opts.batchSize, order, opts.tail)) {
         if (opts.signal?.aborted) {
           throw new LocalRecError('TRAINING_ABORTED', 'training aborted', {
             cause: opts.signal.reason,

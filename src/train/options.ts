@@ -27,6 +27,13 @@ export interface TrainOptions {
   epochs: number;
   /** Session-parallel slots B. */
   batchSize: number;
+  /**
+   * End of an epoch when sessions run out: `drop` (default) stops at the first slot
+   * without a next session; `shrink` finishes the running sessions in ever smaller
+   * batches (every event trained, but each epoch ends with many tiny-batch steps on the
+   * last few long sessions, which skews the model toward them).
+   */
+  tail: 'drop' | 'shrink';
   loss: LossKind;
   /** Shared negative samples per step, on top of the batch's own targets. */
   negatives: number;
@@ -88,6 +95,7 @@ export interface TrainOptions {
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   epochs: 10,
   batchSize: 64,
+  tail: 'drop',
   loss: 'cross-entropy',
   negatives: 512,
   fullSoftmaxMaxItems: 0,
@@ -131,6 +139,11 @@ export function resolveTrainOptions(o: Partial<TrainOptions>): TrainOptions {
   if (r.loss !== 'cross-entropy' && r.loss !== 'bpr-max') {
     throw new LocalRecError('INVALID_INPUT', `unknown loss ${r.loss}`, {
       details: { field: 'loss' },
+    });
+  }
+  if (r.tail !== 'drop' && r.tail !== 'shrink') {
+    throw new LocalRecError('INVALID_INPUT', `unknown tail ${r.tail}`, {
+      details: { field: 'tail' },
     });
   }
   if (r.engine !== 'hybrid' && r.engine !== 'device') {
