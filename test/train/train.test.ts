@@ -91,7 +91,7 @@ describe('trainGru', () => {
     const seen: { epoch: number; step: number; loss: number; eventsPerSecond: number }[] = [];
     const r = await trainGru(
       data,
-      { ...small, syncEvery: 5, onProgress: (q) => seen.push(q) },
+      { ...small, tail: 'shrink', syncEvery: 5, onProgress: (q) => seen.push(q) },
       cfg,
     );
     expect(seen.length).toBeGreaterThan(2);
