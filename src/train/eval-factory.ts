@@ -24,8 +24,8 @@ export const GRU_EVAL_DEFAULTS: Readonly<Record<string, number>> = {
   loss: 0,
   lr: 0.05,
   momentum: 0.3,
-  dropoutEmbedding: 0,
-  dropoutHidden: 0.2,
+  dropoutEmbedding: 0.1,
+  dropoutHidden: 0.3,
   sampleAlpha: 0.5,
   logQ: 1,
   bprReg: 1,
@@ -68,7 +68,7 @@ export const gruFactory = {
   label: 'GRU4Rec (TF.js)',
   defaults: GRU_EVAL_DEFAULTS,
   grid: {
-    dropoutHidden: [0.1, 0.2, 0.3],
+    dropoutHidden: [0.2, 0.3, 0.4],
     lr: [0.03, 0.05, 0.1],
   } as Readonly<Record<string, readonly number[]>>,
   create(fit: Sequences, params: Record<string, number>, ctx: FactoryContext): Promise<Scorer> {
