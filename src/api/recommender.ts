@@ -509,6 +509,9 @@ export class Recommender {
       epochs: options.epochs ?? t.epochs ?? (mode === 'continue' ? 3 : 10),
       batchSize: Math.min(32, keep.length),
       negatives: Math.min(256, Math.max(1, data.itemIds.length - 1)),
+      // A visitor has few sessions: train on all of them to their ends (the trainer's
+      // default for large logs ends the epoch when the sessions run out).
+      tail: 'shrink',
       ...(t.options ?? {}),
     };
     const progress = (p: TrainProgressMessage) => this.emit('progress', p);
