@@ -269,6 +269,9 @@ export class Engine implements EngineApi {
     const numItems = base ? base.numItems + added.length : itemIds.length;
     const backend = (this.backend?.backend ?? tf.getBackend()) as BackendName;
     const options: Partial<TrainOptions> = {
+      // The hybrid step reads back to JS six times per step: cheap on WASM/CPU (a
+      // memcpy), a pipeline stall on a GPU. GPU backends keep the whole step on device.
+      ...(backend === 'webgl' || backend === 'webgpu' ? { engine: 'device' as const } : {}),
       ...(request.options as Partial<TrainOptions>),
       signal,
       onProgress: onProgress
