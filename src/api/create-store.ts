@@ -5,7 +5,7 @@ import {
   type NormalizedEvent,
   type TrackEvent,
 } from '../events/types';
-import { findNonJson, validateEvent, validateEvents } from '../events/validate';
+import { findNonJson, isPlainObject, validateEvent, validateEvents } from '../events/validate';
 import { ChangeChannel, type ChangeListener } from '../store/broadcast';
 import { openBackend } from '../store/open';
 import { DEFAULT_RETENTION } from '../store/retention';
@@ -17,7 +17,7 @@ import type {
   EventRecord,
   RetentionPolicy,
 } from '../store/types';
-import { LocalRecError } from './errors';
+import { invalidInput as invalid, LocalRecError } from './errors';
 import type {
   Checkpoint,
   CheckpointInput,
@@ -37,18 +37,6 @@ const CATALOG_KEYS = new Set(['id', 'title', 'attributes']);
 const CATALOG_TITLE_MAX = 1024;
 const CATALOG_ATTRIBUTES_MAX_CHARS = 16_384;
 const CHECKPOINT_NAME_MAX = 128;
-
-function invalid(field: string, message: string, index?: number): LocalRecError {
-  const details: { field: string; index?: number } = { field };
-  if (index !== undefined) details.index = index;
-  return new LocalRecError('INVALID_INPUT', `${field}: ${message}`, { details });
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
 
 function isConsent(value: unknown): value is Consent {
   return typeof value === 'string' && (CONSENTS as readonly string[]).includes(value);

@@ -97,3 +97,10 @@ export function isLocalRecErrorLike(
 export function hasCode(error: unknown, code: LocalRecErrorCode): boolean {
   return isLocalRecErrorLike(error) && error.code === code;
 }
+
+/** The INVALID_INPUT error for bad caller input, naming the field (and batch index). */
+export function invalidInput(field: string, message: string, index?: number): LocalRecError {
+  const details: LocalRecErrorDetails = { field };
+  if (index !== undefined) details.index = index;
+  return new LocalRecError('INVALID_INPUT', `${field}: ${message}`, { details });
+}

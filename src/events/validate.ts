@@ -1,4 +1,4 @@
-import { LocalRecError } from '../api/errors';
+import { invalidInput as invalid, LocalRecError } from '../api/errors';
 import {
   BUILTIN_EVENT_TYPES,
   CUSTOM_EVENT_TYPE,
@@ -13,13 +13,7 @@ import {
 
 const EVENT_KEYS = new Set(['itemId', 'type', 'timestamp', 'sessionId', 'properties']);
 
-function invalid(field: string, message: string, index?: number): LocalRecError {
-  const details: { field: string; index?: number } = { field };
-  if (index !== undefined) details.index = index;
-  return new LocalRecError('INVALID_INPUT', `${field}: ${message}`, { details });
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;

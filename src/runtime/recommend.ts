@@ -1,7 +1,7 @@
 // Pure pieces of recommend(): option checking, exclusion and filter rules, and the
 // cold-start fallback that ranks with the classical baselines on the visitor's own
 // history (no TF.js, runs on the main thread).
-import { LocalRecError } from '../api/errors';
+import { invalidInput as invalid } from '../api/errors';
 import { fitMostPop } from '../baselines/pop';
 import { fitSR } from '../baselines/sr';
 import type { JsonValue } from '../events/types';
@@ -44,10 +44,6 @@ export interface ResolvedRecommend {
   exclude: readonly string[] | undefined;
   filter: ((item: CatalogItem | undefined, itemId: string) => boolean) | undefined;
   contextItem: string | undefined;
-}
-
-function invalid(field: string, message: string): LocalRecError {
-  return new LocalRecError('INVALID_INPUT', `${field} ${message}`, { details: { field } });
 }
 
 export function resolveRecommendOptions(options: RecommendOptions = {}): ResolvedRecommend {
