@@ -1,4 +1,4 @@
-import { invalidInput as invalid, LocalRecError } from '../api/errors';
+import { invalidInput as invalid } from '../api/errors';
 import {
   BUILTIN_EVENT_TYPES,
   CUSTOM_EVENT_TYPE,
