@@ -37,15 +37,7 @@ const NOT_BACKEND_FAULTS = new Set([
 
 /** Errors cross the worker boundary as plain objects with their code. */
 function plain(error: unknown): never {
-  if (isLocalRecErrorLike(error)) {
-    throw {
-      name: 'LocalRecError',
-      code: error.code,
-      message: error.message,
-      details: error.details ?? {},
-    };
-  }
-  throw error;
+  throw LocalRecError.fromJSON(error)?.toJSON() ?? error;
 }
 
 export class Engine implements EngineApi {
@@ -274,19 +266,7 @@ export class Engine implements EngineApi {
       ...(backend === 'webgl' || backend === 'webgpu' ? { engine: 'device' as const } : {}),
       ...(request.options as Partial<TrainOptions>),
       signal,
-      onProgress: onProgress
-        ? (p) =>
-            onProgress({
-              epoch: p.epoch,
-              step: p.step,
-              stepsPerEpoch: p.stepsPerEpoch,
-              loss: p.loss,
-              events: p.events,
-              eventsPerSecond: p.eventsPerSecond,
-              epochEnd: p.epochEnd,
-              backend,
-            })
-        : undefined,
+      onProgress: onProgress ? (p) => onProgress({ ...p, backend }) : undefined,
     };
     const result = await trainGru(
       { items: mapped, offsets, numItems },

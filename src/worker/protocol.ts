@@ -1,3 +1,5 @@
+import type { TrainProgress } from '../train/options';
+
 /**
  * Wire types of the worker boundary (Comlink). Type-only: importing this module pulls no
  * code into the main-thread bundle. Errors cross as `LocalRecError.toJSON()` shapes.
@@ -94,16 +96,8 @@ export interface TrainRequest {
   model?: { hiddenSize?: number; embedding?: 'tied' | 'separate'; embeddingSize?: number };
 }
 
-export interface TrainProgressMessage {
-  epoch: number;
-  step: number;
-  stepsPerEpoch: number;
-  loss: number;
-  events: number;
-  eventsPerSecond: number;
-  epochEnd: boolean;
-  backend: BackendName;
-}
+/** The trainer's progress report (src/train), with the backend it runs on. */
+export type TrainProgressMessage = TrainProgress & { backend: BackendName };
 
 export interface TrainResponse {
   /** The new checkpoint (serialised model). Transferred. */
