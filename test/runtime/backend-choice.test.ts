@@ -23,6 +23,15 @@ describe('chooseBackend', () => {
     expect(d.key).toBe('k');
   });
 
+  it('does not let the static order beat a clearly faster backend', () => {
+    const slowGpu: BackendTrial[] = [
+      { name: 'webgpu', ok: true, stepMs: 12 },
+      { name: 'webgl', ok: true, stepMs: 10 },
+      { name: 'wasm', ok: true, stepMs: 4 },
+    ];
+    expect(chooseBackend(slowGpu, 'k').backend).toBe('wasm');
+  });
+
   it('lets a real GPU win when it is faster', () => {
     const gpu: BackendTrial[] = [
       { name: 'webgpu', ok: true, stepMs: 1.5 },
