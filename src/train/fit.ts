@@ -6,7 +6,7 @@ import { GruModel } from '../model/model';
 import type { GruArrays } from '../model/params';
 import { Rng } from '../model/rng';
 import type { Sequences } from '../scorer';
-import { checkSequences, sessionOrder, sessionParallelSteps } from './batcher';
+import { checkSequences, SessionStream, sessionOrder, sessionParallelSteps } from './batcher';
 import { resolveTrainOptions, type TrainOptions, type TrainProgress } from './options';
 import { NegativeSampler } from './sampler';
 import { StepRunner } from './step';
@@ -106,12 +106,23 @@ export async function trainGru(
 
   const runner = new StepRunner(config, init, opts, logQ);
   const order = sessionOrder(data);
+  const tail = opts.tail;
+  const stream = tail === 'wrap' ? new SessionStream(data, opts.batchSize, order) : null;
   let stepsPerEpoch = 0;
   let eventsPerEpoch = 0;
-  for (const b of sessionParallelSteps(data, opts.batchSize, order, opts.tail)) {
-    stepsPerEpoch++;
-    eventsPerEpoch += b.inputs.length;
+  if (stream) {
+    stepsPerEpoch = stream.stepsPerEpoch;
+    eventsPerEpoch = stream.stepsPerEpoch * stream.rows;
+  } else {
+    for (const b of sessionParallelSteps(data, opts.batchSize, order, tail as 'drop' | 'shrink')) {
+      stepsPerEpoch++;
+      eventsPerEpoch += b.inputs.length;
+    }
   }
+  const epochSteps = () =>
+    stream
+      ? stream.epoch()
+      : sessionParallelSteps(data, opts.batchSize, order, tail as 'drop' | 'shrink');
 
   // loss of uniform scores, the yardstick of the divergence threshold
   const columns = runner.usesFullSoftmax ? config.numItems : opts.batchSize + opts.negatives;
@@ -140,10 +151,11 @@ export async function trainGru(
   try {
     for (let epoch = 1; epoch <= opts.epochs; epoch++) {
       const te = performance.now();
-      runner.resetHidden();
+      // a stream's slots (and their hidden states) carry on across epochs
+      if (!stream || epoch === 1) runner.resetHidden();
       let step = 0;
       let epochLoss = 0;
-      for (const batch of sessionParallelSteps(data, opts.batchSize, order, opts.tail)) {
+      for (const batch of epochSteps()) {
         if (opts.signal?.aborted) {
           throw new LocalRecError('TRAINING_ABORTED', 'training aborted', {
             cause: opts.signal.reason,

@@ -33,7 +33,7 @@ export interface TrainOptions {
    * batches (every event trained, but each epoch ends with many tiny-batch steps on the
    * last few long sessions, which skews the model toward them).
    */
-  tail: 'drop' | 'shrink';
+  tail: 'drop' | 'shrink' | 'wrap';
   loss: LossKind;
   /** Shared negative samples per step, on top of the batch's own targets. */
   negatives: number;
@@ -142,7 +142,7 @@ export function resolveTrainOptions(o: Partial<TrainOptions>): TrainOptions {
       details: { field: 'loss' },
     });
   }
-  if (r.tail !== 'drop' && r.tail !== 'shrink') {
+  if (r.tail !== 'drop' && r.tail !== 'shrink' && r.tail !== 'wrap') {
     throw new LocalRecError('INVALID_INPUT', `unknown tail ${r.tail}`, {
       details: { field: 'tail' },
     });
