@@ -108,3 +108,68 @@ export function lossJs(
   }
   return { lossSum, dS };
 }
+
+/**
+ * Cross-entropy over a transposed score matrix `ST` [M, B] (column b holds row b's
+ * scores): the layout the hybrid step produces, because on WASM `colW · outAugᵀ` is
+ * faster than `outAug · colWᵀ` (XNNPACK packs the right-hand operand on every call, and
+ * here that is the small one). Same maths as the cross-entropy branch of `lossJs`;
+ * every pass walks the array in memory order.
+ *
+ * `targets[b]` is the row of ST holding row b's target; `hits` lists accidental hits as
+ * (b, j) pairs, masked out of the softmax. `ST` is overwritten and returned as dL/dSᵀ;
+ * `dS` [B, M] receives the same gradient in row layout.
+ */
+export function crossEntropyT(
+  ST: Float32Array,
+  B: number,
+  M: number,
+  targets: Int32Array,
+  logQ: Float32Array | null,
+  hits: Int32Array | null,
+  dS: Float32Array,
+): { lossSum: number; dST: Float32Array; dS: Float32Array } {
+  if (logQ) {
+    for (let j = 0; j < M; j++) {
+      const q = logQ[j];
+      const o = j * B;
+      for (let b = 0; b < B; b++) ST[o + b] -= q;
+    }
+  }
+  if (hits) for (let k = 0; k < hits.length; k += 2) ST[hits[k + 1] * B + hits[k]] = -1e9;
+  const mx = new Float64Array(B).fill(Number.NEGATIVE_INFINITY);
+  for (let j = 0; j < M; j++) {
+    const o = j * B;
+    for (let b = 0; b < B; b++) if (ST[o + b] > mx[b]) mx[b] = ST[o + b];
+  }
+  let lossSum = 0;
+  for (let b = 0; b < B; b++) lossSum += mx[b] - ST[targets[b] * B + b];
+  const z = new Float64Array(B);
+  for (let j = 0; j < M; j++) {
+    const o = j * B;
+    for (let b = 0; b < B; b++) {
+      const v = Math.exp(ST[o + b] - mx[b]);
+      ST[o + b] = v;
+      z[b] += v;
+    }
+  }
+  const inv = 1 / B;
+  for (let b = 0; b < B; b++) {
+    lossSum += Math.log(z[b]);
+    z[b] = inv / z[b];
+  }
+  for (let j = 0; j < M; j++) {
+    const o = j * B;
+    for (let b = 0; b < B; b++) {
+      const d = ST[o + b] * z[b];
+      ST[o + b] = d;
+      dS[b * M + j] = d;
+    }
+  }
+  for (let b = 0; b < B; b++) {
+    const t = targets[b];
+    ST[t * B + b] -= inv;
+    dS[b * M + t] -= inv;
+  }
+  return { lossSum, dST: ST, dS };
+}

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type GruConfig, inputSize } from '../model/config';
 import { type ForwardState, stepBackward, stepForward } from '../model/grads';
-import { lossJs } from '../model/loss-js';
-import { tfMatMuls } from '../model/matmul';
+import { crossEntropyT, lossJs } from '../model/loss-js';
+import { type MatMuls, tfMatMuls, transposeJs } from '../model/matmul';
 import { OptimizedArray, type OptimizerHyper } from '../model/optimizer';
 import type { GruArrays } from '../model/params';
 import { Rng } from '../model/rng';
@@ -44,7 +44,7 @@ export class StepRunner {
   private readonly where: Int32Array;
   private stampNo = 0;
   /** Milliseconds per phase (JS prep, forward + loss + backward, JS optimiser update). */
-  readonly timing = { prep: 0, compute: 0, update: 0 };
+  readonly timing = { prep: 0, compute: 0, update: 0, products: 0, loss: 0 };
   private readonly hs: number;
   private readonly es: number;
   private readonly cw: number;
@@ -134,10 +134,10 @@ export class StepRunner {
   }
 
   /**
-   * [B, M] additive mask, −1e9 where column j ≠ b holds row b's target item; null when
-   * there is no such column. Rows are found per column through a per-item row list.
+   * Accidental hits: (b, j) pairs where column j ≠ b holds row b's target item; null
+   * when there is none. Rows are found per column through a per-item row list.
    */
-  private hitMask(targets: Int32Array, cols: Int32Array): Float32Array | null {
+  private hitPairs(targets: Int32Array, cols: Int32Array): Int32Array | null {
     const B = targets.length;
     const M = cols.length;
     const no = ++this.stampNo;
@@ -148,17 +148,13 @@ export class StepRunner {
       this.stamp[t] = no;
       this.where[t] = b;
     }
-    let mask: Float32Array | null = null;
+    const pairs: number[] = [];
     for (let j = 0; j < M; j++) {
       const c = cols[j];
       if (this.stamp[c] !== no) continue;
-      for (let b = this.where[c]; b >= 0; b = nextRow[b]) {
-        if (b === j) continue;
-        mask ??= new Float32Array(B * M);
-        mask[b * M + j] = -1e9;
-      }
+      for (let b = this.where[c]; b >= 0; b = nextRow[b]) if (b !== j) pairs.push(b, j);
     }
-    return mask;
+    return pairs.length ? Int32Array.from(pairs) : null;
   }
 
   /** Copy rows `ids` of a row-major matrix (row width `src`, first `take` columns). */
@@ -186,7 +182,7 @@ export class StepRunner {
     const xRows = tied
       ? StepRunner.rows(w.items, cw, hs, batch.inputs)
       : StepRunner.rows(w.emb!, es, es, batch.inputs);
-    const hits = cols && opts.maskHits ? this.hitMask(batch.targets, cols) : null;
+    const hits = cols && opts.maskHits ? this.hitPairs(batch.targets, cols) : null;
     let logQCols: Float32Array | null = null;
     if (cols && this.logQ && opts.loss === 'cross-entropy' && opts.logQ > 0) {
       logQCols = new Float32Array(M);
@@ -202,25 +198,45 @@ export class StepRunner {
         : null;
 
     const t1 = performance.now();
+    // column of row b's target: b when sampled (targets come first), else the item
+    const targetCol = cols ? iota(B) : batch.targets;
     const lossOf = (S: Float32Array) => {
-      const tg = batch.targets;
+      const tl = performance.now();
+      let mask: Float32Array | null = null;
+      if (hits) {
+        mask = new Float32Array(B * M);
+        for (let k = 0; k < hits.length; k += 2) mask[hits[k] * M + hits[k + 1]] = -1e9;
+      }
       const r = lossJs(
         S,
         B,
         M,
-        cols ? (b) => b : (b) => tg[b],
+        (b) => targetCol[b],
         { kind: opts.loss, bprReg: opts.bprReg, elu: opts.elu },
         logQCols,
-        hits,
+        mask,
       );
       this.lossAcc += r.lossSum;
+      this.timing.loss += performance.now() - tl;
       return r.dS;
+    };
+    // the hybrid engine's scores come transposed ([M, B])
+    const lossOfT = (ST: Float32Array) => {
+      if (opts.loss !== 'cross-entropy') {
+        const dS = lossOf(transposeJs(ST, M, B));
+        return { dS, dST: transposeJs(dS, B, M) };
+      }
+      const tl = performance.now();
+      const r = crossEntropyT(ST, B, M, targetCol, logQCols, hits, new Float32Array(B * M));
+      this.lossAcc += r.lossSum;
+      this.timing.loss += performance.now() - tl;
+      return r;
     };
     const inputs = { xRows, colRows, maskIn, maskH, B, M };
     const g =
       opts.engine === 'device'
         ? this.runDevice(batch, inputs, lossOf)
-        : this.runHybrid(batch, inputs, lossOf);
+        : this.runHybrid(batch, inputs, lossOfT);
     const { dColW, dx, dwx, dwh, db } = g;
     const t4 = performance.now();
 
@@ -270,7 +286,7 @@ export class StepRunner {
   private runHybrid(
     batch: BatchStep,
     i: StepArrays,
-    lossOf: (S: Float32Array) => Float32Array,
+    lossOf: (ST: Float32Array) => { dS: Float32Array; dST: Float32Array },
   ): JsGrads {
     const { hs, es, w } = this;
     const { B, M } = i;
@@ -287,7 +303,12 @@ export class StepRunner {
       }
       if (batch.resets) for (const r of batch.resets) h.fill(0, r * hs, r * hs + hs);
     }
-    const mm = tfMatMuls;
+    const mm: MatMuls = (jobs) => {
+      const t = performance.now();
+      const r = tfMatMuls(jobs);
+      this.timing.products += performance.now() - t;
+      return r;
+    };
     const f = forwardJs(
       mm,
       {
@@ -306,7 +327,8 @@ export class StepRunner {
       M,
     );
     this.hJs = f.out;
-    return backwardJs(mm, f, lossOf(f.S));
+    const { dS, dST } = lossOf(f.ST);
+    return backwardJs(mm, f, dS, dST);
   }
 
   /** Device engine: every op on the backend (no JS in the step but the loss). */
@@ -405,6 +427,12 @@ function collect(f: ForwardState): tf.Tensor[] {
   add(f.outAug);
   add(f.S);
   return out;
+}
+
+function iota(n: number): Int32Array {
+  const r = new Int32Array(n);
+  for (let i = 0; i < n; i++) r[i] = i;
+  return r;
 }
 
 function concatInt(a: Int32Array, b: Int32Array): Int32Array {

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { stepBackward, stepForward } from '../../src/model/grads';
 import { gruForward } from '../../src/model/gru';
 import { bprMaxForward, crossEntropyForward } from '../../src/model/loss';
-import { lossJs } from '../../src/model/loss-js';
+import { crossEntropyT, lossJs } from '../../src/model/loss-js';
+import { transposeJs } from '../../src/model/matmul';
 import { Rng } from '../../src/model/rng';
 import { maxAbsDiff, useBackend } from './helpers';
 
@@ -60,6 +61,46 @@ describe('loss gradients (JS) equal tf.grad of the reference losses (CPU backend
       expect(Math.abs(js.lossSum / B - ref)).toBeLessThan(1e-4);
       expect(maxAbsDiff(js.dS, g)).toBeLessThan(1e-5);
       expect(maxAbsDiff(g, new Float32Array(g.length))).toBeGreaterThan(1e-3);
+    });
+  }
+});
+
+describe('cross-entropy over transposed scores (the hybrid step) equals lossJs', () => {
+  for (const [logQ, hits] of [
+    [false, false],
+    [true, true],
+  ]) {
+    it(`logQ=${logQ} hits=${hits}`, () => {
+      const rng = new Rng(3);
+      const S = rng.fillUniform(new Float32Array(B * M), 3);
+      const targets = Int32Array.from([2, 0, 7, 4]);
+      const q = logQ ? rng.fillUniform(new Float32Array(M), 2) : null;
+      const pairs = hits ? Int32Array.from([0, 5, 2, 1, 3, 8]) : null;
+      const mask = hits ? new Float32Array(B * M) : null;
+      if (mask && pairs)
+        for (let k = 0; k < pairs.length; k += 2) mask[pairs[k] * M + pairs[k + 1]] = -1e9;
+      const ref = lossJs(
+        S,
+        B,
+        M,
+        (b) => targets[b],
+        { kind: 'cross-entropy', bprReg: 0, elu: false },
+        q,
+        mask,
+      );
+      const got = crossEntropyT(
+        transposeJs(S, B, M),
+        B,
+        M,
+        targets,
+        q,
+        pairs,
+        new Float32Array(B * M),
+      );
+      expect(Math.abs(got.lossSum - ref.lossSum)).toBeLessThan(1e-4);
+      expect(maxAbsDiff(got.dS, ref.dS)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(got.dST, transposeJs(ref.dS, B, M))).toBeLessThan(1e-6);
+      if (pairs) expect(got.dS[0 * M + 5]).toBe(0);
     });
   }
 });
@@ -124,7 +165,7 @@ describe('hybrid engine (JS elementwise + backend matMul) equals the op-by-op st
   for (const masks of [false, true]) {
     it(`dropout=${masks}`, async () => {
       const { forwardJs, backwardJs } = await import('../../src/model/step-js');
-      const { tfMatMuls, jsMatMuls } = await import('../../src/model/matmul');
+      const { tfMatMuls, jsMatMuls, transposeJs } = await import('../../src/model/matmul');
       const rng = new Rng(5);
       const E = 5;
       const arr = (n: number, s = 0.5) => rng.fillUniform(new Float32Array(n), s);
@@ -155,8 +196,8 @@ describe('hybrid engine (JS elementwise + backend matMul) equals the op-by-op st
       });
       for (const mm of [tfMatMuls, jsMatMuls]) {
         const f = forwardJs(mm, p, B, E, H, M);
-        const g = backwardJs(mm, f, G);
-        const got = [f.S, f.out, g.dColW, g.dx, g.dwx, g.dwh, g.db];
+        const g = backwardJs(mm, f, G, transposeJs(G, B, M));
+        const got = [transposeJs(f.ST, M, B), f.out, g.dColW, g.dx, g.dwx, g.dwh, g.db];
         for (let i = 0; i < got.length; i++) expect(maxAbsDiff(got[i], ref[i])).toBeLessThan(1e-5);
       }
     });
