@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/model/rng';
-import { countEvents, sessionParallelSteps } from '../../src/train/batcher';
+import { countEvents, SessionStream, sessionParallelSteps } from '../../src/train/batcher';
 import { NegativeSampler } from '../../src/train/sampler';
 import { seqs } from './fixtures';
 
@@ -54,5 +54,47 @@ describe('negative sampler', () => {
     expect(hist[1] / total).toBeCloseTo(2 / 7, 1);
     expect(hist[3] / total).toBeCloseTo(4 / 7, 1);
     expect(Math.exp(s.logProb[3])).toBeCloseTo(4 / 7, 5);
+  });
+
+  it("tail 'wrap': the batch stays full, slots carry on across epochs, every event trained equally often", () => {
+    // items encode (session, position): 10*s + p; lengths 4, 2, 3, 1 (skipped), 5
+    const list = [[0, 1, 2, 3], [10, 11], [20, 21, 22], [30], [40, 41, 42, 43, 44]];
+    const data = {
+      ...seqs(list, 50),
+      times: Float64Array.from([5, 5, 5, 5, 1, 1, 3, 3, 3, 9, 2, 2, 2, 2, 2]),
+    };
+    const stream = new SessionStream(data, 2);
+    expect(stream.rows).toBe(2);
+    expect(stream.stepsPerEpoch).toBe(Math.ceil(countEvents(data) / 2)); // 10 events → 5 steps
+    const count = new Map<number, number>();
+    let prevTargets: number[] | null = null;
+    for (let epoch = 0; epoch < 20; epoch++) {
+      let steps = 0;
+      for (const s of stream.epoch()) {
+        steps++;
+        expect(s.inputs.length).toBe(2);
+        expect(s.keep).toBeNull();
+        const resets = new Set(s.resets ?? []);
+        for (let r = 0; r < 2; r++) {
+          const inp = s.inputs[r];
+          // same session, next position (no reset) or a session's first item (reset)
+          if (prevTargets && !resets.has(r)) expect(inp).toBe(prevTargets[r]);
+          if (resets.has(r)) expect(inp % 10).toBe(0);
+          expect(s.targets[r]).toBe(inp + 1);
+          count.set(inp, (count.get(inp) ?? 0) + 1);
+        }
+        prevTargets = Array.from(s.targets);
+      }
+      expect(steps).toBe(5);
+    }
+    // 200 trained events over the 10 distinct ones: each ~20 times (only the run's last
+    // unfinished sessions make it uneven), and item 30 (a 1-item session) never
+    const inputs = [0, 1, 2, 10, 20, 21, 40, 41, 42, 43];
+    for (const i of inputs) {
+      expect(count.get(i)).toBeGreaterThanOrEqual(18);
+      expect(count.get(i)).toBeLessThanOrEqual(22);
+    }
+    expect(count.has(30)).toBe(false);
+    expect([...count.values()].reduce((a, b) => a + b, 0)).toBe(200);
   });
 });
