@@ -1,4 +1,5 @@
 import type { LossKind } from './loss';
+import { transposeJs } from './matmul';
 
 /**
  * The step's loss and dL/dS in plain JS over a score matrix S [B, M] read back from
@@ -160,16 +161,9 @@ export function crossEntropyT(
   }
   for (let j = 0; j < M; j++) {
     const o = j * B;
-    for (let b = 0; b < B; b++) {
-      const d = ST[o + b] * z[b];
-      ST[o + b] = d;
-      dS[b * M + j] = d;
-    }
+    for (let b = 0; b < B; b++) ST[o + b] *= z[b];
   }
-  for (let b = 0; b < B; b++) {
-    const t = targets[b];
-    ST[t * B + b] -= inv;
-    dS[b * M + t] -= inv;
-  }
+  for (let b = 0; b < B; b++) ST[targets[b] * B + b] -= inv;
+  transposeJs(ST, M, B, dS);
   return { lossSum, dST: ST, dS };
 }

@@ -52,6 +52,13 @@ export interface JsGrads {
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
+/** a ⊙ m as a new array. */
+function mulInto(a: Float32Array, m: Float32Array): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] * m[i];
+  return out;
+}
+
 /** Columns [from, from + w) of a row-major [rows, cols] array. */
 function cols(a: Float32Array, rows: number, cols: number, from: number, w: number): Float32Array {
   const out = new Float32Array(rows * w);
@@ -77,7 +84,7 @@ export function forwardJs(
   M: number,
 ): JsForward {
   const { h, b, maskIn, maskH } = p;
-  const x = maskIn ? p.x.map((v, i) => v * maskIn[i]) : p.x;
+  const x = maskIn ? mulInto(p.x, maskIn) : p.x;
   const H2 = 2 * H;
   const H3 = 3 * H;
   const whRz = cols(p.wh, H, H3, 0, H2);
@@ -193,6 +200,6 @@ export function backwardJs(
     dwh.set(dwhRz.subarray(i * H2, i * H2 + H2), i * H3);
     dwh.set(dwhN.subarray(i * H, i * H + H), i * H3 + H2);
   }
-  const dx = maskIn ? dxm.map((v, i) => v * maskIn[i]) : dxm;
+  const dx = maskIn ? mulInto(dxm, maskIn) : dxm;
   return { dColW, dx, dwx, dwh, db };
 }
