@@ -9,7 +9,7 @@ import { LocalRecError } from '../../src/api/errors';
 import { FitCache } from '../../src/baselines/cache';
 import { type CsvLog, parseInteractionsCsv } from '../../src/eval/csv';
 import { type EvalResult, evaluate } from '../../src/eval/evaluate';
-import { METRICS, type MetricTable } from '../../src/eval/metrics';
+import { METRICS, type MeanSE, type MetricTable, pairedDifference } from '../../src/eval/metrics';
 import { type EvalDataset, prepareDataset } from '../../src/eval/protocol';
 import { type Params, tune } from '../../src/eval/tune';
 import type { Scorer } from '../../src/scorer';
@@ -63,6 +63,11 @@ export interface EvalReport {
   fit: 'refit' | 'train only';
   counts: EvalDataset['counts'];
   models: Record<string, ModelReport>;
+  /**
+   * Paired test differences (same positions) of each GRU-based model against the best
+   * other model of the run by test NDCG@10: `model − reference`.
+   */
+  paired?: { model: string; reference: string; metrics: Record<string, MeanSE> }[];
   wallSeconds: number;
 }
 
@@ -244,6 +249,7 @@ async function runEval(args: string[], io: CliIO): Promise<number> {
     }
   };
 
+  const testRanks = new Map<string, Int32Array>();
   for (const f of factories) {
     let params: Params = { ...f.defaults, ...(overrides[f.name] ?? {}) };
     let tuning: ModelReport['tuning'];
@@ -282,6 +288,7 @@ async function runEval(args: string[], io: CliIO): Promise<number> {
       testModel = await fitModel(f, params, 'refit');
     }
     const test = scoreSplit(f.name, testModel.scorer, 'test');
+    testRanks.set(f.name, test.ranks);
     f.release?.(testModel.scorer);
     const evalSeconds = (performance.now() - tEval) / 1000 - (refit ? testModel.seconds : 0);
     report.models[f.name] = {
@@ -296,11 +303,17 @@ async function runEval(args: string[], io: CliIO): Promise<number> {
       ...(tuning ? { tuning } : {}),
     };
   }
+  report.paired = pairedAgainstBest(report, testRanks);
   report.wallSeconds = (performance.now() - t0) / 1000;
   io.stdout(`\n${formatTable(report)}\n`);
   io.stdout(
     `test metrics ± standard error (sample std / sqrt(n), n = ${data.counts.test}); fit s = fit time of the model scored on test; wall ${fmt(report.wallSeconds, 1)} s\n`,
   );
+  for (const p of report.paired) {
+    io.stdout(
+      `paired on test (same positions): ${p.model} − ${p.reference} = ${METRICS.map((m) => `${m} ${signed(p.metrics[m].mean)} ± ${fmt(p.metrics[m].se)}`).join(', ')}\n`,
+    );
+  }
   if (values.json) {
     try {
       writeFileSync(resolve(io.cwd, values.json), `${JSON.stringify(report, null, 2)}\n`);
@@ -311,6 +324,33 @@ async function runEval(args: string[], io: CliIO): Promise<number> {
     }
   }
   return 0;
+}
+
+/** Each GRU-based model against the best other model of the run (by test NDCG@10). */
+export function pairedAgainstBest(
+  report: EvalReport,
+  ranks: ReadonlyMap<string, Int32Array>,
+): NonNullable<EvalReport['paired']> {
+  const names = Object.keys(report.models);
+  const others = names.filter((n) => !n.includes('gru'));
+  if (!others.length) return [];
+  const ref = others.reduce((a, b) =>
+    report.models[b].test['NDCG@10'].mean > report.models[a].test['NDCG@10'].mean ? b : a,
+  );
+  const out: NonNullable<EvalReport['paired']> = [];
+  for (const n of names) {
+    const a = ranks.get(n);
+    const b = ranks.get(ref);
+    if (!n.includes('gru') || !a || !b) continue;
+    const metrics: Record<string, MeanSE> = {};
+    for (const m of METRICS) metrics[m] = pairedDifference(m, a, b);
+    out.push({ model: n, reference: ref, metrics });
+  }
+  return out;
+}
+
+function signed(v: number): string {
+  return `${v >= 0 ? '+' : '−'}${fmt(Math.abs(v))}`;
 }
 
 function bestOf(t: NonNullable<ModelReport['tuning']>): number {

@@ -55,3 +55,23 @@ export function metricsFromRanks(ranks: ArrayLike<number>): MetricTable {
   }
   return out;
 }
+
+/**
+ * Paired difference of two models scored on the same positions: mean of
+ * `metric(ranksA[j]) − metric(ranksB[j])` with its standard error. Because both models
+ * meet the same (hard and easy) positions, this SE is much smaller than either model's
+ * own SE, and it is the right yardstick for "A beats B" on one test set.
+ */
+export function pairedDifference(
+  metric: MetricName,
+  ranksA: ArrayLike<number>,
+  ranksB: ArrayLike<number>,
+): MeanSE {
+  if (ranksA.length !== ranksB.length) {
+    throw new RangeError(`paired ranks differ in length (${ranksA.length} vs ${ranksB.length})`);
+  }
+  const d = new Float64Array(ranksA.length);
+  for (let j = 0; j < d.length; j++)
+    d[j] = metricValue(metric, ranksA[j]) - metricValue(metric, ranksB[j]);
+  return meanSE(d);
+}
