@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type GruConfig, inputSize } from '../model/config';
 import { type ForwardState, stepBackward, stepForward } from '../model/grads';
-import { crossEntropyT, lossJs } from '../model/loss-js';
+import { crossEntropyTDevice, lossJs } from '../model/loss-js';
 import { type MatMuls, tfMatMuls, transposeJs } from '../model/matmul';
 import { OptimizedArray, type OptimizerHyper } from '../model/optimizer';
 import type { GruArrays } from '../model/params';
@@ -227,7 +227,7 @@ export class StepRunner {
         return { dS, dST: transposeJs(dS, B, M) };
       }
       const tl = performance.now();
-      const r = crossEntropyT(ST, B, M, targetCol, logQCols, hits, new Float32Array(B * M));
+      const r = crossEntropyTDevice(ST, B, M, targetCol, logQCols, hits, new Float32Array(B * M));
       this.lossAcc += r.lossSum;
       this.timing.loss += performance.now() - tl;
       return r;

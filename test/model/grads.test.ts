@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { stepBackward, stepForward } from '../../src/model/grads';
 import { gruForward } from '../../src/model/gru';
 import { bprMaxForward, crossEntropyForward } from '../../src/model/loss';
-import { crossEntropyT, lossJs } from '../../src/model/loss-js';
+import { crossEntropyT, crossEntropyTDevice, lossJs } from '../../src/model/loss-js';
 import { transposeJs } from '../../src/model/matmul';
 import { Rng } from '../../src/model/rng';
 import { maxAbsDiff, useBackend } from './helpers';
@@ -101,8 +101,50 @@ describe('cross-entropy over transposed scores (the hybrid step) equals lossJs',
       expect(maxAbsDiff(got.dS, ref.dS)).toBeLessThan(1e-6);
       expect(maxAbsDiff(got.dST, transposeJs(ref.dS, B, M))).toBeLessThan(1e-6);
       if (pairs) expect(got.dS[0 * M + 5]).toBe(0);
+      // the same with the softmax on the backend
+      const dev = crossEntropyTDevice(
+        transposeJs(S, B, M),
+        B,
+        M,
+        targets,
+        q,
+        pairs,
+        new Float32Array(B * M),
+      );
+      expect(Math.abs(dev.lossSum - ref.lossSum)).toBeLessThan(1e-4);
+      expect(maxAbsDiff(dev.dS, ref.dS)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(dev.dST, transposeJs(ref.dS, B, M))).toBeLessThan(1e-6);
     });
   }
+});
+
+describe('cross-entropy on the backend: a target probability that underflows float32', () => {
+  it('still reports the exact (huge) loss, so divergence is seen', () => {
+    const S = new Float32Array(B * M).fill(300);
+    const targets = Int32Array.from([2, 0, 7, 4]);
+    for (let b = 0; b < B; b++) S[b * M + targets[b]] = -300; // p(target) = e^-600
+    const ref = crossEntropyT(
+      transposeJs(S, B, M),
+      B,
+      M,
+      targets,
+      null,
+      null,
+      new Float32Array(B * M),
+    );
+    const dev = crossEntropyTDevice(
+      transposeJs(S, B, M),
+      B,
+      M,
+      targets,
+      null,
+      null,
+      new Float32Array(B * M),
+    );
+    expect(ref.lossSum / B).toBeGreaterThan(600);
+    expect(Math.abs(dev.lossSum - ref.lossSum)).toBeLessThan(1e-3);
+    expect(maxAbsDiff(dev.dS, ref.dS)).toBeLessThan(1e-6);
+  });
 });
 
 describe('manual step backward equals tf.grad (CPU backend)', () => {
