@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseParamOverrides } from '../../cli/commands/eval';
+import { type EvalReport, pairedAgainstBest, parseParamOverrides } from '../../cli/commands/eval';
 import type { CliIO } from '../../cli/io';
 import { main } from '../../cli/main';
 import { SUBCOMMANDS } from '../../cli/subcommands';
@@ -221,5 +221,35 @@ describe('localrec eval', () => {
     expect(r.stderr.trimEnd().split('\n')).toEqual([
       `localrec eval: error: ${bad}: missing time column 'timestamp' (header: userId,itemId)`,
     ]);
+  });
+});
+
+describe('paired differences in the eval report', () => {
+  const row = (ndcg: number) =>
+    ({ test: { 'NDCG@10': { mean: ndcg, se: 0.01 } } }) as unknown as EvalReport['models'][string];
+  it('compares each GRU-based model with the best other model, on the same positions', () => {
+    const report = {
+      models: { sr: row(0.05), 'sr+itemknn': row(0.2), gru: row(0.1), 'gru+sr+itemknn': row(0.3) },
+    } as unknown as EvalReport;
+    const ranks = new Map<string, Int32Array>([
+      ['sr', Int32Array.from([1, 50, 50, 50])],
+      ['sr+itemknn', Int32Array.from([1, 1, 50, 50])],
+      ['gru', Int32Array.from([50, 1, 50, 50])],
+      ['gru+sr+itemknn', Int32Array.from([1, 1, 1, 50])],
+    ]);
+    const paired = pairedAgainstBest(report, ranks);
+    expect(paired.map((p) => [p.model, p.reference])).toEqual([
+      ['gru', 'sr+itemknn'],
+      ['gru+sr+itemknn', 'sr+itemknn'],
+    ]);
+    // rank 1 → NDCG 1, rank 50 → 0: gru − mix = (−1 + 0 + 0 + 0) / 4
+    expect(paired[0].metrics['NDCG@10'].mean).toBeCloseTo(-0.25, 12);
+    expect(paired[1].metrics['NDCG@10'].mean).toBeCloseTo(0.25, 12);
+    expect(paired[1].metrics['NDCG@10'].se).toBeCloseTo(0.25, 12); // std([0,0,1,0]) / 2
+  });
+
+  it('prints nothing to compare when no GRU model or no other model ran', () => {
+    const report = { models: { gru: row(0.1) } } as unknown as EvalReport;
+    expect(pairedAgainstBest(report, new Map([['gru', new Int32Array(2)]]))).toEqual([]);
   });
 });
