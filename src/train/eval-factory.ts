@@ -17,9 +17,9 @@ import type { TrainOptions } from './options';
 /** Defaults chosen on validation positions of ml-small-last5 (docs/MODEL.md). */
 export const GRU_EVAL_DEFAULTS: Readonly<Record<string, number>> = {
   hiddenSize: 100,
-  epochs: 15,
-  batchSize: 64,
-  negatives: 512,
+  epochs: 10,
+  batchSize: 128,
+  negatives: 256,
   /** 0 = sampled cross-entropy, 1 = BPR-max */
   loss: 0,
   lr: 0.05,

@@ -28,10 +28,14 @@ export interface TrainOptions {
   /** Session-parallel slots B. */
   batchSize: number;
   /**
-   * End of an epoch when sessions run out: `drop` (default) stops at the first slot
-   * without a next session; `shrink` finishes the running sessions in ever smaller
-   * batches (every event trained, but each epoch ends with many tiny-batch steps on the
-   * last few long sessions, which skews the model toward them).
+   * What happens when the sessions run out: `wrap` (default) starts the session order
+   * again, so the batch stays full and slots carry on across epochs (an epoch = as many
+   * events as the data has); `drop` ends the epoch at the first slot without a next
+   * session (the tails of the sessions still running are never trained: 14% of
+   * MovieLens's training events at B 64, 28% at B 128); `shrink` finishes the running
+   * sessions in ever smaller batches (every event trained, but each epoch ends with many
+   * tiny-batch steps on the last few long sessions, which skews the model toward them).
+   * Validation NDCG@10 on ml-small-last5 (B 64, 10 epochs): wrap 0.0734, drop 0.0674.
    */
   tail: 'drop' | 'shrink' | 'wrap';
   loss: LossKind;
@@ -95,10 +99,10 @@ export interface TrainOptions {
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   epochs: 10,
-  batchSize: 64,
-  tail: 'drop',
+  batchSize: 128,
+  tail: 'wrap',
   loss: 'cross-entropy',
-  negatives: 512,
+  negatives: 256,
   fullSoftmaxMaxItems: 0,
   sampleAlpha: 0.5,
   logQ: 1,
