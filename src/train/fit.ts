@@ -106,23 +106,21 @@ export async function trainGru(
 
   const runner = new StepRunner(config, init, opts, logQ);
   const order = sessionOrder(data);
-  const tail = opts.tail;
-  const stream = tail === 'wrap' ? new SessionStream(data, opts.batchSize, order) : null;
+  const stream = opts.tail === 'wrap' ? new SessionStream(data, opts.batchSize, order) : null;
+  const tail = opts.tail === 'shrink' ? 'shrink' : 'drop'; // when there is no stream
   let stepsPerEpoch = 0;
   let eventsPerEpoch = 0;
   if (stream) {
     stepsPerEpoch = stream.stepsPerEpoch;
     eventsPerEpoch = stream.stepsPerEpoch * stream.rows;
   } else {
-    for (const b of sessionParallelSteps(data, opts.batchSize, order, tail as 'drop' | 'shrink')) {
+    for (const b of sessionParallelSteps(data, opts.batchSize, order, tail)) {
       stepsPerEpoch++;
       eventsPerEpoch += b.inputs.length;
     }
   }
   const epochSteps = () =>
-    stream
-      ? stream.epoch()
-      : sessionParallelSteps(data, opts.batchSize, order, tail as 'drop' | 'shrink');
+    stream ? stream.epoch() : sessionParallelSteps(data, opts.batchSize, order, tail);
 
   // loss of uniform scores, the yardstick of the divergence threshold
   const columns = runner.usesFullSoftmax ? config.numItems : opts.batchSize + opts.negatives;
