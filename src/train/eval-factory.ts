@@ -79,8 +79,9 @@ export const gruFactory = {
   },
 };
 
-// The last trained GRU, so `--models gru,gru+sr+itemknn` trains it once per fit data.
-let memo: { fit: Sequences; key: string; scorer: GruJsScorer } | null = null;
+// The last trained GRU per fit data (training, training + validation), so
+// `--models gru,gru+sr+itemknn [--refit]` trains it once per fit data.
+const memo = new WeakMap<Sequences, { key: string; scorer: GruJsScorer }>();
 
 async function trainGruScorer(
   fit: Sequences,
@@ -90,9 +91,10 @@ async function trainGruScorer(
   const key = JSON.stringify(
     Object.keys(GRU_EVAL_DEFAULTS).map((k) => params[k] ?? GRU_EVAL_DEFAULTS[k]),
   );
-  if (memo && memo.fit === fit && memo.key === key) return memo.scorer;
+  const hit = memo.get(fit);
+  if (hit && hit.key === key) return hit.scorer;
   const scorer = await trainGruScorerUncached(fit, params, ctx);
-  memo = { fit, key, scorer };
+  memo.set(fit, { key, scorer });
   return scorer;
 }
 
