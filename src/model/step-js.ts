@@ -12,10 +12,14 @@ import { transposeJs } from './matmul';
  *   x' = x ⊙ mIn;  a = x'·Wx + b;  [r, z] = σ(a_rz + h·Wh_rz);  n = tanh(a_n + (r ⊙ h)·Wh_n)
  *   h' = h + z ⊙ (n − h);  o = h' ⊙ mH (carried state);  Sᵀ = Wc·[o, 1]ᵀ
  *
- * Scores come out transposed, Sᵀ [M, B]: on WASM, XNNPACK packs the right-hand operand
- * of every product, so the candidate rows Wc [M, H+1] go on the left as they are and
- * only the small [H+1, B] state is transposed (measured 0.95 ms vs 1.45 ms plus a
- * 0.33 ms JS transpose of Wc at B 64, M 576). Likewise dWc = dSᵀ·[o, 1].
+ * Layout: XNNPACK (the WASM backend's matmul) packs the right-hand operand of every
+ * product afresh (~14 ns per element here: as much as a third of a step), so each
+ * product is oriented to put the smallest operand on the right. Hence the GRU weights
+ * come in transposed (W̃x = Wxᵀ [3H, E], W̃h = Whᵀ [3H, H]: the trainer keeps them so),
+ * the gate pre-activations are computed transposed (aᵀ = W̃x·x'ᵀ, [3H, B]), the scores
+ * too (Sᵀ = Wc·[o, 1]ᵀ: 0.95 ms vs 1.45 ms plus a 0.33 ms JS transpose of Wc at B 64,
+ * M 576), and the weight gradients as dW̃x = dAᵀ·x', dW̃h = [dA_rzᵀ·h ; dA_nᵀ·(r⊙h)],
+ * dWc = dSᵀ·[o, 1] (their right operands are the [B, ·] activations).
  *
  * Six round trips to the backend per step (three forward, three backward), each a few
  * uploads, one to four `matMul`s and their reads.
@@ -33,9 +37,12 @@ export interface JsForward {
   rh: Float32Array;
   out: Float32Array;
   outAug: Float32Array;
+  /** Transposed gate activations, [H, B] each (r, z, n) and r⊙h also as [B, H] (rh). */
+  hT: Float32Array;
   colW: Float32Array;
-  wx: Float32Array;
-  whN: Float32Array;
+  /** W̃x [3H, E] and the candidate block of W̃h, [H, H]. */
+  wxT: Float32Array;
+  whNT: Float32Array;
   maskIn: Float32Array | null;
   maskH: Float32Array | null;
   /** Scores transposed, [M, B]. */
@@ -45,8 +52,9 @@ export interface JsForward {
 export interface JsGrads {
   dColW: Float32Array;
   dx: Float32Array;
-  dwx: Float32Array;
-  dwh: Float32Array;
+  /** Gradients of the transposed weights: dW̃x [3H, E], dW̃h [3H, H]. */
+  dwxT: Float32Array;
+  dwhT: Float32Array;
   db: Float32Array;
 }
 
@@ -59,20 +67,15 @@ function mulInto(a: Float32Array, m: Float32Array): Float32Array {
   return out;
 }
 
-/** Columns [from, from + w) of a row-major [rows, cols] array. */
-function cols(a: Float32Array, rows: number, cols: number, from: number, w: number): Float32Array {
-  const out = new Float32Array(rows * w);
-  for (let i = 0; i < rows; i++) out.set(a.subarray(i * cols + from, i * cols + from + w), i * w);
-  return out;
-}
-
 export function forwardJs(
   mm: MatMuls,
   p: {
+    /** Input rows [B, E] and carried state [B, H]. */
     x: Float32Array;
     h: Float32Array;
-    wx: Float32Array;
-    wh: Float32Array;
+    /** W̃x = Wxᵀ [3H, E], W̃h = Whᵀ [3H, H]. */
+    wxT: Float32Array;
+    whT: Float32Array;
     b: Float32Array;
     colW: Float32Array;
     maskIn: Float32Array | null;
@@ -86,43 +89,56 @@ export function forwardJs(
   const { h, b, maskIn, maskH } = p;
   const x = maskIn ? mulInto(p.x, maskIn) : p.x;
   const H2 = 2 * H;
-  const H3 = 3 * H;
-  const whRz = cols(p.wh, H, H3, 0, H2);
-  const whN = cols(p.wh, H, H3, H2, H);
-  const [a, hrz] = mm([
-    { a: x, m: B, k: E, b: p.wx, n: H3 },
-    { a: h, m: B, k: H, b: whRz, n: H2 },
+  const hT = transposeJs(h, B, H);
+  const [aT, hrzT] = mm([
+    { a: p.wxT, m: 3 * H, k: E, b: transposeJs(x, B, E), n: B },
+    { a: p.whT.subarray(0, H2 * H), m: H2, k: H, b: hT, n: B },
   ]);
-  const r = new Float32Array(B * H);
-  const z = new Float32Array(B * H);
+  // gates, transposed ([H, B]): row j of r is unit j over the batch
+  const r = new Float32Array(H * B);
+  const z = new Float32Array(H * B);
+  const rhT = new Float32Array(H * B);
   const rh = new Float32Array(B * H);
-  for (let i = 0; i < B; i++) {
-    for (let j = 0; j < H; j++) {
-      const k = i * H + j;
-      const rv = sigmoid(a[i * H3 + j] + b[j] + hrz[i * H2 + j]);
-      r[k] = rv;
-      z[k] = sigmoid(a[i * H3 + H + j] + b[H + j] + hrz[i * H2 + H + j]);
-      rh[k] = rv * h[k];
+  for (let j = 0; j < H; j++) {
+    const bj = b[j];
+    const bz = b[H + j];
+    const o = j * B;
+    const oz = (H + j) * B;
+    for (let i = 0; i < B; i++) {
+      const rv = sigmoid(aT[o + i] + bj + hrzT[o + i]);
+      r[o + i] = rv;
+      z[o + i] = sigmoid(aT[oz + i] + bz + hrzT[oz + i]);
+      const v = rv * hT[o + i];
+      rhT[o + i] = v;
+      rh[i * H + j] = v;
     }
   }
-  const [c] = mm([{ a: rh, m: B, k: H, b: whN, n: H }]);
-  const n = new Float32Array(B * H);
+  const whNT = p.whT.subarray(H2 * H);
+  const [cT] = mm([{ a: whNT, m: H, k: H, b: rhT, n: B }]);
+  const n = new Float32Array(H * B);
   const out = new Float32Array(B * H);
   const C = H + 1;
   const outAug = new Float32Array(B * C);
-  for (let i = 0; i < B; i++) {
-    for (let j = 0; j < H; j++) {
-      const k = i * H + j;
-      const nv = Math.tanh(a[i * H3 + H2 + j] + b[H2 + j] + c[k]);
-      n[k] = nv;
-      const hv = h[k] + z[k] * (nv - h[k]);
-      const ov = maskH ? hv * maskH[k] : hv;
-      out[k] = ov;
+  const outAugT = new Float32Array(C * B);
+  for (let j = 0; j < H; j++) {
+    const bn = b[H2 + j];
+    const o = j * B;
+    const on = (H2 + j) * B;
+    for (let i = 0; i < B; i++) {
+      const nv = Math.tanh(aT[on + i] + bn + cT[o + i]);
+      n[o + i] = nv;
+      const hv = hT[o + i] + z[o + i] * (nv - hT[o + i]);
+      const ov = maskH ? hv * maskH[i * H + j] : hv;
+      out[i * H + j] = ov;
       outAug[i * C + j] = ov;
+      outAugT[o + i] = ov;
     }
-    outAug[i * C + H] = 1;
   }
-  const [ST] = mm([{ a: p.colW, m: M, k: C, b: transposeJs(outAug, B, C), n: B }]);
+  for (let i = 0; i < B; i++) {
+    outAug[i * C + H] = 1;
+    outAugT[H * B + i] = 1;
+  }
+  const [ST] = mm([{ a: p.colW, m: M, k: C, b: outAugT, n: B }]);
   return {
     B,
     E,
@@ -130,6 +146,7 @@ export function forwardJs(
     M,
     x,
     h,
+    hT,
     r,
     z,
     n,
@@ -137,8 +154,8 @@ export function forwardJs(
     out,
     outAug,
     colW: p.colW,
-    wx: p.wx,
-    whN,
+    wxT: p.wxT,
+    whNT,
     maskIn,
     maskH,
     ST,
@@ -152,7 +169,7 @@ export function backwardJs(
   dS: Float32Array,
   dST: Float32Array,
 ): JsGrads {
-  const { B, E, H, M, h, r, z, n, maskH, maskIn } = f;
+  const { B, E, H, M, h, hT, r, z, n, maskH, maskIn } = f;
   const C = H + 1;
   const H2 = 2 * H;
   const H3 = 3 * H;
@@ -160,46 +177,53 @@ export function backwardJs(
     { a: dS, m: B, k: M, b: f.colW, n: C },
     { a: dST, m: M, k: B, b: f.outAug, n: C },
   ]);
+  // dA: gate pre-activation gradients, transposed [3H, B] and row-major [B, 3H]
+  const dAT = new Float32Array(H3 * B);
   const dA = new Float32Array(B * H3);
   const daN = new Float32Array(B * H);
-  for (let i = 0; i < B; i++) {
-    for (let j = 0; j < H; j++) {
-      const k = i * H + j;
+  for (let j = 0; j < H; j++) {
+    const o = j * B;
+    for (let i = 0; i < B; i++) {
       let dh = dOutAug[i * C + j];
-      if (maskH) dh *= maskH[k];
-      const zv = z[k];
-      const nv = n[k];
+      if (maskH) dh *= maskH[i * H + j];
+      const zv = z[o + i];
+      const nv = n[o + i];
       const dan = dh * zv * (1 - nv * nv);
-      daN[k] = dan;
+      const daz = dh * (nv - hT[o + i]) * zv * (1 - zv);
+      daN[i * H + j] = dan;
+      dAT[(H2 + j) * B + i] = dan;
+      dAT[(H + j) * B + i] = daz;
       dA[i * H3 + H2 + j] = dan;
-      dA[i * H3 + H + j] = dh * (nv - h[k]) * zv * (1 - zv);
+      dA[i * H3 + H + j] = daz;
     }
   }
-  const [drh] = mm([{ a: daN, m: B, k: H, b: transposeJs(f.whN, H, H), n: H }]);
-  const daRz = new Float32Array(B * H2);
-  for (let i = 0; i < B; i++) {
-    for (let j = 0; j < H; j++) {
-      const k = i * H + j;
-      const rv = r[k];
-      const dar = drh[k] * h[k] * rv * (1 - rv);
+  // c = (r⊙h)·Wh_n and Wh_n = W̃h_nᵀ, so d(r⊙h) = da_n·W̃h_n
+  const [drh] = mm([{ a: daN, m: B, k: H, b: f.whNT, n: H }]);
+  for (let j = 0; j < H; j++) {
+    const o = j * B;
+    for (let i = 0; i < B; i++) {
+      const rv = r[o + i];
+      const dar = drh[i * H + j] * hT[o + i] * rv * (1 - rv);
+      dAT[o + i] = dar;
       dA[i * H3 + j] = dar;
-      daRz[i * H2 + j] = dar;
-      daRz[i * H2 + H + j] = dA[i * H3 + H + j];
     }
   }
   const db = new Float32Array(H3);
-  for (let i = 0; i < B; i++) for (let j = 0; j < H3; j++) db[j] += dA[i * H3 + j];
-  const [dwx, dwhRz, dwhN, dxm] = mm([
-    { a: transposeJs(f.x, B, E), m: E, k: B, b: dA, n: H3 },
-    { a: transposeJs(h, B, H), m: H, k: B, b: daRz, n: H2 },
-    { a: transposeJs(f.rh, B, H), m: H, k: B, b: daN, n: H },
-    { a: dA, m: B, k: H3, b: transposeJs(f.wx, E, H3), n: E },
-  ]);
-  const dwh = new Float32Array(H * H3);
-  for (let i = 0; i < H; i++) {
-    dwh.set(dwhRz.subarray(i * H2, i * H2 + H2), i * H3);
-    dwh.set(dwhN.subarray(i * H, i * H + H), i * H3 + H2);
+  for (let g = 0; g < H3; g++) {
+    let v = 0;
+    const o = g * B;
+    for (let i = 0; i < B; i++) v += dAT[o + i];
+    db[g] = v;
   }
+  const [dwxT, dwhRzT, dwhNT, dxm] = mm([
+    { a: dAT, m: H3, k: B, b: f.x, n: E },
+    { a: dAT.subarray(0, H2 * B), m: H2, k: B, b: h, n: H },
+    { a: dAT.subarray(H2 * B), m: H, k: B, b: f.rh, n: H },
+    { a: dA, m: B, k: H3, b: f.wxT, n: E },
+  ]);
+  const dwhT = new Float32Array(H3 * H);
+  dwhT.set(dwhRzT);
+  dwhT.set(dwhNT, H2 * H);
   const dx = maskIn ? mulInto(dxm, maskIn) : dxm;
-  return { dColW, dx, dwx, dwh, db };
+  return { dColW, dx, dwxT, dwhT, db };
 }

@@ -191,7 +191,7 @@ export async function trainGru(
       let stop = false;
       if (opts.validate) {
         if (!runner.weightsFinite()) throw diverged(epoch, step);
-        const arrays = copyArrays(runner.w);
+        const arrays = runner.arrays();
         const v = await opts.validate(new GruJsScorer(config, arrays), epoch);
         stat.validation = v;
         if (!best || v > best.score) {
@@ -231,7 +231,7 @@ export async function trainGru(
     epochs: startMeta.epochs + (useBest ? best!.epoch : lastEpoch),
     seed: startMeta.seed,
   };
-  const model = GruModel.fromArrays(config, useBest ? best!.arrays : runner.w, vocab, meta);
+  const model = GruModel.fromArrays(config, useBest ? best!.arrays : runner.arrays(), vocab, meta);
   return {
     model,
     history,
@@ -242,16 +242,6 @@ export async function trainGru(
     stoppedEarly,
     backend: tf.getBackend(),
     fullSoftmax: runner.usesFullSoftmax,
-  };
-}
-
-function copyArrays(a: GruArrays): GruArrays {
-  return {
-    items: a.items.slice(),
-    emb: a.emb ? a.emb.slice() : null,
-    wx: a.wx.slice(),
-    wh: a.wh.slice(),
-    b: a.b.slice(),
   };
 }
 

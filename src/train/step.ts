@@ -6,7 +6,7 @@ import { type MatMuls, tfMatMuls, transposeJs } from '../model/matmul';
 import { OptimizedArray, type OptimizerHyper } from '../model/optimizer';
 import type { GruArrays } from '../model/params';
 import { Rng } from '../model/rng';
-import { backwardJs, forwardJs, type JsGrads } from '../model/step-js';
+import { backwardJs, forwardJs } from '../model/step-js';
 import type { BatchStep } from './batcher';
 import type { TrainOptions } from './options';
 
@@ -25,7 +25,13 @@ import type { TrainOptions } from './options';
  * model/optimizer.ts for why); the model's tensors are made once at the end.
  */
 export class StepRunner {
-  readonly w: GruArrays;
+  /**
+   * Weights during training. With the hybrid engine `wx` and `wh` are kept transposed
+   * (W̃x = Wxᵀ [3H, E], W̃h = Whᵀ [3H, H], see model/step-js.ts); `arrays()` gives the
+   * usual layout.
+   */
+  private readonly w: GruArrays;
+  private readonly transposed: boolean;
   private readonly opt: {
     items: OptimizedArray;
     emb: OptimizedArray | null;
@@ -68,11 +74,13 @@ export class StepRunner {
       beta2: 0.999,
       eps: opts.eps,
     };
+    this.transposed = opts.engine === 'hybrid';
+    const h3 = 3 * this.hs;
     this.w = {
       items: init.items.slice(),
       emb: init.emb ? init.emb.slice() : null,
-      wx: init.wx.slice(),
-      wh: init.wh.slice(),
+      wx: this.transposed ? transposeJs(init.wx, this.es, h3) : init.wx.slice(),
+      wh: this.transposed ? transposeJs(init.wh, this.hs, h3) : init.wh.slice(),
       b: init.b.slice(),
     };
     this.opt = {
@@ -86,6 +94,19 @@ export class StepRunner {
     this.full = opts.fullSoftmaxMaxItems >= config.numItems;
     this.stamp = new Int32Array(config.numItems).fill(-1);
     this.where = new Int32Array(config.numItems);
+  }
+
+  /** A copy of the current weights in the model's layout. */
+  arrays(): GruArrays {
+    const { w } = this;
+    const h3 = 3 * this.hs;
+    return {
+      items: w.items.slice(),
+      emb: w.emb ? w.emb.slice() : null,
+      wx: this.transposed ? transposeJs(w.wx, h3, this.es) : w.wx.slice(),
+      wh: this.transposed ? transposeJs(w.wh, h3, this.hs) : w.wh.slice(),
+      b: w.b.slice(),
+    };
   }
 
   get usesFullSoftmax(): boolean {
@@ -237,7 +258,7 @@ export class StepRunner {
       opts.engine === 'device'
         ? this.runDevice(batch, inputs, lossOf)
         : this.runHybrid(batch, inputs, lossOfT);
-    const { dColW, dx, dwx, dwh, db } = g;
+    const { dColW, dx, dwx, dwh, db } = g; // dwx/dwh in the layout of this.w
     const t4 = performance.now();
 
     // ---- JS: optimiser updates --------------------------------------------------------
@@ -287,7 +308,7 @@ export class StepRunner {
     batch: BatchStep,
     i: StepArrays,
     lossOf: (ST: Float32Array) => { dS: Float32Array; dST: Float32Array },
-  ): JsGrads {
+  ): StepGrads {
     const { hs, es, w } = this;
     const { B, M } = i;
     // carried hidden state: drop finished rows, zero restarted ones
@@ -314,8 +335,8 @@ export class StepRunner {
       {
         x: i.xRows,
         h,
-        wx: w.wx,
-        wh: w.wh,
+        wxT: w.wx,
+        whT: w.wh,
         b: w.b,
         colW: i.colRows,
         maskIn: i.maskIn,
@@ -328,7 +349,8 @@ export class StepRunner {
     );
     this.hJs = f.out;
     const { dS, dST } = lossOf(f.ST);
-    return backwardJs(mm, f, dS, dST);
+    const g = backwardJs(mm, f, dS, dST);
+    return { dColW: g.dColW, dx: g.dx, dwx: g.dwxT, dwh: g.dwhT, db: g.db };
   }
 
   /** Device engine: every op on the backend (no JS in the step but the loss). */
@@ -336,7 +358,7 @@ export class StepRunner {
     batch: BatchStep,
     i: StepArrays,
     lossOf: (S: Float32Array) => Float32Array,
-  ): JsGrads {
+  ): StepGrads {
     const { hs, es, cw, w } = this;
     const { B, M } = i;
     const prev = this.h;
@@ -374,7 +396,7 @@ export class StepRunner {
     // free every forward tensor but the carried state
     const keepId = fwd.out.id;
     for (const t of collect(fwd)) if (t.id !== keepId && t !== prev && !t.isDisposed) t.dispose();
-    const out: JsGrads = {
+    const out: StepGrads = {
       dColW: res.dColW.dataSync() as Float32Array,
       dx: res.dx.dataSync() as Float32Array,
       dwx: res.dwx.dataSync() as Float32Array,
@@ -404,6 +426,15 @@ function addRows(
     const o = ids[b] * width;
     for (let c = 0; c < take; c++) m[o + c] += g[b * take + c];
   }
+}
+
+/** A step's gradients; `dwx`/`dwh` in the runner's weight layout. */
+interface StepGrads {
+  dColW: Float32Array;
+  dx: Float32Array;
+  dwx: Float32Array;
+  dwh: Float32Array;
+  db: Float32Array;
 }
 
 interface StepArrays {

@@ -237,9 +237,18 @@ describe('hybrid engine (JS elementwise + backend matMul) equals the op-by-op st
         return [f.S, f.out, g.dColW, g.dx, g.dwx, g.dwh, g.db].map((t) => t.dataSync());
       });
       for (const mm of [tfMatMuls, jsMatMuls]) {
-        const f = forwardJs(mm, p, B, E, H, M);
+        const pT = { ...p, wxT: transposeJs(p.wx, E, 3 * H), whT: transposeJs(p.wh, H, 3 * H) };
+        const f = forwardJs(mm, pT, B, E, H, M);
         const g = backwardJs(mm, f, G, transposeJs(G, B, M));
-        const got = [transposeJs(f.ST, M, B), f.out, g.dColW, g.dx, g.dwx, g.dwh, g.db];
+        const got = [
+          transposeJs(f.ST, M, B),
+          f.out,
+          g.dColW,
+          g.dx,
+          transposeJs(g.dwxT, 3 * H, E),
+          transposeJs(g.dwhT, 3 * H, H),
+          g.db,
+        ];
         for (let i = 0; i < got.length; i++) expect(maxAbsDiff(got[i], ref[i])).toBeLessThan(1e-5);
       }
     });

@@ -30,6 +30,24 @@ describe('trainGru', () => {
     for (const r of [a, b, c]) r.model.dispose();
   });
 
+  it('the hybrid engine (transposed GRU weights) trains to the same weights as the device engine', async () => {
+    const data = plantedData(20, 12, 15, 2, 3);
+    const opts = { ...small, dropoutEmbedding: 0.1, logQ: 1 };
+    const a = (await trainGru(data, { ...opts, engine: 'hybrid' }, cfg)).model.toArrays();
+    const b = (await trainGru(data, { ...opts, engine: 'device' }, cfg)).model.toArrays();
+    const init = GruModel.create({ numItems: 20, hiddenSize: 8 }, { seed: 5 }).toArrays();
+    for (const k of ['items', 'wx', 'wh', 'b'] as const) {
+      let diff = 0;
+      let moved = 0;
+      for (let i = 0; i < a[k].length; i++) {
+        diff = Math.max(diff, Math.abs(a[k][i] - b[k][i]));
+        moved = Math.max(moved, Math.abs(a[k][i] - init[k][i]));
+      }
+      expect(diff, k).toBeLessThan(1e-4);
+      expect(moved, k).toBeGreaterThan(1e-3); // training changed them
+    }
+  });
+
   it('lr = 1e6 diverges with TRAINING_DIVERGED, returns nothing and leaks nothing', async () => {
     const data = plantedData(20, 12, 15, 2, 3);
     const before = tf.memory().numTensors;
