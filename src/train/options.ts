@@ -66,8 +66,10 @@ export interface TrainOptions {
    * `hybrid` (default): elementwise maths in JS, only the matrix products on the
    * backend (six round trips per step). `device`: every op of the GRU step on the
    * backend, the loss in JS (fewer read-backs: may suit a real GPU). Same maths (tested
-   * equal to 1e-5). Measured on WASM, idle 2-core CPU, 512 negatives: hybrid 5,791 vs
-   * device 5,062 events/s at batch 64, 8,492 vs 6,832 at batch 128.
+   * equal to 1e-5). Measured on WASM, idle 2-core CPU: at batch 64 / 512 negatives
+   * hybrid 5,791 vs device 5,062 events/s; at the defaults (batch 128 / 256 negatives,
+   * `bench/train-profile.ts`, alternating runs) hybrid 12,328 / 9,530 / 10,423 vs device
+   * 11,675 / 10,065 / 11,601: level within this machine's run-to-run noise.
    */
   engine: 'hybrid' | 'device';
   lr: number;
