@@ -111,6 +111,17 @@ export function lossJs(
   return { lossSum, dS };
 }
 
+/** Cross-entropy over transposed scores; see `crossEntropyT`. */
+export type TransposedCrossEntropy = (
+  ST: Float32Array,
+  B: number,
+  M: number,
+  targets: Int32Array,
+  logQ: Float32Array | null,
+  hits: Int32Array | null,
+  dS: Float32Array,
+) => { lossSum: number; dST: Float32Array; dS: Float32Array };
+
 /**
  * Cross-entropy over a transposed score matrix `ST` [M, B] (column b holds row b's
  * scores): the layout the hybrid step produces, because on WASM `colW · outAugᵀ` is
@@ -122,15 +133,7 @@ export function lossJs(
  * (b, j) pairs, masked out of the softmax. `ST` is overwritten and returned as dL/dSᵀ;
  * `dS` [B, M] receives the same gradient in row layout.
  */
-export function crossEntropyT(
-  ST: Float32Array,
-  B: number,
-  M: number,
-  targets: Int32Array,
-  logQ: Float32Array | null,
-  hits: Int32Array | null,
-  dS: Float32Array,
-): { lossSum: number; dST: Float32Array; dS: Float32Array } {
+export const crossEntropyT: TransposedCrossEntropy = (ST, B, M, targets, logQ, hits, dS) => {
   if (logQ) {
     for (let j = 0; j < M; j++) {
       const q = logQ[j];
@@ -167,7 +170,7 @@ export function crossEntropyT(
   for (let b = 0; b < B; b++) ST[targets[b] * B + b] -= inv;
   transposeJs(ST, M, B, dS);
   return { lossSum, dST: ST, dS };
-}
+};
 
 /**
  * `crossEntropyT` with the softmax on the TF.js backend: Sᵀ is uploaded, transposed,
@@ -178,15 +181,7 @@ export function crossEntropyT(
  * (so divergence still shows as a huge loss). Same loss and gradient as
  * `crossEntropyT` (tested to 1e-6).
  */
-export function crossEntropyTDevice(
-  ST: Float32Array,
-  B: number,
-  M: number,
-  targets: Int32Array,
-  logQ: Float32Array | null,
-  hits: Int32Array | null,
-  dS: Float32Array,
-): { lossSum: number; dST: Float32Array; dS: Float32Array } {
+export const crossEntropyTDevice: TransposedCrossEntropy = (ST, B, M, targets, logQ, hits, dS) => {
   if (hits) for (let k = 0; k < hits.length; k += 2) ST[hits[k + 1] * B + hits[k]] = -1e9;
   const P = tf.tidy(() => {
     let z = tf.transpose(tf.tensor2d(ST, [M, B]));
@@ -215,4 +210,4 @@ export function crossEntropyTDevice(
     dS[i] -= inv;
   }
   return { lossSum, dST: transposeJs(dS, B, M, ST), dS };
-}
+};
