@@ -253,3 +253,38 @@ describe('paired differences in the eval report', () => {
     expect(pairedAgainstBest(report, new Map([['gru', new Int32Array(2)]]))).toEqual([]);
   });
 });
+
+describe('localrec bench train', () => {
+  it('times --repeat runs and reports their median with every run', async () => {
+    const data = file('bench.csv', syntheticCsv());
+    const params = 'hiddenSize=4,batchSize=4,negatives=4';
+    const { code, out } = await run([
+      'bench',
+      'train',
+      '--data',
+      data,
+      '--params',
+      params,
+      '--repeat',
+      '3',
+      '--score-reps',
+      '5',
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    const r = JSON.parse(out);
+    expect(r.runs).toHaveLength(3);
+    const sorted = r.runs
+      .map((x: { eventsPerSecond: number }) => x.eventsPerSecond)
+      .sort((a: number, b: number) => a - b);
+    expect(r.eventsPerSecond).toBe(sorted[1]);
+    expect(r.settings).toMatch(/hiddenSize=4,epochs=1,batchSize=4,negatives=4/);
+  });
+
+  it('refuses --repeat 0 with one line', async () => {
+    await expectBadInput(
+      ['bench', 'train', '--repeat', '0'],
+      /--repeat must be an integer >= 1, got '0'/,
+    );
+  });
+});
