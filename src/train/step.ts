@@ -49,7 +49,11 @@ export class StepRunner {
   private readonly stamp: Int32Array;
   private readonly where: Int32Array;
   private stampNo = 0;
-  /** Milliseconds per phase (JS prep, forward + loss + backward, JS optimiser update). */
+  /**
+   * Milliseconds per phase: JS prep, forward + loss + backward (`compute`, which includes
+   * `products`, the backend matMul round trips of the hybrid engine, and `loss`), JS
+   * optimiser update. Read by bench/train-profile.ts.
+   */
   readonly timing = { prep: 0, compute: 0, update: 0, products: 0, loss: 0 };
   private readonly hs: number;
   private readonly es: number;
