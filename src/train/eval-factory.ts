@@ -19,7 +19,7 @@ export const GRU_EVAL_DEFAULTS: Readonly<Record<string, number>> = {
   hiddenSize: 100,
   epochs: 10,
   batchSize: 128,
-  negatives: 256,
+  negatives: 128,
   /** 0 = sampled cross-entropy, 1 = BPR-max */
   loss: 0,
   lr: 0.05,

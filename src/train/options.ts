@@ -104,7 +104,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   batchSize: 128,
   tail: 'wrap',
   loss: 'cross-entropy',
-  negatives: 256,
+  negatives: 128,
   fullSoftmaxMaxItems: 0,
   sampleAlpha: 0.5,
   logQ: 1,
