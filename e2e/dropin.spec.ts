@@ -4,27 +4,18 @@
 // action types, an ignored region, elements added later); <localrec-recommendations>
 // renders from a template with item text escaped; without consent nothing is recorded and
 // nothing is logged; under a strict CSP (no 'unsafe-eval') it tracks, trains and recommends.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openPage, type TrackedPage } from './harness';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { openPage, type TrackedPage, useBrowser } from './harness';
 
-let browser: Browser;
+const chrome = useBrowser();
 let context: BrowserContext;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await context?.close();
-});
 
 // biome-ignore lint/suspicious/noExplicitAny: page globals in evaluate callbacks
 type W = any;
 
 async function open(path: string): Promise<TrackedPage> {
-  context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  context = await chrome.newContext({ viewport: { width: 1000, height: 700 } });
   const tracked = await openPage(context, path);
   // Worker console messages (a CSP refusal inside the worker lands there).
   tracked.page.on('worker', (worker) => {
@@ -222,7 +213,7 @@ describe('drop-in: script tag, stub queue, auto-tracking, element', () => {
   });
 
   it('a tag without data attributes creates nothing until init(); a second copy reuses the first', async () => {
-    context = await browser.newContext();
+    context = await chrome.newContext();
     const plain = await openPage(context, '/e2e/script-tag.html');
     await plain.page.waitForFunction(() => (window as W).LocalRec?.init);
     const before = await plain.page.evaluate(async () => ({
@@ -267,7 +258,7 @@ describe('drop-in: script tag, stub queue, auto-tracking, element', () => {
       return Array.from(new Uint8Array(checkpoint.data));
     });
     await context.close();
-    context = await browser.newContext();
+    context = await chrome.newContext();
     const requests: string[] = [];
     await context.route('**/e2e/dropin-pretrained.bin', (route) => {
       requests.push(route.request().url());

@@ -1,8 +1,14 @@
 // Shared helpers for the e2e specs: a real Chromium (Debian's, or LOCALREC_CHROMIUM)
 // driven by playwright-core, pages served by e2e/global-setup.ts, and collection of
 // console errors and network requests so specs can assert on both.
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { inject } from 'vitest';
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  chromium,
+  type Page,
+} from 'playwright-core';
+import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { CHROMIUM_ARGS, findChromium, howToPoint } from '../scripts/lib/chromium.mjs';
 
 export function baseUrl(): string {
@@ -17,6 +23,42 @@ export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> 
     headless: true,
     args: [...CHROMIUM_ARGS, ...extraArgs],
   });
+}
+
+/**
+ * One Chromium per spec file and fresh contexts per test: registers the hooks that
+ * launch it before the file's tests, close every context a test opened after it, and
+ * close the browser at the end.
+ */
+export function useBrowser(): {
+  readonly browser: Browser;
+  newContext(options?: BrowserContextOptions): Promise<BrowserContext>;
+} {
+  let browser: Browser | undefined;
+  const opened: BrowserContext[] = [];
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((c) => c.close()));
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  const launched = () => {
+    if (!browser) throw new Error('useBrowser: the browser is launched in beforeAll');
+    return browser;
+  };
+  return {
+    get browser() {
+      return launched();
+    },
+    async newContext(options) {
+      const c = await launched().newContext(options);
+      opened.push(c);
+      return c;
+    },
+  };
 }
 
 export interface TrackedPage {

@@ -2,25 +2,16 @@
 // and recommends, the backend is chosen by measurement, models persist across reloads,
 // one tab trains, faults (context loss, worker crash, corrupt checkpoint, 404 worker,
 // divergence) end in typed errors or fallbacks, and nothing leaves the page's origin.
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { baseUrl, launchBrowser, openPage, type TrackedPage } from './harness';
+import type { BrowserContext } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { baseUrl, openPage, type TrackedPage, useBrowser } from './harness';
 import { trackPlanted, waitForLib } from './runtime-helpers';
 
-let browser: Browser;
+const chrome = useBrowser();
 let context: BrowserContext;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await context?.close();
-});
 
 async function fresh(): Promise<TrackedPage> {
-  context = await browser.newContext();
+  context = await chrome.newContext();
   const tracked = await openPage(context, '/e2e/runtime.html');
   await waitForLib(tracked.page);
   return tracked;
@@ -109,7 +100,7 @@ describe('runtime on the built bundle', () => {
   });
 
   it('elects one training tab, shares its model with the other, and hands over when it closes', async () => {
-    context = await browser.newContext();
+    context = await chrome.newContext();
     const a = (await openPage(context, '/e2e/runtime.html')).page;
     await waitForLib(a);
     await trackPlanted(a, 'tabs', { backend: { force: 'wasm' } });

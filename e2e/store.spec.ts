@@ -2,10 +2,10 @@
 // a reload, two pages of one origin seeing each other's events (BroadcastChannel),
 // forget() leaving no database, a CDP quota override making track fail with
 // QUOTA_EXCEEDED while earlier events stay, and the private-mode fallback.
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type * as LocalRec from '../src/index';
-import { launchBrowser, openPage, type TrackedPage } from './harness';
+import { openPage, type TrackedPage, useBrowser } from './harness';
 
 declare global {
   interface Window {
@@ -19,20 +19,11 @@ declare global {
 const PAGE = '/e2e/store.html';
 const READY = 'window.storeReady === true';
 
-let browser: Browser;
+const chrome = useBrowser();
 let context: BrowserContext;
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await context?.close();
-});
 
 async function newContext(): Promise<BrowserContext> {
-  context = await browser.newContext();
+  context = await chrome.newContext();
   return context;
 }
 
