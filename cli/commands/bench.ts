@@ -77,6 +77,12 @@ const FLAGS = {
 
 const USAGE = `usage: localrec bench train [options]\n\n${usageLines(FLAGS)}\n\nDefault GRU settings are the eval defaults with epochs=1.\n`;
 
+/** Median (mean of the two middle values for an even count). */
+export function medianOf(values: readonly number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+}
+
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
@@ -110,9 +116,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
     runs.push({ events: r.events, seconds: r.seconds, eventsPerSecond: r.eventsPerSecond });
   }
   if (!r) throw new CliError('bench: no training run');
-  const eps = runs.map((x) => x.eventsPerSecond).sort((a, b) => a - b);
-  const median =
-    eps.length % 2 ? eps[eps.length >> 1] : (eps[eps.length / 2 - 1] + eps[eps.length / 2]) / 2;
+  const median = medianOf(runs.map((x) => x.eventsPerSecond));
   const scorer = r.model.scorer();
   // top-20 after a 10-item prefix, excluding the prefix (what recommend() does)
   const reps = Number(values['score-reps'] ?? 2000);
