@@ -24,7 +24,11 @@ export interface TrainResult {
   model: GruModel;
   history: EpochStat[];
   events: number;
+  /** Wall time of the whole call, validation included. */
   seconds: number;
+  /** Seconds spent in `validate` (part of `seconds`). */
+  validationSeconds: number;
+  /** Training events per second of training time (validation time excluded). */
   eventsPerSecond: number;
   /** Epoch (1-based) whose weights were returned. */
   bestEpoch: number;
@@ -133,6 +137,8 @@ export async function trainGru(
   let stoppedEarly = false;
   let events = 0;
   const t0 = performance.now();
+  let validationMs = 0; // excluded from events/s
+  const trainSec = () => (performance.now() - t0 - validationMs) / 1000;
   let lastYield = t0;
   let windowEvents = 0;
   let lastEpoch = 0;
@@ -168,7 +174,7 @@ export async function trainGru(
           if (bad(s, windowEvents)) throw diverged(epoch, step);
           epochLoss += s;
           opts.onProgress?.(
-            progress(epoch, step, stepsPerEpoch, s / windowEvents, events, t0, false),
+            progress(epoch, step, stepsPerEpoch, s / windowEvents, events, trainSec(), false),
           );
           windowEvents = 0;
         }
@@ -191,8 +197,10 @@ export async function trainGru(
       let stop = false;
       if (opts.validate) {
         if (!runner.weightsFinite()) throw diverged(epoch, step);
+        const tv = performance.now();
         const arrays = runner.arrays();
         const v = await opts.validate(new GruJsScorer(config, arrays), epoch);
+        validationMs += performance.now() - tv;
         stat.validation = v;
         if (!best || v > best.score) {
           best = { score: v, epoch, arrays };
@@ -208,7 +216,7 @@ export async function trainGru(
         stepsPerEpoch,
         windowEvents ? s / windowEvents : stat.loss,
         events,
-        t0,
+        trainSec(),
         true,
       );
       if (stat.validation !== undefined) p.validation = stat.validation;
@@ -224,7 +232,9 @@ export async function trainGru(
     fail(e);
   }
   runner.dispose();
-  const seconds = (performance.now() - t0) / 1000;
+  const end = performance.now();
+  const seconds = (end - t0) / 1000;
+  const trainSeconds = (end - t0 - validationMs) / 1000;
   const useBest = best && best.epoch !== lastEpoch;
   const meta = {
     trainedEvents: startMeta.trainedEvents + events,
@@ -237,7 +247,8 @@ export async function trainGru(
     history,
     events,
     seconds,
-    eventsPerSecond: events / Math.max(seconds, 1e-9),
+    validationSeconds: validationMs / 1000,
+    eventsPerSecond: events / Math.max(trainSeconds, 1e-9),
     bestEpoch: useBest ? best!.epoch : lastEpoch,
     stoppedEarly,
     backend: tf.getBackend(),
@@ -251,10 +262,10 @@ function progress(
   stepsPerEpoch: number,
   loss: number,
   events: number,
-  t0: number,
+  /** Training seconds so far (validation excluded). */
+  sec: number,
   epochEnd: boolean,
 ): TrainProgress {
-  const sec = (performance.now() - t0) / 1000;
   return {
     epoch,
     step,

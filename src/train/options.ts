@@ -15,7 +15,7 @@ export interface TrainProgress {
   loss: number;
   /** Training events processed in this run so far. */
   events: number;
-  /** Events per second over this run so far (wall clock, including syncs). */
+  /** Events per second of training time so far (wall clock, syncs included, `validate` excluded). */
   eventsPerSecond: number;
   /** True on the report that closes an epoch. */
   epochEnd: boolean;

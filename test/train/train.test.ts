@@ -133,6 +133,22 @@ describe('trainGru', () => {
     r.model.dispose();
   });
 
+  it('events/s counts training time only: time spent in validate is left out', async () => {
+    const data = plantedData(20, 12, 15, 2, 3);
+    const busy = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+      return 0.5;
+    };
+    const r = await trainGru(data, { ...small, epochs: 2, validate: () => busy(400) }, cfg);
+    expect(r.validationSeconds).toBeGreaterThanOrEqual(0.8);
+    expect(r.seconds).toBeGreaterThan(r.validationSeconds);
+    const trainOnly = r.events / (r.seconds - r.validationSeconds);
+    expect(Math.abs(r.eventsPerSecond - trainOnly)).toBeLessThan(1e-6 * trainOnly);
+    expect(r.eventsPerSecond).toBeGreaterThan(1.5 * (r.events / r.seconds));
+    r.model.dispose();
+  });
+
   it('tensor count stays flat over many steps, scoring and failed calls', async () => {
     const data = plantedData(30, 40, 40, 2, 3);
     const r0 = await trainGru(data, { ...small, epochs: 1 }, cfg);
