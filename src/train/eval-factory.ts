@@ -23,6 +23,8 @@ export const GRU_EVAL_DEFAULTS: Readonly<Record<string, number>> = {
   /** 0 = sampled cross-entropy, 1 = BPR-max */
   loss: 0,
   lr: 0.05,
+  /** Final learning rate as a fraction of `lr` (linear decay; 1 = constant). */
+  lrEnd: 1,
   momentum: 0.3,
   dropoutEmbedding: 0.1,
   dropoutHidden: 0.3,
@@ -52,6 +54,7 @@ export function trainOptionsFrom(p: Record<string, number>): Partial<TrainOption
     negatives: p.negatives,
     loss: p.loss === 1 ? 'bpr-max' : 'cross-entropy',
     lr: p.lr,
+    lrEnd: p.lrEnd,
     momentum: p.momentum,
     dropoutEmbedding: p.dropoutEmbedding,
     dropoutHidden: p.dropoutHidden,

@@ -165,6 +165,10 @@ export async function trainGru(
             cause: opts.signal.reason,
           });
         }
+        if (opts.lrEnd !== 1) {
+          const done = (epoch - 1 + step / stepsPerEpoch) / opts.epochs;
+          runner.setLrScale(1 - (1 - opts.lrEnd) * done);
+        }
         runner.step(batch, sampler ? sampler.next(opts.negatives) : null);
         step++;
         events += batch.inputs.length;

@@ -73,6 +73,11 @@ export interface TrainOptions {
    */
   engine: 'hybrid' | 'device';
   lr: number;
+  /**
+   * Learning-rate schedule: the rate goes linearly from `lr` at the first step to
+   * `lr · lrEnd` at the last step of the run (1 = constant, the default).
+   */
+  lrEnd: number;
   momentum: number;
   /** Adagrad/Adam epsilon. */
   eps: number;
@@ -116,6 +121,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   optimizer: 'adagrad',
   engine: 'hybrid',
   lr: 0.05,
+  lrEnd: 1,
   momentum: 0.3,
   eps: 1e-6,
   seed: 0,
@@ -140,6 +146,7 @@ export function resolveTrainOptions(o: Partial<TrainOptions>): TrainOptions {
   checkNumber('dropoutEmbedding', r.dropoutEmbedding, 0, 0.99);
   checkNumber('dropoutHidden', r.dropoutHidden, 0, 0.99);
   checkNumber('lr', r.lr, 0, Number.MAX_VALUE);
+  checkNumber('lrEnd', r.lrEnd, 0, 1);
   checkNumber('momentum', r.momentum, 0, 0.9999);
   checkNumber('eps', r.eps, 0, 1);
   checkNumber('maxLossFactor', r.maxLossFactor, 1, Number.MAX_VALUE);

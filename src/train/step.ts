@@ -55,6 +55,8 @@ export class StepRunner {
    * optimiser update. Read by bench/train-profile.ts.
    */
   readonly timing = { prep: 0, compute: 0, update: 0, products: 0, loss: 0 };
+  /** Optimiser settings shared by every weight array (the schedule changes `lr`). */
+  private readonly hp: OptimizerHyper;
   private readonly hs: number;
   private readonly es: number;
   private readonly cw: number;
@@ -70,14 +72,14 @@ export class StepRunner {
     this.hs = config.hiddenSize;
     this.es = inputSize(config);
     this.cw = this.hs + 1;
-    const hp: OptimizerHyper = {
+    const hp: OptimizerHyper = (this.hp = {
       kind: opts.optimizer,
       lr: opts.lr,
       momentum: opts.momentum,
       beta1: 0.9,
       beta2: 0.999,
       eps: opts.eps,
-    };
+    });
     this.transposed = opts.engine === 'hybrid';
     const h3 = 3 * this.hs;
     this.w = {
@@ -111,6 +113,11 @@ export class StepRunner {
       wh: this.transposed ? transposeJs(w.wh, h3, this.hs) : w.wh.slice(),
       b: w.b.slice(),
     };
+  }
+
+  /** Learning rate of the following steps: `opts.lr · scale`. */
+  setLrScale(scale: number): void {
+    this.hp.lr = this.opts.lr * scale;
   }
 
   get usesFullSoftmax(): boolean {

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { hasCode } from '../../src/api/errors';
 import { GruModel } from '../../src/model/model';
 import { trainGru } from '../../src/train/fit';
-import type { TrainOptions } from '../../src/train/options';
+import { resolveTrainOptions, type TrainOptions } from '../../src/train/options';
+import { StepRunner } from '../../src/train/step';
+import { sessionParallelSteps } from '../../src/train/batcher';
 import { useBackend } from '../model/helpers';
 import { plantedData } from './fixtures';
 
@@ -147,6 +149,49 @@ describe('trainGru', () => {
     expect(Math.abs(r.eventsPerSecond - trainOnly)).toBeLessThan(1e-6 * trainOnly);
     expect(r.eventsPerSecond).toBeGreaterThan(1.5 * (r.events / r.seconds));
     r.model.dispose();
+  });
+
+  it('lrEnd decays the learning rate linearly over the run and reaches the optimiser', async () => {
+    const data = plantedData(20, 12, 15, 2, 3);
+    const spy = vi.spyOn(StepRunner.prototype, 'setLrScale');
+    const r = await trainGru(data, { ...small, epochs: 3, lrEnd: 0.2 }, cfg);
+    const scales = spy.mock.calls.map((c) => c[0]);
+    const steps = scales.length;
+    expect(steps).toBeGreaterThan(10);
+    expect(scales[0]).toBe(1);
+    for (let k = 1; k < steps; k++) expect(scales[k]).toBeLessThan(scales[k - 1]);
+    // linear: equal decrements, last step one decrement above lrEnd
+    const d = (1 - 0.2) / steps;
+    expect(scales[steps - 1]).toBeCloseTo(0.2 + d, 6);
+    expect(scales[Math.floor(steps / 2)]).toBeCloseTo(1 - d * Math.floor(steps / 2), 6);
+    spy.mockClear();
+    const c = await trainGru(data, { ...small, epochs: 1 }, cfg);
+    expect(spy).not.toHaveBeenCalled();
+    spy.mockRestore();
+    for (const m of [r, c]) m.model.dispose();
+
+    // a zero rate (no momentum) leaves the weights untouched; the full rate moves them
+    const model = GruModel.create({ numItems: 20, hiddenSize: 8 }, { seed: 5 });
+    const o = resolveTrainOptions({ ...small, momentum: 0, dropoutHidden: 0 });
+    const batch = sessionParallelSteps(data, 8)[Symbol.iterator]().next().value!;
+    const neg = Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
+    const run = (scale: number) => {
+      const runner = new StepRunner(model.config, model.toArrays(), o, null);
+      runner.setLrScale(scale);
+      runner.step(batch, neg);
+      const w = runner.arrays();
+      runner.dispose();
+      return w;
+    };
+    const init = model.toArrays();
+    const still = run(0);
+    const moved = run(1);
+    // (first step: the hidden state is zero, so Wh has no gradient yet; Wx and items do)
+    expect(Array.from(still.wx)).toEqual(Array.from(init.wx));
+    expect(Array.from(still.items)).toEqual(Array.from(init.items));
+    expect(Array.from(moved.wx)).not.toEqual(Array.from(init.wx));
+    expect(Array.from(moved.items)).not.toEqual(Array.from(init.items));
+    model.dispose();
   });
 
   it('tensor count stays flat over many steps, scoring and failed calls', async () => {
