@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { hasCode } from '../../src/api/errors';
 import { GruModel } from '../../src/model/model';
+import { sessionParallelSteps } from '../../src/train/batcher';
 import { trainGru } from '../../src/train/fit';
 import { resolveTrainOptions, type TrainOptions } from '../../src/train/options';
 import { StepRunner } from '../../src/train/step';
-import { sessionParallelSteps } from '../../src/train/batcher';
 import { useBackend } from '../model/helpers';
 import { plantedData } from './fixtures';
 
