@@ -24,7 +24,7 @@ export const GRU_EVAL_DEFAULTS: Readonly<Record<string, number>> = {
   loss: 0,
   lr: 0.05,
   /** Final learning rate as a fraction of `lr` (linear decay; 1 = constant). */
-  lrEnd: 1,
+  lrEnd: 0,
   momentum: 0.3,
   dropoutEmbedding: 0.1,
   dropoutHidden: 0.3,

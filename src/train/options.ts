@@ -75,7 +75,9 @@ export interface TrainOptions {
   lr: number;
   /**
    * Learning-rate schedule: the rate goes linearly from `lr` at the first step to
-   * `lr · lrEnd` at the last step of the run (1 = constant, the default).
+   * `lr · lrEnd` at the last step of the run (1 = constant). Default 0: on
+   * ml-small-last5 validation (three seeds) decaying to zero beat the constant rate by
+   * 0.0018 NDCG@10 (docs/MODEL.md).
    */
   lrEnd: number;
   momentum: number;
@@ -121,7 +123,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   optimizer: 'adagrad',
   engine: 'hybrid',
   lr: 0.05,
-  lrEnd: 1,
+  lrEnd: 0,
   momentum: 0.3,
   eps: 1e-6,
   seed: 0,

@@ -165,7 +165,7 @@ describe('trainGru', () => {
     expect(scales[steps - 1]).toBeCloseTo(0.2 + d, 6);
     expect(scales[Math.floor(steps / 2)]).toBeCloseTo(1 - d * Math.floor(steps / 2), 6);
     spy.mockClear();
-    const c = await trainGru(data, { ...small, epochs: 1 }, cfg);
+    const c = await trainGru(data, { ...small, epochs: 1, lrEnd: 1 }, cfg);
     expect(spy).not.toHaveBeenCalled();
     spy.mockRestore();
     for (const m of [r, c]) m.model.dispose();
