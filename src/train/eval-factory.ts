@@ -23,7 +23,10 @@ export const GRU_EVAL_DEFAULTS: Readonly<Record<string, number>> = {
   /** 0 = sampled cross-entropy, 1 = BPR-max */
   loss: 0,
   lr: 0.05,
-  /** Final learning rate as a fraction of `lr` (linear decay; 1 = constant). */
+  /**
+   * Final learning rate as a fraction of `lr` (linear decay; 1 = constant). 0 chosen on
+   * validation for 100 units; with hiddenSize=64 constant (1) validated better.
+   */
   lrEnd: 0,
   momentum: 0.3,
   dropoutEmbedding: 0.1,
