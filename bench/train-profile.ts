@@ -29,7 +29,7 @@ for (const b of sessionParallelSteps(ds.train, o.batchSize)) {
     ev = 0;
     Object.assign(runner.timing, { prep: 0, compute: 0, update: 0, products: 0, loss: 0 });
   }
-  runner.step(b, o.negatives ? sampler.next(o.negatives) : null);
+  await runner.step(b, o.negatives ? sampler.next(o.negatives) : null);
   ev += b.inputs.length;
   if (++k >= steps + 20) break;
 }

@@ -120,7 +120,7 @@ export type TransposedCrossEntropy = (
   logQ: Float32Array | null,
   hits: Int32Array | null,
   dS: Float32Array,
-) => { lossSum: number; dST: Float32Array; dS: Float32Array };
+) => Promise<{ lossSum: number; dST: Float32Array; dS: Float32Array }>;
 
 /**
  * Cross-entropy over a transposed score matrix `ST` [M, B] (column b holds row b's
@@ -133,7 +133,7 @@ export type TransposedCrossEntropy = (
  * (b, j) pairs, masked out of the softmax. `ST` is overwritten and returned as dL/dSᵀ;
  * `dS` [B, M] receives the same gradient in row layout.
  */
-export const crossEntropyT: TransposedCrossEntropy = (ST, B, M, targets, logQ, hits, dS) => {
+export const crossEntropyT: TransposedCrossEntropy = async (ST, B, M, targets, logQ, hits, dS) => {
   if (logQ) {
     for (let j = 0; j < M; j++) {
       const q = logQ[j];
@@ -181,15 +181,27 @@ export const crossEntropyT: TransposedCrossEntropy = (ST, B, M, targets, logQ, h
  * (so divergence still shows as a huge loss). Same loss and gradient as
  * `crossEntropyT` (tested to 1e-6).
  */
-export const crossEntropyTDevice: TransposedCrossEntropy = (ST, B, M, targets, logQ, hits, dS) => {
+export const crossEntropyTDevice: TransposedCrossEntropy = async (
+  ST,
+  B,
+  M,
+  targets,
+  logQ,
+  hits,
+  dS,
+) => {
   if (hits) for (let k = 0; k < hits.length; k += 2) ST[hits[k + 1] * B + hits[k]] = -1e9;
   const P = tf.tidy(() => {
     let z = tf.transpose(tf.tensor2d(ST, [M, B]));
     if (logQ) z = tf.sub(z, tf.tensor2d(logQ, [1, M]));
     return tf.softmax(z);
   });
-  const p = P.dataSync() as Float32Array;
-  P.dispose();
+  let p: Float32Array;
+  try {
+    p = (await P.data()) as Float32Array; // async: see MatMuls (model/matmul.ts)
+  } finally {
+    P.dispose();
+  }
   const inv = 1 / B;
   let lossSum = 0;
   for (let i = 0; i < p.length; i++) dS[i] = p[i] * inv;

@@ -9,8 +9,14 @@ export interface MatMulJob {
   n: number;
 }
 
-/** Runs a batch of independent products; results in job order. */
-export type MatMuls = (jobs: MatMulJob[]) => Float32Array[];
+/**
+ * Runs a batch of independent products; results in job order. Asynchronous because the
+ * results are read back with `data()`: on WebGPU a synchronous `dataSync()` (tfjs-webgpu
+ * 4.22 reads through OffscreenCanvas copies) loses the device once the page yields to
+ * its event loop ("A valid external Instance reference no longer exists", then every
+ * `createBuffer` fails); on WASM and CPU `data()` costs what `dataSync()` does.
+ */
+export type MatMuls = (jobs: MatMulJob[]) => Promise<Float32Array[]>;
 
 /**
  * Products on the active TF.js backend: upload, `matMul`, read back, in one scope.
@@ -18,7 +24,7 @@ export type MatMuls = (jobs: MatMulJob[]) => Float32Array[];
  * `matMul` operand is ~10x slower than a plain one). The same array given twice is
  * uploaded once.
  */
-export const tfMatMuls: MatMuls = (jobs) => {
+export const tfMatMuls: MatMuls = async (jobs) => {
   const outs = tf.tidy(() => {
     const up = new Map<Float32Array, tf.Tensor2D>();
     const t = (v: Float32Array, r: number, c: number) => {
@@ -31,13 +37,15 @@ export const tfMatMuls: MatMuls = (jobs) => {
     };
     return jobs.map((j) => tf.matMul(t(j.a, j.m, j.k), t(j.b, j.k, j.n)));
   });
-  const res = outs.map((o) => o.dataSync() as Float32Array);
-  tf.dispose(outs);
-  return res;
+  try {
+    return (await Promise.all(outs.map((o) => o.data()))) as Float32Array[];
+  } finally {
+    tf.dispose(outs);
+  }
 };
 
 /** Plain JS products (reference for tests, and a fallback without a backend). */
-export const jsMatMuls: MatMuls = (jobs) =>
+export const jsMatMuls: MatMuls = async (jobs) =>
   jobs.map(({ a, m, k, b, n }) => {
     const out = new Float32Array(m * n);
     for (let i = 0; i < m; i++) {

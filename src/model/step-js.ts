@@ -67,7 +67,7 @@ function mulInto(a: Float32Array, m: Float32Array): Float32Array {
   return out;
 }
 
-export function forwardJs(
+export async function forwardJs(
   mm: MatMuls,
   p: {
     /** Input rows [B, E] and carried state [B, H]. */
@@ -85,12 +85,12 @@ export function forwardJs(
   E: number,
   H: number,
   M: number,
-): JsForward {
+): Promise<JsForward> {
   const { h, b, maskIn, maskH } = p;
   const x = maskIn ? mulInto(p.x, maskIn) : p.x;
   const H2 = 2 * H;
   const hT = transposeJs(h, B, H);
-  const [aT, hrzT] = mm([
+  const [aT, hrzT] = await mm([
     { a: p.wxT, m: 3 * H, k: E, b: transposeJs(x, B, E), n: B },
     { a: p.whT.subarray(0, H2 * H), m: H2, k: H, b: hT, n: B },
   ]);
@@ -114,7 +114,7 @@ export function forwardJs(
     }
   }
   const whNT = p.whT.subarray(H2 * H);
-  const [cT] = mm([{ a: whNT, m: H, k: H, b: rhT, n: B }]);
+  const [cT] = await mm([{ a: whNT, m: H, k: H, b: rhT, n: B }]);
   const n = new Float32Array(H * B);
   const out = new Float32Array(B * H);
   const C = H + 1;
@@ -138,7 +138,7 @@ export function forwardJs(
     outAug[i * C + H] = 1;
     outAugT[H * B + i] = 1;
   }
-  const [ST] = mm([{ a: p.colW, m: M, k: C, b: outAugT, n: B }]);
+  const [ST] = await mm([{ a: p.colW, m: M, k: C, b: outAugT, n: B }]);
   return {
     B,
     E,
@@ -163,17 +163,17 @@ export function forwardJs(
 }
 
 /** `dS` [B, M] and `dST` [M, B]: the loss gradient in both layouts. */
-export function backwardJs(
+export async function backwardJs(
   mm: MatMuls,
   f: JsForward,
   dS: Float32Array,
   dST: Float32Array,
-): JsGrads {
+): Promise<JsGrads> {
   const { B, E, H, M, h, hT, r, z, n, maskH, maskIn } = f;
   const C = H + 1;
   const H2 = 2 * H;
   const H3 = 3 * H;
-  const [dOutAug, dColW] = mm([
+  const [dOutAug, dColW] = await mm([
     { a: dS, m: B, k: M, b: f.colW, n: C },
     { a: dST, m: M, k: B, b: f.outAug, n: C },
   ]);
@@ -198,7 +198,7 @@ export function backwardJs(
     }
   }
   // c = (r⊙h)·Wh_n and Wh_n = W̃h_nᵀ, so d(r⊙h) = da_n·W̃h_n
-  const [drh] = mm([{ a: daN, m: B, k: H, b: f.whNT, n: H }]);
+  const [drh] = await mm([{ a: daN, m: B, k: H, b: f.whNT, n: H }]);
   for (let j = 0; j < H; j++) {
     const o = j * B;
     for (let i = 0; i < B; i++) {
@@ -215,7 +215,7 @@ export function backwardJs(
     for (let i = 0; i < B; i++) v += dAT[o + i];
     db[g] = v;
   }
-  const [dwxT, dwhRzT, dwhNT, dxm] = mm([
+  const [dwxT, dwhRzT, dwhNT, dxm] = await mm([
     { a: dAT, m: H3, k: B, b: f.x, n: E },
     { a: dAT.subarray(0, H2 * B), m: H2, k: B, b: h, n: H },
     { a: dAT.subarray(H2 * B), m: H, k: B, b: f.rh, n: H },

@@ -169,7 +169,7 @@ export async function trainGru(
           const done = (epoch - 1 + step / stepsPerEpoch) / opts.epochs;
           runner.setLrScale(1 - (1 - opts.lrEnd) * done);
         }
-        runner.step(batch, sampler ? sampler.next(opts.negatives) : null);
+        await runner.step(batch, sampler ? sampler.next(opts.negatives) : null);
         step++;
         events += batch.inputs.length;
         windowEvents += batch.inputs.length;

@@ -199,7 +199,11 @@ export class StepRunner {
     return out;
   }
 
-  step(batch: BatchStep, negatives: Int32Array | null): void {
+  /**
+   * One training step. Asynchronous: every read from the backend is a `data()` (see
+   * model/matmul.ts for why not `dataSync()`).
+   */
+  async step(batch: BatchStep, negatives: Int32Array | null): Promise<void> {
     const { opts, hs, es, cw, w } = this;
     const B = batch.inputs.length;
     const tied = this.config.embedding === 'tied';
@@ -253,13 +257,21 @@ export class StepRunner {
       return r.dS;
     };
     // the hybrid engine's scores come transposed ([M, B])
-    const lossOfT = (ST: Float32Array) => {
+    const lossOfT = async (ST: Float32Array) => {
       if (opts.loss !== 'cross-entropy') {
         const dS = lossOf(transposeJs(ST, M, B));
         return { dS, dST: transposeJs(dS, B, M) };
       }
       const tl = performance.now();
-      const r = crossEntropyTDevice(ST, B, M, targetCol, logQCols, hits, new Float32Array(B * M));
+      const r = await crossEntropyTDevice(
+        ST,
+        B,
+        M,
+        targetCol,
+        logQCols,
+        hits,
+        new Float32Array(B * M),
+      );
       this.lossAcc += r.lossSum;
       this.timing.loss += performance.now() - tl;
       return r;
@@ -267,8 +279,8 @@ export class StepRunner {
     const inputs = { xRows, colRows, maskIn, maskH, B, M };
     const g =
       opts.engine === 'device'
-        ? this.runDevice(batch, inputs, lossOf)
-        : this.runHybrid(batch, inputs, lossOfT);
+        ? await this.runDevice(batch, inputs, lossOf)
+        : await this.runHybrid(batch, inputs, lossOfT);
     const { dColW, dx, dwx, dwh, db } = g; // dwx/dwh in the layout of this.w
     const t4 = performance.now();
 
@@ -315,11 +327,11 @@ export class StepRunner {
   }
 
   /** Hybrid engine: elementwise maths in JS, matrix products on the backend. */
-  private runHybrid(
+  private async runHybrid(
     batch: BatchStep,
     i: StepArrays,
-    lossOf: (ST: Float32Array) => { dS: Float32Array; dST: Float32Array },
-  ): StepGrads {
+    lossOf: (ST: Float32Array) => Promise<{ dS: Float32Array; dST: Float32Array }>,
+  ): Promise<StepGrads> {
     const { hs, es, w } = this;
     const { B, M } = i;
     // carried hidden state: drop finished rows, zero restarted ones
@@ -335,13 +347,13 @@ export class StepRunner {
       }
       if (batch.resets) for (const r of batch.resets) h.fill(0, r * hs, r * hs + hs);
     }
-    const mm: MatMuls = (jobs) => {
+    const mm: MatMuls = async (jobs) => {
       const t = performance.now();
-      const r = tfMatMuls(jobs);
+      const r = await tfMatMuls(jobs);
       this.timing.products += performance.now() - t;
       return r;
     };
-    const f = forwardJs(
+    const f = await forwardJs(
       mm,
       {
         x: i.xRows,
@@ -359,17 +371,17 @@ export class StepRunner {
       M,
     );
     this.hJs = f.out;
-    const { dS, dST } = lossOf(f.ST);
-    const g = backwardJs(mm, f, dS, dST);
+    const { dS, dST } = await lossOf(f.ST);
+    const g = await backwardJs(mm, f, dS, dST);
     return { dColW: g.dColW, dx: g.dx, dwx: g.dwxT, dwh: g.dwhT, db: g.db };
   }
 
   /** Device engine: every op on the backend (no JS in the step but the loss). */
-  private runDevice(
+  private async runDevice(
     batch: BatchStep,
     i: StepArrays,
     lossOf: (S: Float32Array) => Float32Array,
-  ): StepGrads {
+  ): Promise<StepGrads> {
     const { hs, es, cw, w } = this;
     const { B, M } = i;
     const prev = this.h;
@@ -397,7 +409,7 @@ export class StepRunner {
       });
       return f as unknown as tf.TensorContainer;
     }) as unknown as ForwardState;
-    const dS = lossOf(fwd.S.dataSync() as Float32Array);
+    const dS = lossOf((await fwd.S.data()) as Float32Array);
     const res = tf.tidy(() => {
       const g = stepBackward(fwd, tf.tensor2d(dS, [B, M]));
       return { dColW: g.dColW, dx: g.dx, dwx: g.dwx, dwh: g.dwh, db: g.db };
@@ -407,15 +419,15 @@ export class StepRunner {
     // free every forward tensor but the carried state
     const keepId = fwd.out.id;
     for (const t of collect(fwd)) if (t.id !== keepId && t !== prev && !t.isDisposed) t.dispose();
-    const out: StepGrads = {
-      dColW: res.dColW.dataSync() as Float32Array,
-      dx: res.dx.dataSync() as Float32Array,
-      dwx: res.dwx.dataSync() as Float32Array,
-      dwh: res.dwh.dataSync() as Float32Array,
-      db: res.db.dataSync() as Float32Array,
-    };
-    tf.dispose([res.dColW, res.dx, res.dwx, res.dwh, res.db]);
-    return out;
+    const all = [res.dColW, res.dx, res.dwx, res.dwh, res.db];
+    try {
+      const [dColW, dx, dwx, dwh, db] = (await Promise.all(
+        all.map((t) => t.data()),
+      )) as Float32Array[];
+      return { dColW, dx, dwx, dwh, db };
+    } finally {
+      tf.dispose(all);
+    }
   }
 
   /** Free the device state (hidden state, loss sum, cached targets). */

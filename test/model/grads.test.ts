@@ -70,7 +70,7 @@ describe('cross-entropy over transposed scores (the hybrid step) equals lossJs',
     [false, false],
     [true, true],
   ]) {
-    it(`logQ=${logQ} hits=${hits}`, () => {
+    it(`logQ=${logQ} hits=${hits}`, async () => {
       const rng = new Rng(3);
       const S = rng.fillUniform(new Float32Array(B * M), 3);
       const targets = Int32Array.from([2, 0, 7, 4]);
@@ -91,7 +91,7 @@ describe('cross-entropy over transposed scores (the hybrid step) equals lossJs',
       // the JS version and the one with the softmax on the backend
       for (const ce of [crossEntropyT, crossEntropyTDevice]) {
         const dS = new Float32Array(B * M);
-        const got = ce(transposeJs(S, B, M), B, M, targets, q, pairs, dS);
+        const got = await ce(transposeJs(S, B, M), B, M, targets, q, pairs, dS);
         expect(Math.abs(got.lossSum - ref.lossSum), ce.name).toBeLessThan(1e-4);
         expect(maxAbsDiff(got.dS, ref.dS), ce.name).toBeLessThan(1e-6);
         expect(maxAbsDiff(got.dST, transposeJs(ref.dS, B, M)), ce.name).toBeLessThan(1e-6);
@@ -102,11 +102,11 @@ describe('cross-entropy over transposed scores (the hybrid step) equals lossJs',
 });
 
 describe('cross-entropy on the backend: a target probability that underflows float32', () => {
-  it('still reports the exact (huge) loss, so divergence is seen', () => {
+  it('still reports the exact (huge) loss, so divergence is seen', async () => {
     const S = new Float32Array(B * M).fill(300);
     const targets = Int32Array.from([2, 0, 7, 4]);
     for (let b = 0; b < B; b++) S[b * M + targets[b]] = -300; // p(target) = e^-600
-    const ref = crossEntropyT(
+    const ref = await crossEntropyT(
       transposeJs(S, B, M),
       B,
       M,
@@ -115,7 +115,7 @@ describe('cross-entropy on the backend: a target probability that underflows flo
       null,
       new Float32Array(B * M),
     );
-    const dev = crossEntropyTDevice(
+    const dev = await crossEntropyTDevice(
       transposeJs(S, B, M),
       B,
       M,
@@ -221,8 +221,8 @@ describe('hybrid engine (JS elementwise + backend matMul) equals the op-by-op st
       });
       for (const mm of [tfMatMuls, jsMatMuls]) {
         const pT = { ...p, wxT: transposeJs(p.wx, E, 3 * H), whT: transposeJs(p.wh, H, 3 * H) };
-        const f = forwardJs(mm, pT, B, E, H, M);
-        const g = backwardJs(mm, f, G, transposeJs(G, B, M));
+        const f = await forwardJs(mm, pT, B, E, H, M);
+        const g = await backwardJs(mm, f, G, transposeJs(G, B, M));
         const got = [
           transposeJs(f.ST, M, B),
           f.out,

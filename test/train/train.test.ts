@@ -175,17 +175,17 @@ describe('trainGru', () => {
     const o = resolveTrainOptions({ ...small, momentum: 0, dropoutHidden: 0 });
     const batch = sessionParallelSteps(data, 8)[Symbol.iterator]().next().value!;
     const neg = Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
-    const run = (scale: number) => {
+    const run = async (scale: number) => {
       const runner = new StepRunner(model.config, model.toArrays(), o, null);
       runner.setLrScale(scale);
-      runner.step(batch, neg);
+      await runner.step(batch, neg);
       const w = runner.arrays();
       runner.dispose();
       return w;
     };
     const init = model.toArrays();
-    const still = run(0);
-    const moved = run(1);
+    const still = await run(0);
+    const moved = await run(1);
     // (first step: the hidden state is zero, so Wh has no gradient yet; Wx and items do)
     expect(Array.from(still.wx)).toEqual(Array.from(init.wx));
     expect(Array.from(still.items)).toEqual(Array.from(init.items));
