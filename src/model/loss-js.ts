@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LossKind } from './loss';
-import { transposeJs } from './matmul';
+import { readBack, transposeJs } from './matmul';
 
 /**
  * The step's loss and dL/dS in plain JS over a score matrix S [B, M] read back from
@@ -198,7 +198,7 @@ export const crossEntropyTDevice: TransposedCrossEntropy = async (
   });
   let p: Float32Array;
   try {
-    p = (await P.data()) as Float32Array; // async: see MatMuls (model/matmul.ts)
+    [p] = await readBack([P]);
   } finally {
     P.dispose();
   }

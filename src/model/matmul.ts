@@ -10,13 +10,26 @@ export interface MatMulJob {
 }
 
 /**
- * Runs a batch of independent products; results in job order. Asynchronous because the
- * results are read back with `data()`: on WebGPU a synchronous `dataSync()` (tfjs-webgpu
- * 4.22 reads through OffscreenCanvas copies) loses the device once the page yields to
- * its event loop ("A valid external Instance reference no longer exists", then every
- * `createBuffer` fails); on WASM and CPU `data()` costs what `dataSync()` does.
+ * Runs a batch of independent products; results in job order. Asynchronous because of
+ * how results come back from WebGPU (see `readBack`).
  */
 export type MatMuls = (jobs: MatMulJob[]) => Promise<Float32Array[]>;
+
+/**
+ * Values of float32 tensors (not disposed here). On WebGPU asynchronously: a
+ * synchronous `dataSync()` there (tfjs-webgpu 4.22 reads through OffscreenCanvas copies)
+ * loses the device once the page yields to its event loop ("A valid external Instance
+ * reference no longer exists", then every `createBuffer` fails). Everywhere else
+ * synchronously: on WASM and CPU it is a copy either way, and on WebGL an asynchronous
+ * read waits for a fence that never signals once the context is lost (training hung),
+ * where `dataSync()` throws and the runtime falls back to another backend.
+ */
+export async function readBack(tensors: readonly tf.Tensor[]): Promise<Float32Array[]> {
+  if (tf.getBackend() === 'webgpu') {
+    return (await Promise.all(tensors.map((t) => t.data()))) as Float32Array[];
+  }
+  return tensors.map((t) => t.dataSync() as Float32Array);
+}
 
 /**
  * Products on the active TF.js backend: upload, `matMul`, read back, in one scope.
@@ -38,7 +51,7 @@ export const tfMatMuls: MatMuls = async (jobs) => {
     return jobs.map((j) => tf.matMul(t(j.a, j.m, j.k), t(j.b, j.k, j.n)));
   });
   try {
-    return (await Promise.all(outs.map((o) => o.data()))) as Float32Array[];
+    return await readBack(outs);
   } finally {
     tf.dispose(outs);
   }

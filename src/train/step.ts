@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type GruConfig, inputSize } from '../model/config';
 import { type ForwardState, stepBackward, stepForward } from '../model/grads';
 import { crossEntropyTDevice, lossJs } from '../model/loss-js';
-import { type MatMuls, tfMatMuls, transposeJs } from '../model/matmul';
+import { type MatMuls, readBack, tfMatMuls, transposeJs } from '../model/matmul';
 import { OptimizedArray, type OptimizerHyper } from '../model/optimizer';
 import type { GruArrays } from '../model/params';
 import { Rng } from '../model/rng';
@@ -200,8 +200,8 @@ export class StepRunner {
   }
 
   /**
-   * One training step. Asynchronous: every read from the backend is a `data()` (see
-   * model/matmul.ts for why not `dataSync()`).
+   * One training step. Asynchronous: reads from the backend go through `readBack`
+   * (model/matmul.ts), asynchronous on WebGPU.
    */
   async step(batch: BatchStep, negatives: Int32Array | null): Promise<void> {
     const { opts, hs, es, cw, w } = this;
@@ -409,7 +409,8 @@ export class StepRunner {
       });
       return f as unknown as tf.TensorContainer;
     }) as unknown as ForwardState;
-    const dS = lossOf((await fwd.S.data()) as Float32Array);
+    const [S] = await readBack([fwd.S]);
+    const dS = lossOf(S);
     const res = tf.tidy(() => {
       const g = stepBackward(fwd, tf.tensor2d(dS, [B, M]));
       return { dColW: g.dColW, dx: g.dx, dwx: g.dwx, dwh: g.dwh, db: g.db };
@@ -421,9 +422,7 @@ export class StepRunner {
     for (const t of collect(fwd)) if (t.id !== keepId && t !== prev && !t.isDisposed) t.dispose();
     const all = [res.dColW, res.dx, res.dwx, res.dwh, res.db];
     try {
-      const [dColW, dx, dwx, dwh, db] = (await Promise.all(
-        all.map((t) => t.data()),
-      )) as Float32Array[];
+      const [dColW, dx, dwx, dwh, db] = await readBack(all);
       return { dColW, dx, dwx, dwh, db };
     } finally {
       tf.dispose(all);
