@@ -202,6 +202,20 @@ export const crossEntropyTDevice: TransposedCrossEntropy = async (
   } finally {
     P.dispose();
   }
+  return ceFromProbabilities(p, ST, B, M, targets, logQ, dS);
+};
+
+/** Loss and gradient of `crossEntropyTDevice` from the softmax `p` [B, M] (sync: the
+ * loops stay out of the async function, see model/step-js.ts). */
+function ceFromProbabilities(
+  p: Float32Array,
+  ST: Float32Array,
+  B: number,
+  M: number,
+  targets: Int32Array,
+  logQ: Float32Array | null,
+  dS: Float32Array,
+) {
   const inv = 1 / B;
   let lossSum = 0;
   for (let i = 0; i < p.length; i++) dS[i] = p[i] * inv;
@@ -222,4 +236,4 @@ export const crossEntropyTDevice: TransposedCrossEntropy = async (
     dS[i] -= inv;
   }
   return { lossSum, dST: transposeJs(dS, B, M, ST), dS };
-};
+}

@@ -281,10 +281,22 @@ export class StepRunner {
       opts.engine === 'device'
         ? await this.runDevice(batch, inputs, lossOf)
         : await this.runHybrid(batch, inputs, lossOfT);
-    const { dColW, dx, dwx, dwh, db } = g; // dwx/dwh in the layout of this.w
     const t4 = performance.now();
+    // ---- JS: optimiser updates (a plain method: see model/step-js.ts on async loops) ----
+    this.update(g, batch, cols, M);
+    const t5 = performance.now();
+    this.timing.prep += t1 - t0;
+    this.timing.compute += t4 - t1;
+    this.timing.update += t5 - t4;
+  }
 
-    // ---- JS: optimiser updates --------------------------------------------------------
+  /** Optimiser updates of a step's gradients (sparse item rows, dense GRU weights). */
+  private update(g: StepGrads, batch: BatchStep, cols: Int32Array | null, M: number): void {
+    const { hs, es, cw } = this;
+    const B = batch.inputs.length;
+    const tied = this.config.embedding === 'tied';
+    const { dColW, dx, dwx, dwh, db } = g; // dwx/dwh in the layout of this.w
+
     const step = this.stepNo;
     if (!cols) {
       // full softmax: every item row has a gradient; add the input rows' part (tied)
@@ -320,10 +332,6 @@ export class StepRunner {
     this.opt.wx.dense(dwx, step);
     this.opt.wh.dense(dwh, step);
     this.opt.b.dense(db, step);
-    const t5 = performance.now();
-    this.timing.prep += t1 - t0;
-    this.timing.compute += t4 - t1;
-    this.timing.update += t5 - t4;
   }
 
   /** Hybrid engine: elementwise maths in JS, matrix products on the backend. */
