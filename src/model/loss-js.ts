@@ -111,7 +111,16 @@ export function lossJs(
   return { lossSum, dS };
 }
 
-/** Cross-entropy over transposed scores; see `crossEntropyT`. */
+interface TransposedCEResult {
+  lossSum: number;
+  dST: Float32Array;
+  dS: Float32Array;
+}
+
+/**
+ * Cross-entropy over transposed scores; see `crossEntropyT`. The backend version is
+ * asynchronous (it reads the softmax back, see `readBack`), the JS reference is not.
+ */
 export type TransposedCrossEntropy = (
   ST: Float32Array,
   B: number,
@@ -120,7 +129,7 @@ export type TransposedCrossEntropy = (
   logQ: Float32Array | null,
   hits: Int32Array | null,
   dS: Float32Array,
-) => Promise<{ lossSum: number; dST: Float32Array; dS: Float32Array }>;
+) => TransposedCEResult | Promise<TransposedCEResult>;
 
 /**
  * Cross-entropy over a transposed score matrix `ST` [M, B] (column b holds row b's
@@ -133,7 +142,7 @@ export type TransposedCrossEntropy = (
  * (b, j) pairs, masked out of the softmax. `ST` is overwritten and returned as dL/dSᵀ;
  * `dS` [B, M] receives the same gradient in row layout.
  */
-export const crossEntropyT: TransposedCrossEntropy = async (ST, B, M, targets, logQ, hits, dS) => {
+export const crossEntropyT: TransposedCrossEntropy = (ST, B, M, targets, logQ, hits, dS) => {
   if (logQ) {
     for (let j = 0; j < M; j++) {
       const q = logQ[j];
@@ -215,7 +224,7 @@ function ceFromProbabilities(
   targets: Int32Array,
   logQ: Float32Array | null,
   dS: Float32Array,
-) {
+): TransposedCEResult {
   const inv = 1 / B;
   let lossSum = 0;
   for (let i = 0; i < p.length; i++) dS[i] = p[i] * inv;
