@@ -4,6 +4,11 @@ import type { Rng } from '../model/rng';
  * Negative items drawn in proportion to popularity^alpha (alpha = 0: uniform, 1: as
  * popular as in the data), shared by the whole mini-batch. Draws come from a
  * pre-drawn cache refilled in one go, so a step costs a subarray, not S searches.
+ *
+ * The cache is refilled in chunks of `cacheSize` draws (default 65,536), and draws left
+ * over at a refill are kept in front of the new ones: the sequence of negatives is the
+ * random stream in order, whatever the chunk size. (One 2^20-draw refill took ~0.18 s
+ * here, ~2% of a one-epoch run on MovieLens that uses 83k of them.)
  */
 export class NegativeSampler {
   /** log of each item's sampling probability (for the logQ correction). */
@@ -16,7 +21,7 @@ export class NegativeSampler {
     counts: ArrayLike<number>,
     readonly alpha: number,
     private readonly rng: Rng,
-    cacheSize = 1 << 20,
+    cacheSize = 1 << 16,
   ) {
     const n = counts.length;
     this.cdf = new Float64Array(n);
@@ -42,10 +47,13 @@ export class NegativeSampler {
     this.at = cacheSize;
   }
 
+  /** Draws new samples after the unused ones (moved to the front). */
   private refill(): void {
     const { cdf, cache } = this;
     const n = cdf.length;
-    for (let k = 0; k < cache.length; k++) {
+    const left = cache.length - this.at;
+    cache.copyWithin(0, this.at);
+    for (let k = left; k < cache.length; k++) {
       const u = this.rng.next();
       let lo = 0;
       let hi = n - 1;

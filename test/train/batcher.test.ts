@@ -56,6 +56,21 @@ describe('negative sampler', () => {
     expect(Math.exp(s.logProb[3])).toBeCloseTo(4 / 7, 5);
   });
 
+  it('gives the random stream in order, whatever the cache size (no draw dropped at a refill)', () => {
+    const counts = [3, 1, 4, 1, 5, 9, 2, 6];
+    const draw = (cacheSize: number) => {
+      const s = new NegativeSampler(counts, 0.75, new Rng(7), cacheSize);
+      const out: number[] = [];
+      // 3 does not divide 7 or 64: every refill of the small cache leaves draws over
+      for (let i = 0; i < 40; i++) out.push(...s.next(3));
+      return out;
+    };
+    const big = draw(1 << 12);
+    expect(draw(7)).toEqual(big);
+    expect(draw(64)).toEqual(big);
+    expect(new Set(big).size).toBeGreaterThan(4);
+  });
+
   it("tail 'wrap': the batch stays full, slots carry on across epochs, every event trained equally often", () => {
     // items encode (session, position): 10*s + p; lengths 4, 2, 3, 1 (skipped), 5
     const list = [[0, 1, 2, 3], [10, 11], [20, 21, 22], [30], [40, 41, 42, 43, 44]];
