@@ -37,7 +37,18 @@ export class Rng {
    */
   fillDropoutMask(out: Float32Array, p: number): Float32Array {
     const keep = 1 / (1 - p);
-    for (let i = 0; i < out.length; i++) out[i] = this.next() < p ? 0 : keep;
+    // `next() < p` with the generator inlined and its state in a local (a training step
+    // draws two masks, B·(E+H) numbers): same numbers, ~2x faster than calling next()
+    // (u / 2^32 < p exactly when u < p·2^32: scaling by a power of two is exact)
+    const cut = p * 4294967296;
+    let s = this.state;
+    for (let i = 0; i < out.length; i++) {
+      s = (s + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(s ^ (s >>> 15), s | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      out[i] = (t ^ (t >>> 14)) >>> 0 < cut ? 0 : keep;
+    }
+    this.state = s;
     return out;
   }
 }
