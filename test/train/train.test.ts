@@ -106,6 +106,28 @@ describe('trainGru', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  for (const via of ['setImmediate', 'MessageChannel']) {
+    it(`yields to the event loop (${via}): an abort sent by message from a timer stops training`, async () => {
+      if (via === 'MessageChannel') vi.stubGlobal('setImmediate', undefined);
+      try {
+        const data = plantedData(20, 12, 15, 2, 3);
+        const ac = new AbortController();
+        // a worker learns of an abort by a message; a page may use a timer
+        const port = new MessageChannel();
+        port.port1.onmessage = () => ac.abort();
+        setTimeout(() => port.port2.postMessage(null), 30);
+        const p = trainGru(
+          data,
+          { ...small, epochs: 100_000, yieldEveryMs: 5, signal: ac.signal },
+          cfg,
+        );
+        await expect(p).rejects.toMatchObject({ code: 'TRAINING_ABORTED' });
+      } finally {
+        vi.unstubAllGlobals();
+      }
+    });
+  }
+
   it('reports progress with epoch, step, loss and events/s', async () => {
     const data = plantedData(20, 12, 15, 2, 3);
     const seen: { epoch: number; step: number; loss: number; eventsPerSecond: number }[] = [];
