@@ -1,3 +1,4 @@
+import { fastSigmoid, fastTanh } from './fastmath';
 import type { MatMuls } from './matmul';
 import { transposeJs } from './matmul';
 
@@ -58,8 +59,6 @@ export interface JsGrads {
   db: Float32Array;
 }
 
-const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
-
 /** a ⊙ m as a new array. */
 function mulInto(a: Float32Array, m: Float32Array): Float32Array {
   const out = new Float32Array(a.length);
@@ -90,9 +89,9 @@ function gatesRz(
     const o = j * B;
     const oz = (H + j) * B;
     for (let i = 0; i < B; i++) {
-      const rv = sigmoid(aT[o + i] + bj + hrzT[o + i]);
+      const rv = fastSigmoid(aT[o + i] + bj + hrzT[o + i]);
       r[o + i] = rv;
-      z[o + i] = sigmoid(aT[oz + i] + bz + hrzT[oz + i]);
+      z[o + i] = fastSigmoid(aT[oz + i] + bz + hrzT[oz + i]);
       const v = rv * hT[o + i];
       rhT[o + i] = v;
       rh[i * H + j] = v;
@@ -123,7 +122,8 @@ function candidateOut(
     const o = j * B;
     const on = (H2 + j) * B;
     for (let i = 0; i < B; i++) {
-      const nv = Math.tanh(aT[on + i] + bn + cT[o + i]);
+      // (fastTanh: ~20 ns a call here against ~37 for Math.tanh)
+      const nv = fastTanh(aT[on + i] + bn + cT[o + i]);
       n[o + i] = nv;
       const hv = hT[o + i] + z[o + i] * (nv - hT[o + i]);
       const ov = maskH ? hv * maskH[i * H + j] : hv;
