@@ -417,12 +417,20 @@ export class StepRunner {
       });
       return f as unknown as tf.TensorContainer;
     }) as unknown as ForwardState;
-    const [S] = await readBack([fwd.S]);
-    const dS = lossOf(S);
-    const res = tf.tidy(() => {
-      const g = stepBackward(fwd, tf.tensor2d(dS, [B, M]));
-      return { dColW: g.dColW, dx: g.dx, dwx: g.dwx, dwh: g.dwh, db: g.db };
-    });
+    let res: Record<keyof StepGrads, tf.Tensor>;
+    try {
+      const [S] = await readBack([fwd.S]);
+      const dS = lossOf(S);
+      res = tf.tidy(() => {
+        const g = stepBackward(fwd, tf.tensor2d(dS, [B, M]));
+        return { dColW: g.dColW, dx: g.dx, dwx: g.dwx, dwh: g.dwh, db: g.db };
+      });
+    } catch (e) {
+      // a failed read (a lost GPU context) or loss: free this step's tensors, keep the
+      // carried state as it was
+      for (const t of collect(fwd)) if (t !== prev && !t.isDisposed) t.dispose();
+      throw e;
+    }
     prev?.dispose();
     this.h = tf.keep(fwd.out);
     // free every forward tensor but the carried state

@@ -216,6 +216,30 @@ describe('trainGru', () => {
     model.dispose();
   });
 
+  it('device engine: a read that fails mid-step (a lost GPU context) frees the step and keeps the state', async () => {
+    const data = plantedData(20, 12, 15, 2, 3);
+    const model = GruModel.create({ numItems: 20, hiddenSize: 8 }, { seed: 5 });
+    const o = resolveTrainOptions({ ...small, engine: 'device' });
+    const batches = [...sessionParallelSteps(data, 8)];
+    const neg = Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
+    const start = tf.memory().numTensors;
+    const runner = new StepRunner(model.config, model.toArrays(), o, null);
+    await runner.step(batches[0], neg);
+    const carried = tf.memory().numTensors;
+    expect(carried).toBeGreaterThan(start); // the hidden state lives on the backend
+    const spy = vi.spyOn(tf.Tensor.prototype, 'dataSync').mockImplementationOnce(() => {
+      throw new Error('context lost');
+    });
+    await expect(runner.step(batches[1], neg)).rejects.toThrow('context lost');
+    spy.mockRestore();
+    expect(tf.memory().numTensors).toBe(carried);
+    await runner.step(batches[1], neg); // the carried state is still there to step from
+    expect(runner.weightsFinite()).toBe(true);
+    runner.dispose();
+    expect(tf.memory().numTensors).toBe(start);
+    model.dispose();
+  });
+
   it('tensor count stays flat over many steps, scoring and failed calls', async () => {
     const data = plantedData(30, 40, 40, 2, 3);
     const r0 = await trainGru(data, { ...small, epochs: 1 }, cfg);
