@@ -295,9 +295,11 @@ let channel: MessageChannel | null = null;
 const waiting: (() => void)[] = [];
 let lastTimer = 0;
 export function yieldToEventLoop(): Promise<void> {
+  // (looked up on globalThis: the browser build's types have no setImmediate)
+  const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
   return new Promise((resolve) => {
-    if (typeof setImmediate === 'function') {
-      setImmediate(resolve);
+    if (typeof immediate === 'function') {
+      immediate(resolve);
       return;
     }
     const now = performance.now();
