@@ -305,6 +305,8 @@ export class Recommender {
             cached,
             hiddenSize: this.options.model?.hiddenSize ?? DEFAULT_HIDDEN,
             numItems: Math.max(16, (this.options.catalog?.length ?? 0) || 1000),
+            // the trial runs at the site's training batch and negatives, when it sets them
+            ...trialWorkload(this.options.training?.options),
           }),
         this.options.timeouts?.startMs ?? 120_000,
       );
@@ -810,4 +812,17 @@ export async function createRecommender(options: RecommenderOptions = {}): Promi
     throw error;
   }
   return new Recommender(store, options);
+}
+
+/** Batch size and negatives a site set for training (numbers only), for the backend trial. */
+function trialWorkload(options: Record<string, number | string | boolean> | undefined): {
+  batchSize?: number;
+  negatives?: number;
+} {
+  const out: { batchSize?: number; negatives?: number } = {};
+  const b = options?.batchSize;
+  const s = options?.negatives;
+  if (typeof b === 'number' && Number.isInteger(b) && b > 0) out.batchSize = b;
+  if (typeof s === 'number' && Number.isInteger(s) && s >= 0) out.negatives = s;
+  return out;
 }

@@ -107,10 +107,14 @@ export function chooseBackend(
     .map((t) =>
       t.ok ? `${t.name} ${fmt(t.stepMs)}${t.software ? ' software' : ''}` : `${t.name} failed`,
     );
+  const how =
+    best.stepMs === fastest
+      ? 'fastest trial step'
+      : `trial step within ${Math.round((TIE - 1) * 100)}% of the fastest, ahead in the order webgpu, webgl, wasm, cpu:`;
   const reason =
     trials.length === 1
       ? `${best.name}: forced by the site (trial step ${fmt(best.stepMs)})`
-      : `${best.name}: fastest trial step ${fmt(best.stepMs)}${best.software ? ' (software)' : ''}` +
+      : `${best.name}: ${how} ${fmt(best.stepMs)}${best.software ? ' (software)' : ''}` +
         (others.length ? ` (${others.join(', ')})` : '');
   return { backend: best.name, reason, trials, key, decidedAt: now };
 }
@@ -133,9 +137,15 @@ export function decisionKey(parts: {
   numItems: number;
   userAgent: string;
   prefer?: readonly string[];
+  /** The trial's workload, when not the defaults (32 / 256: keys made before it stay valid). */
+  batchSize?: number;
+  negatives?: number;
 }): string {
   // Size classes by powers of two of the catalog: a few new items do not re-measure.
   const itemsClass = 2 ** Math.ceil(Math.log2(Math.max(1, parts.numItems)));
   const prefer = parts.prefer?.length ? `|prefer:${parts.prefer.join(',')}` : '';
-  return `${parts.version}|h${parts.hidden}|n${itemsClass}${prefer}|${parts.userAgent}`;
+  const b = parts.batchSize ?? 32;
+  const s = parts.negatives ?? 256;
+  const work = b === 32 && s === 256 ? '' : `|b${b}s${s}`;
+  return `${parts.version}|h${parts.hidden}|n${itemsClass}${work}${prefer}|${parts.userAgent}`;
 }

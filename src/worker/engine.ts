@@ -40,6 +40,10 @@ function plain(error: unknown): never {
   throw LocalRecError.fromJSON(error)?.toJSON() ?? error;
 }
 
+/** The trial's default workload: the Recommender's on-device training defaults. */
+const TRIAL_BATCH = 32;
+const TRIAL_NEGATIVES = 256;
+
 export class Engine implements EngineApi {
   private model: GruModel | null = null;
   private scorer: GruJsScorer | null = null;
@@ -52,11 +56,15 @@ export class Engine implements EngineApi {
   async init(request: EngineInit): Promise<BackendStatus> {
     try {
       const names = candidateBackends({ force: request.force, exclude: request.exclude });
+      const batchSize = request.batchSize ?? TRIAL_BATCH;
+      const negatives = request.negatives ?? TRIAL_NEGATIVES;
       const key = decisionKey({
         prefer: request.prefer ?? [],
         version,
         hidden: request.hiddenSize,
         numItems: request.numItems,
+        batchSize,
+        negatives,
         userAgent: globalThis.navigator?.userAgent ?? 'node',
       });
       const cached = request.cached;
@@ -73,8 +81,8 @@ export class Engine implements EngineApi {
       const trials = await runTrials(names, {
         numItems: Math.max(16, request.numItems),
         hiddenSize: request.hiddenSize,
-        batchSize: 32,
-        negatives: 256,
+        batchSize,
+        negatives,
         budgetMs: request.trialBudgetMs ?? 20_000,
       });
       const decision = chooseBackend(trials, key, Date.now(), request.prefer ?? []);

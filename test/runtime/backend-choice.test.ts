@@ -52,6 +52,11 @@ describe('chooseBackend', () => {
       { name: 'wasm', ok: true, stepMs: 4.0 },
     ];
     expect(chooseBackend(bothHardware, 'k').backend).toBe('webgl');
+    // the reason says a near-tie decided, not that webgl was fastest
+    const r = chooseBackend(bothHardware, 'k').reason;
+    expect(r).toContain('webgl: trial step within 10% of the fastest');
+    expect(r).not.toContain('fastest trial step');
+    expect(r).toContain('wasm 4.00 ms');
   });
 
   it('skips failed backends and fails with BACKEND_UNAVAILABLE when none works', () => {
@@ -110,5 +115,12 @@ describe('decisionKey', () => {
     expect(decisionKey(base)).not.toBe(decisionKey({ ...base, version: '2' }));
     expect(decisionKey(base)).not.toBe(decisionKey({ ...base, userAgent: 'other' }));
     expect(decisionKey(base)).not.toBe(decisionKey({ ...base, prefer: ['webgl'] }));
+  });
+
+  it("changes with the trial's batch size and negatives; the defaults (32 / 256) keep older keys", () => {
+    const base = { version: '1', hidden: 64, numItems: 3000, userAgent: 'UA' };
+    expect(decisionKey({ ...base, batchSize: 32, negatives: 256 })).toBe(decisionKey(base));
+    expect(decisionKey({ ...base, batchSize: 256, negatives: 256 })).not.toBe(decisionKey(base));
+    expect(decisionKey({ ...base, batchSize: 32, negatives: 2048 })).not.toBe(decisionKey(base));
   });
 });
