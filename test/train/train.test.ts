@@ -118,7 +118,7 @@ describe('trainGru', () => {
         setTimeout(() => port.port2.postMessage(null), 30);
         const p = trainGru(
           data,
-          { ...small, epochs: 100_000, yieldEveryMs: 5, signal: ac.signal },
+          { ...small, epochs: 3000, yieldEveryMs: 5, signal: ac.signal },
           cfg,
         );
         await expect(p).rejects.toMatchObject({ code: 'TRAINING_ABORTED' });
