@@ -417,6 +417,10 @@ export class StepRunner {
       });
       return f as unknown as tf.TensorContainer;
     }) as unknown as ForwardState;
+    // this step's forward tensors, but the previous state and `keep`
+    const free = (keep: tf.Tensor | null) => {
+      for (const t of collect(fwd)) if (t !== keep && t !== prev && !t.isDisposed) t.dispose();
+    };
     let res: Record<keyof StepGrads, tf.Tensor>;
     try {
       const [S] = await readBack([fwd.S]);
@@ -428,14 +432,12 @@ export class StepRunner {
     } catch (e) {
       // a failed read (a lost GPU context) or loss: free this step's tensors, keep the
       // carried state as it was
-      for (const t of collect(fwd)) if (t !== prev && !t.isDisposed) t.dispose();
+      free(null);
       throw e;
     }
     prev?.dispose();
     this.h = tf.keep(fwd.out);
-    // free every forward tensor but the carried state
-    const keepId = fwd.out.id;
-    for (const t of collect(fwd)) if (t.id !== keepId && t !== prev && !t.isDisposed) t.dispose();
+    free(fwd.out); // everything but the new carried state
     const all = [res.dColW, res.dx, res.dwx, res.dwh, res.db];
     try {
       const [dColW, dx, dwx, dwh, db] = await readBack(all);
