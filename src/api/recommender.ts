@@ -2,7 +2,11 @@
 // training and GRU scoring run in the engine (a module worker, through Comlink); one tab
 // of the origin trains at a time; checkpoints live in IndexedDB and reload on the next
 // visit; without a trained model, recommend() falls back to the baselines.
-import { type BackendPreferences, candidateBackends } from '../runtime/backend-choice';
+import {
+  type BackendPreferences,
+  candidateBackends,
+  ON_DEVICE_WORKLOAD,
+} from '../runtime/backend-choice';
 import { electLeader, type LeaderElection } from '../runtime/leader';
 import {
   fallbackRanking,
@@ -509,8 +513,8 @@ export class Recommender {
     const t = this.options.training ?? {};
     const trainOptions = {
       epochs: options.epochs ?? t.epochs ?? (mode === 'continue' ? 3 : 10),
-      batchSize: Math.min(32, keep.length),
-      negatives: Math.min(256, Math.max(1, data.itemIds.length - 1)),
+      batchSize: Math.min(ON_DEVICE_WORKLOAD.batchSize, keep.length),
+      negatives: Math.min(ON_DEVICE_WORKLOAD.negatives, Math.max(1, data.itemIds.length - 1)),
       // A visitor has few sessions: train on all of them to their ends (the trainer's
       // default for large logs ends the epoch when the sessions run out).
       tail: 'shrink',

@@ -42,6 +42,12 @@ export interface BackendDecision {
 /** Steps within this factor of the fastest count as a tie, broken by the static order. */
 const TIE = 1.1;
 
+/**
+ * The on-device training's batch size and shared negatives (the Recommender's defaults),
+ * and so the backend trial's workload when a site sets neither.
+ */
+export const ON_DEVICE_WORKLOAD = { batchSize: 32, negatives: 256 } as const;
+
 export function candidateBackends(prefs: BackendPreferences = {}): BackendName[] {
   for (const name of [...(prefs.prefer ?? []), ...(prefs.exclude ?? [])]) {
     if (!BACKEND_NAMES.includes(name)) {
@@ -110,7 +116,7 @@ export function chooseBackend(
   const how =
     best.stepMs === fastest
       ? 'fastest trial step'
-      : `trial step within ${Math.round((TIE - 1) * 100)}% of the fastest, ahead in the order webgpu, webgl, wasm, cpu:`;
+      : `trial step within ${Math.round((TIE - 1) * 100)}% of the fastest, ahead in the order ${BACKEND_NAMES.join(', ')}:`;
   const reason =
     trials.length === 1
       ? `${best.name}: forced by the site (trial step ${fmt(best.stepMs)})`
@@ -137,15 +143,16 @@ export function decisionKey(parts: {
   numItems: number;
   userAgent: string;
   prefer?: readonly string[];
-  /** The trial's workload, when not the defaults (32 / 256: keys made before it stay valid). */
+  /** The trial's workload (default ON_DEVICE_WORKLOAD, which keeps keys made before it valid). */
   batchSize?: number;
   negatives?: number;
 }): string {
   // Size classes by powers of two of the catalog: a few new items do not re-measure.
   const itemsClass = 2 ** Math.ceil(Math.log2(Math.max(1, parts.numItems)));
   const prefer = parts.prefer?.length ? `|prefer:${parts.prefer.join(',')}` : '';
-  const b = parts.batchSize ?? 32;
-  const s = parts.negatives ?? 256;
-  const work = b === 32 && s === 256 ? '' : `|b${b}s${s}`;
+  const b = parts.batchSize ?? ON_DEVICE_WORKLOAD.batchSize;
+  const s = parts.negatives ?? ON_DEVICE_WORKLOAD.negatives;
+  const work =
+    b === ON_DEVICE_WORKLOAD.batchSize && s === ON_DEVICE_WORKLOAD.negatives ? '' : `|b${b}s${s}`;
   return `${parts.version}|h${parts.hidden}|n${itemsClass}${work}${prefer}|${parts.userAgent}`;
 }

@@ -8,7 +8,12 @@ import { isLocalRecErrorLike, LocalRecError } from '../api/errors';
 import { type GruJsScorer, topKOf } from '../model/js-scorer';
 import type { GruModel } from '../model/model';
 import { deserializeGru, serializeGru } from '../model/serialize';
-import { candidateBackends, chooseBackend, decisionKey } from '../runtime/backend-choice';
+import {
+  candidateBackends,
+  chooseBackend,
+  decisionKey,
+  ON_DEVICE_WORKLOAD,
+} from '../runtime/backend-choice';
 import { runTrials } from '../runtime/tf/trial';
 import { trainGru } from '../train/fit';
 import type { TrainOptions } from '../train/options';
@@ -40,10 +45,6 @@ function plain(error: unknown): never {
   throw LocalRecError.fromJSON(error)?.toJSON() ?? error;
 }
 
-/** The trial's default workload: the Recommender's on-device training defaults. */
-const TRIAL_BATCH = 32;
-const TRIAL_NEGATIVES = 256;
-
 export class Engine implements EngineApi {
   private model: GruModel | null = null;
   private scorer: GruJsScorer | null = null;
@@ -56,8 +57,8 @@ export class Engine implements EngineApi {
   async init(request: EngineInit): Promise<BackendStatus> {
     try {
       const names = candidateBackends({ force: request.force, exclude: request.exclude });
-      const batchSize = request.batchSize ?? TRIAL_BATCH;
-      const negatives = request.negatives ?? TRIAL_NEGATIVES;
+      const batchSize = request.batchSize ?? ON_DEVICE_WORKLOAD.batchSize;
+      const negatives = request.negatives ?? ON_DEVICE_WORKLOAD.negatives;
       const key = decisionKey({
         prefer: request.prefer ?? [],
         version,
