@@ -87,7 +87,7 @@ BIN=$D/chromium-headless-shell
 say "compressing the binary ($(stat -c %s "$BIN") bytes): xz ${XZ_BIN[*]}"
 xz -c "${XZ_BIN[@]}" <"$BIN" >"$P1/chromium-headless-shell.xz"
 sha256sum "$BIN" | cut -d' ' -f1 >"$P1/chromium-headless-shell.sha256"
-cp "$HERE/stage1.sh" "$HERE/gpuprobe.py" "$P1/"
+cp "$HERE/stage1.sh" "$HERE/common.sh" "$HERE/gpuprobe.py" "$P1/"
 chmod +x "$P1/stage1.sh"
 
 # ---- call 2: Chromium's other files + every library ldd lists except glibc's ----
@@ -123,7 +123,7 @@ done
 say "cr-rest: ${#REST_FILES[@]} Chromium files + $(find "$R/lib" -type f | wc -l) libraries; xz -$LEVEL"
 tar -C "$R" --sort=name --owner=0 --group=0 --numeric-owner -cf - . | xz -c "-$LEVEL" -T1 >"$G/cr-rest.tar.xz"
 
-cp "$HERE/run.sh" "$HERE/serve.py" "$HERE/gpuprobe.py" "$G/"
+cp "$HERE/run.sh" "$HERE/common.sh" "$HERE/serve.py" "$HERE/gpuprobe.py" "$G/"
 chmod +x "$G/run.sh"
 cp "$HERE/site/index.html" "$HERE/site/run.js" "$G/site/"
 cp dist/localrec.worker.js dist/*.wasm "$G/site/dist/"

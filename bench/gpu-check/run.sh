@@ -32,9 +32,8 @@ log "run.sh start: BACKENDS='$BACKENDS' MAX_SECONDS=$MAX_SECONDS PER_BACKEND=$PE
 [ -f "$HERE/PACKED.txt" ] && cat "$HERE/PACKED.txt" >>"$LOG"
 { uname -a; grep PRETTY /etc/os-release; ldd --version 2>&1 | head -1; nproc; free -g | head -2; } >>"$LOG" 2>&1
 
-# xz may be missing from the image: fall back to python's lzma/tarfile.
-unxz_to() { if command -v xz >/dev/null; then xz -dc "$1" >"$2"; else python3 -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2],"wb"), 1<<20)' "$1" "$2"; fi; }
-untar_xz() { if command -v xz >/dev/null; then tar -xJf "$1" -C "$2"; else python3 -c 'import tarfile,sys; tarfile.open(sys.argv[1],"r:xz").extractall(sys.argv[2])' "$1" "$2"; fi; }
+# shellcheck source=common.sh
+. "$HERE/common.sh"
 # ---- Chromium: the binary came in call 1 (.gpu-p1/stage1.sh), the rest comes here ----
 MISSING=0
 if [ ! -x "$CR/chromium-headless-shell" ] && [ -f "$REPO/.gpu-p1/chromium-headless-shell.xz" ]; then
@@ -53,22 +52,10 @@ fi
 log "chromium in $CR: $(ls "$CR" | tr '\n' ' ')"
 
 # ---- GL/Vulkan loaders ----
-if [ "${SKIP_GL:-0}" != 1 ] && ls "$REPO"/.gl/*.deb >/dev/null 2>&1; then
-  for f in "$REPO"/.gl/*.deb; do dpkg -x "$f" /; done
-  ldconfig
-  log "installed .gl loaders"
-fi
+install_gl_loaders "$REPO" && log "installed .gl loaders"
 
 # ---- driver facts ----
-{
-  echo "== nvidia-smi"; timeout 20 nvidia-smi 2>&1 | head -20
-  echo "== ls -R /usr/local/nvidia | head -60"; ls -R /usr/local/nvidia 2>&1 | head -60
-  echo "== ldconfig -p (vulkan/EGL/GLX/nvidia)"; ldconfig -p | grep -Ei 'libvulkan|libEGL|libGLX|libGLdispatch|nvidia' | head -30
-  echo "== ICD / vendor json files"
-  find /usr/share/vulkan /etc/vulkan /usr/local/share/vulkan /usr/local/nvidia /usr/share/glvnd /etc/glvnd \
-    -name '*.json' 2>/dev/null | while read -r j; do echo "$j: $(tr -d '\n ' <"$j" | head -c 300)"; done
-  echo "== env (NVIDIA/VK/EGL/LD)"; env | grep -E '^(NVIDIA|VK_|__EGL|__GLX|LD_LIBRARY_PATH|CUDA)' | head -20
-} >>"$LOG" 2>&1
+driver_facts >>"$LOG" 2>&1
 
 VK_JSON=""
 for j in /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json \

@@ -11,9 +11,8 @@ REPO=$(dirname "$HERE")
 OUT=${OUT:-/tmp/gpuout}
 mkdir -p "$OUT"
 CR=${CR_DIR:-/tmp/cr}
-# xz may be missing from the image: fall back to python's lzma/tarfile.
-unxz_to() { if command -v xz >/dev/null; then xz -dc "$1" >"$2"; else python3 -c 'import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2],"wb"), 1<<20)' "$1" "$2"; fi; }
-untar_xz() { if command -v xz >/dev/null; then tar -xJf "$1" -C "$2"; else python3 -c 'import tarfile,sys; tarfile.open(sys.argv[1],"r:xz").extractall(sys.argv[2])' "$1" "$2"; fi; }
+# shellcheck source=common.sh
+. "$HERE/common.sh"
 exec > >(tee -a "$OUT/stage1.txt") 2>&1
 echo "== stage1 $(date -u +%FT%TZ) on $(uname -n)"
 mkdir -p "$CR"
@@ -25,17 +24,8 @@ if unxz_to "$HERE/chromium-headless-shell.xz" "$CR/chromium-headless-shell.tmp" 
 else
   echo "FATAL: binary did not unpack or verify"
 fi
-if [ "${SKIP_GL:-0}" != 1 ] && ls "$REPO"/.gl/*.deb >/dev/null 2>&1; then
-  for f in "$REPO"/.gl/*.deb; do dpkg -x "$f" /; done
-  ldconfig && echo "installed .gl loaders"
-fi
-grep PRETTY /etc/os-release; ldd --version 2>&1 | head -1
-echo "== nvidia-smi"; timeout 20 nvidia-smi 2>&1 | head -15
-echo "== ls -R /usr/local/nvidia | head -40"; ls -R /usr/local/nvidia 2>&1 | head -40
-echo "== ldconfig -p (vulkan/EGL/GLX/nvidia)"; ldconfig -p | grep -Ei 'libvulkan|libEGL|libGLX|libGLdispatch|nvidia' | head -30
-echo "== ICD / vendor json files"
-find /usr/share/vulkan /etc/vulkan /usr/local/share/vulkan /usr/local/nvidia /usr/share/glvnd /etc/glvnd \
-  -name '*.json' 2>/dev/null | while read -r j; do echo "$j: $(tr -d '\n ' <"$j" | head -c 300)"; done
+install_gl_loaders "$REPO" && echo "installed .gl loaders"
+driver_facts
 VK=$(find /usr/share/vulkan /etc/vulkan /usr/local/nvidia -name 'nvidia_icd*.json' 2>/dev/null | head -1)
 EG=$(find /usr/share/glvnd /usr/local/nvidia -path '*egl_vendor*' -name '*nvidia*.json' 2>/dev/null | head -1)
 NVLIB=""
