@@ -465,7 +465,10 @@ export async function createStore(options: StoreOptions = {}): Promise<LocalRecS
     backend.close();
     throw error;
   }
-  const channel = options.broadcast === false ? null : new ChangeChannel(name);
+  // Without broadcast the channel still tells this page's own listeners (the
+  // Recommender's training trigger); it just never opens a BroadcastChannel.
+  const channel =
+    options.broadcast === false ? new ChangeChannel(name, null) : new ChangeChannel(name);
   return new Store(
     namespace,
     backend,

@@ -27,14 +27,15 @@ export class ChangeChannel {
 
   constructor(
     private readonly name: string,
-    private readonly Ctor: ChannelCtor | undefined = (
+    /** `null`: local listeners only, never another tab (the store's `broadcast: false`). */
+    private readonly Ctor: ChannelCtor | null | undefined = (
       globalThis as { BroadcastChannel?: ChannelCtor }
     ).BroadcastChannel,
   ) {}
 
   /** Opened lazily: a store that never writes or listens holds no channel. */
   private open(): BroadcastChannel | null {
-    if (this.closed || this.Ctor === undefined) return null;
+    if (this.closed || !this.Ctor) return null;
     if (this.channel === null) {
       this.channel = new this.Ctor(this.name);
       // Node's BroadcastChannel keeps the process alive while it listens; a store that

@@ -398,7 +398,11 @@ describe('cross-tab', () => {
     listener.onmessage = (e) => received.push(e.data);
     try {
       const store = await open({ namespace: ns, broadcast: false });
+      // This page's own listeners still hear it (the recommender's training trigger).
+      const local: unknown[] = [];
+      store.subscribe((change, origin) => local.push([change.kind, origin]));
       await store.track({ itemId: 'a', type: 'view' });
+      expect(local).toEqual([['events', 'local']]);
       const loud = await open({ namespace: ns, broadcast: true });
       // A batch of 2 tells the loud store's message (count 2) from the quiet one's (1).
       await loud.trackMany([
