@@ -39,15 +39,20 @@ export function loadProtocolData(path: string, io: CliIO): EvalDataset {
   return prepareDataset(parseInteractionsCsv(text));
 }
 
-export function gruParams(text: string | undefined): Record<string, number> {
-  const p: Record<string, number> = { ...GRU_EVAL_DEFAULTS };
+/**
+ * `--params 'k=v,…'` over the GRU eval defaults; `extra` adds keys (with their defaults)
+ * a command understands beside the GRU's own. Unknown keys are refused.
+ */
+export function gruParams(
+  text: string | undefined,
+  extra: Readonly<Record<string, number>> = {},
+): Record<string, number> {
+  const p: Record<string, number> = { ...GRU_EVAL_DEFAULTS, ...extra };
   if (!text) return p;
   for (const part of text.split(',')) {
     const [k, v] = part.split('=').map((s) => s.trim());
-    if (!Object.hasOwn(GRU_EVAL_DEFAULTS, k)) {
-      throw new CliError(
-        `unknown GRU parameter '${k}' (${Object.keys(GRU_EVAL_DEFAULTS).join(', ')})`,
-      );
+    if (!Object.hasOwn(p, k)) {
+      throw new CliError(`unknown GRU parameter '${k}' (${Object.keys(p).join(', ')})`);
     }
     const n = Number(v);
     if (v === undefined || v === '' || !Number.isFinite(n))

@@ -1,23 +1,41 @@
 /**
  * `localrec pretrain --data FILE.csv[.gz] --out model.bin`: train the GRU on a log and
  * write the serialised model (weights + config + vocabulary of raw item ids, format
- * version, checksum) that a site can ship as a starting model.
+ * version, checksum) that a site can ship as a starting model. By default the file also
+ * carries the population statistics of the same sequences (item counts, top SR
+ * successors and item-kNN neighbours, mix settings), so the device can serve the
+ * GRU + SR + item-kNN mix without the log.
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { serializeGru } from '../../src/model/serialize';
+import { checkParam } from '../../src/baselines/params';
+import { buildPopulation, POPULATION_DEFAULTS } from '../../src/baselines/population';
+import { populationByteLength, serializeGru } from '../../src/model/serialize';
 import { ensureNodeBackend } from '../../src/train/backend-node';
 import { trainOptionsFrom } from '../../src/train/eval-factory';
 import { trainGru } from '../../src/train/fit';
-import { parseFlags, usageLines } from '../args';
+import { intFlag, parseFlags, usageLines } from '../args';
 import { CliError, type CliIO } from '../io';
 import type { Command } from '../subcommands';
 import { GRU_FLAGS, gruParams, loadProtocolData, settingsText } from './bench';
 
+/** Settings of the served mix, accepted in --params beside the GRU's. */
+const MIX_PARAMS: Readonly<Record<string, number>> = {
+  beta: POPULATION_DEFAULTS.beta,
+  mixAlpha: POPULATION_DEFAULTS.alpha,
+};
+
 const FLAGS = {
   ...GRU_FLAGS,
+  params: {
+    help: `${GRU_FLAGS.params.help}; mix: beta (GRU share, default ${MIX_PARAMS.beta}), mixAlpha (SR share of SR + item-kNN, default ${MIX_PARAMS.mixAlpha})`,
+  },
   out: { help: 'output file (required)' },
   all: { boolean: true, help: 'train on every interaction, not only the protocol training part' },
+  neighbours: {
+    help: `SR successors and item-kNN neighbours kept per item (default ${POPULATION_DEFAULTS.width})`,
+  },
+  'no-population': { boolean: true, help: 'write the GRU only, without population statistics' },
   help: { boolean: true, help: 'show this help' },
 };
 
@@ -32,10 +50,20 @@ async function run(args: string[], io: CliIO): Promise<number> {
   if (positionals.length) throw new CliError(`pretrain: unexpected argument '${positionals[0]}'`);
   if (!values.data) throw new CliError('pretrain: --data FILE.csv is required');
   if (!values.out) throw new CliError('pretrain: --out FILE is required');
-  const p = gruParams(values.params);
+  const p = gruParams(values.params, MIX_PARAMS);
+  // named as on the command line (buildPopulation calls mixAlpha `alpha`)
+  for (const k of Object.keys(MIX_PARAMS)) checkParam('pretrain', k, p[k], { min: 0, max: 1 });
+  const withPopulation = !booleans.has('no-population');
+  if (!withPopulation && values.neighbours !== undefined)
+    throw new CliError('pretrain: --neighbours has no effect with --no-population');
+  const width = intFlag('pretrain', 'neighbours', values.neighbours, POPULATION_DEFAULTS.width);
   const backend = await ensureNodeBackend(values.backend ?? process.env.LOCALREC_BACKEND ?? 'wasm');
   const data = loadProtocolData(values.data, io);
   const fit = booleans.has('all') ? data.full : data.train;
+  // built before training, so its memory peak does not add to the trainer's
+  const population = withPopulation
+    ? buildPopulation(fit, { width, alpha: p.mixAlpha, beta: p.beta })
+    : null;
   const vocab = Array.from(data.itemIds, (id) => String(id));
   let last = 0;
   const r = await trainGru(
@@ -61,7 +89,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
       vocab,
     },
   );
-  const buf = serializeGru(r.model);
+  const buf = serializeGru(r.model, population);
   r.model.dispose();
   try {
     writeFileSync(resolve(io.cwd, values.out), new Uint8Array(buf));
@@ -70,8 +98,11 @@ async function run(args: string[], io: CliIO): Promise<number> {
       `cannot write ${values.out} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
     );
   }
+  const populationText = population
+    ? `population ${populationByteLength(population)} bytes (${population.sr.width} SR successors, ${population.knn.width} item-kNN neighbours per item)`
+    : 'no population';
   io.stdout(
-    `wrote ${values.out}: ${buf.byteLength} bytes · ${fit.numItems} items · ${r.events} events in ${r.seconds.toFixed(1)} s (${Math.round(r.eventsPerSecond)} events/s, ${backend}) · ${booleans.has('all') ? 'all interactions' : 'protocol training interactions'}\nsettings: ${settingsText(p)}\n`,
+    `wrote ${values.out}: ${buf.byteLength} bytes (${populationText}) · ${fit.numItems} items · ${r.events} events in ${r.seconds.toFixed(1)} s (${Math.round(r.eventsPerSecond)} events/s, ${backend}) · ${booleans.has('all') ? 'all interactions' : 'protocol training interactions'}\nsettings: ${settingsText(p)}\n`,
   );
   return 0;
 }

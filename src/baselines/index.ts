@@ -4,6 +4,13 @@ export { cooccurrence, fitItemKNN, ITEMKNN_DEFAULTS, ItemKNN, type ItemKNNParams
 export { fitSRItemKNN, SR_ITEMKNN_DEFAULTS, SRItemKNN, type SRItemKNNParams } from './mix';
 export { fitMostPop, MostPop } from './pop';
 export {
+  buildPopulation,
+  POPULATION_DEFAULTS,
+  type PopulationExplanation,
+  PopulationMix,
+  type PopulationParams,
+} from './population';
+export {
   BASELINES,
   type BaselineName,
   type BaselineSpec,

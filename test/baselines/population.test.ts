@@ -1,0 +1,289 @@
+import { describe, expect, it } from 'vitest';
+import { hasCode } from '../../src/api/errors';
+import { itemCounts } from '../../src/baselines/common';
+import { SRItemKNN } from '../../src/baselines/mix';
+import {
+  buildPopulation,
+  POPULATION_DEFAULTS,
+  PopulationMix,
+} from '../../src/baselines/population';
+import { sequentialRules } from '../../src/baselines/sr';
+import type { PopulationStats } from '../../src/model/population';
+import type { Sequences } from '../../src/scorer';
+import { seqs } from './helpers';
+
+const P = (...items: number[]) => Int32Array.from(items);
+
+/** mulberry32: a seeded generator, so the random log is the same on every run. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** 40 sequences of 1..15 items over 25 items (two never seen), skewed, with repeats. */
+function randomLog(seed: number): Sequences {
+  const r = rng(seed);
+  const lists: number[][] = [];
+  for (let s = 0; s < 40; s++) {
+    const len = 1 + Math.floor(r() * 15);
+    lists.push(Array.from({ length: len }, () => Math.floor(r() * r() * 23)));
+  }
+  return seqs(lists, 25);
+}
+
+const HAND = seqs(
+  [
+    [0, 1, 2, 3],
+    [1, 2, 4, 2],
+    [0, 2, 3, 1],
+    [4, 0, 1],
+    [3, 3, 5],
+  ],
+  7,
+);
+
+/** Every prefix of every sequence, plus random ones (repeats, unseen items, empty). */
+function prefixes(fit: Sequences, seed: number): Int32Array[] {
+  const out: Int32Array[] = [P()];
+  for (let s = 0; s + 1 < fit.offsets.length; s++) {
+    for (let e = fit.offsets[s] + 1; e <= fit.offsets[s + 1]; e++)
+      out.push(fit.items.slice(fit.offsets[s], e));
+  }
+  const r = rng(seed);
+  for (let k = 0; k < 60; k++) {
+    const len = 1 + Math.floor(r() * 14);
+    out.push(Int32Array.from({ length: len }, () => Math.floor(r() * fit.numItems)));
+  }
+  return out;
+}
+
+/**
+ * Largest difference to SRItemKNN over many prefixes, relative to the score where it is
+ * above 1 (a prefix item's score is divided by a candidate maximum that may be a mere
+ * tie-break term, so it can be huge).
+ */
+function maxDiff(fit: Sequences, params: { alpha: number; w: number; shrink: number; L: number }) {
+  const reference = new SRItemKNN(fit, params);
+  const mix = new PopulationMix(buildPopulation(fit, { ...params, width: fit.numItems }));
+  let diff = 0;
+  for (const prefix of prefixes(fit, 7)) {
+    const a = reference.scores64(prefix);
+    const b = mix.scores64(prefix);
+    for (let i = 0; i < fit.numItems; i++)
+      diff = Math.max(diff, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(a[i])));
+  }
+  return diff;
+}
+
+/** Expected top-`width` row from a dense row: best first, ties to the lower index. */
+function topOf(row: ArrayLike<number>, width: number): { ids: number[]; weights: number[] } {
+  const kept = Array.from(row, (v, i) => [v, i] as const)
+    .filter(([v]) => v > 0)
+    .sort((x, y) => y[0] - x[0] || x[1] - y[1])
+    .slice(0, width);
+  const ids = kept.map(([, i]) => i);
+  const weights = kept.map(([v]) => Math.fround(v));
+  while (ids.length < width) {
+    ids.push(-1);
+    weights.push(0);
+  }
+  return { ids, weights };
+}
+
+/** Cosine of binary user vectors with shrink, computed directly (no shared code). */
+function cosine(fit: Sequences, shrink: number): number[][] {
+  const n = fit.numItems;
+  const sets: Set<number>[] = [];
+  for (let s = 0; s + 1 < fit.offsets.length; s++)
+    sets.push(new Set(fit.items.subarray(fit.offsets[s], fit.offsets[s + 1])));
+  const support = Array.from({ length: n }, (_, i) => sets.filter((u) => u.has(i)).length);
+  return Array.from({ length: n }, (_, a) =>
+    Array.from({ length: n }, (_, b) => {
+      if (a === b) return 0;
+      const co = sets.filter((u) => u.has(a) && u.has(b)).length;
+      return co / (Math.sqrt(support[a] * support[b]) + shrink);
+    }),
+  );
+}
+
+describe('buildPopulation', () => {
+  it('keeps each item’s true top-width SR successors and item-kNN neighbours', () => {
+    for (const [fit, width, w, shrink] of [
+      [randomLog(11), 3, 20, 0],
+      [randomLog(12), 5, 4, 1.5],
+      [HAND, 2, 20, 0],
+    ] as const) {
+      const pop = buildPopulation(fit, { width, w, shrink });
+      expect(Array.from(pop.counts)).toEqual(Array.from(itemCounts(fit)));
+      expect(pop.mix).toEqual({ alpha: 0.2, beta: POPULATION_DEFAULTS.beta, w, shrink, L: 10 });
+      expect(pop.sr.width).toBe(width);
+      expect(pop.knn.width).toBe(width);
+      const rules = sequentialRules(fit, w);
+      const sims = cosine(fit, shrink);
+      for (let a = 0; a < fit.numItems; a++) {
+        const dense = new Float64Array(fit.numItems);
+        for (let j = rules.ptr[a]; j < rules.ptr[a + 1]; j++) dense[rules.cols[j]] = rules.vals[j];
+        const sr = topOf(dense, width);
+        const row = (l: typeof pop.sr) => ({
+          ids: Array.from(l.ids.subarray(a * width, (a + 1) * width)),
+          weights: Array.from(l.weights.subarray(a * width, (a + 1) * width)),
+        });
+        expect(row(pop.sr)).toEqual(sr);
+        expect(row(pop.knn)).toEqual(topOf(sims[a], width));
+      }
+    }
+  });
+
+  it('breaks ties at the cut by the lower item index', () => {
+    // 0 co-occurs once with each of 1..4 (same cosine): width 2 keeps 1 and 2
+    const fit = seqs([[0, 1, 2, 3, 4]], 5);
+    const pop = buildPopulation(fit, { width: 2 });
+    expect(Array.from(pop.knn.ids.subarray(0, 2))).toEqual([1, 2]);
+    // SR from 0: 1/1, 1/2, 1/3, 1/4; from 4 nothing follows
+    expect(Array.from(pop.sr.ids.subarray(0, 2))).toEqual([1, 2]);
+    expect(Array.from(pop.sr.ids.subarray(8, 10))).toEqual([-1, -1]);
+    expect(Array.from(pop.sr.weights.subarray(8, 10))).toEqual([0, 0]);
+  });
+
+  it('makes lists no wider than the longest row', () => {
+    const pop = buildPopulation(HAND, { width: 50 });
+    expect(pop.sr.width).toBeLessThanOrEqual(HAND.numItems);
+    expect(pop.knn.width).toBeLessThan(HAND.numItems);
+    expect(pop.sr.ids.length).toBe(HAND.numItems * pop.sr.width);
+  });
+
+  it('refuses settings out of range with INVALID_INPUT', () => {
+    for (const bad of [{ width: 0 }, { alpha: 1.5 }, { beta: -0.1 }, { w: 0 }, { L: 2.5 }]) {
+      let error: unknown;
+      try {
+        buildPopulation(HAND, bad);
+      } catch (e) {
+        error = e;
+      }
+      expect(hasCode(error, 'INVALID_INPUT')).toBe(true);
+    }
+  });
+});
+
+describe('PopulationMix', () => {
+  it('scores as SRItemKNN when no list was cut (exact where float32 SR sums are)', () => {
+    // windows 1 and 2: every SR sum is a multiple of 1/2, exact in float32
+    for (const fit of [randomLog(1), randomLog(2), HAND]) {
+      for (const params of [
+        { alpha: 0.2, w: 2, shrink: 0, L: 10 },
+        { alpha: 0.7, w: 1, shrink: 2.5, L: 3 },
+        { alpha: 0, w: 2, shrink: 0, L: 1 },
+        { alpha: 1, w: 1, shrink: 0, L: 10 },
+      ]) {
+        expect(maxDiff(fit, params)).toBeLessThanOrEqual(1e-9);
+      }
+    }
+  });
+
+  it('scores as SRItemKNN up to float32 SR weights with the default window', () => {
+    for (const fit of [randomLog(3), HAND]) {
+      expect(maxDiff(fit, { alpha: 0.2, w: 20, shrink: 0, L: 10 })).toBeLessThanOrEqual(1e-6);
+      expect(maxDiff(fit, { alpha: 0.5, w: 5, shrink: 1, L: 4 })).toBeLessThanOrEqual(1e-6);
+    }
+  });
+
+  // Hand-made lists over 5 items. After prefix [0, 1] (p_1 = 1, p_2 = 0):
+  //   SR row of 1: item 0 → 4 (a prefix item), item 2 → 2.0, item 3 → 0.5: candidate max 2.0
+  //   kNN: item 4 = 1 · 0.75 (from 1) + ½ · 0.5 (from 0) = 1.0; item 3 = ½ · 0.875 (from 0)
+  // With alpha ½ the normalised parts of item 3 are SR ½ · 0.5 / 2 = 0.125 and
+  // kNN ½ · 0.4375 = 0.21875: item-kNN wins only after normalisation.
+  const stats = (): PopulationStats => ({
+    counts: Float32Array.from([1, 1, 1, 1, 1]),
+    sr: {
+      width: 3,
+      ids: Int32Array.from([-1, -1, -1, 0, 2, 3, -1, -1, -1, -1, -1, -1, -1, -1, -1]),
+      weights: Float32Array.from([0, 0, 0, 4, 2, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+    },
+    knn: {
+      width: 2,
+      ids: Int32Array.from([3, 4, 4, -1, -1, -1, 0, -1, 1, 0]),
+      weights: Float32Array.from([0.875, 0.5, 0.75, 0, 0, 0, 0.875, 0, 0.75, 0.5]),
+    },
+    mix: { alpha: 0.5, beta: 0.3, w: 20, shrink: 0, L: 10 },
+  });
+
+  it('normalises each part over the candidates and mixes with alpha', () => {
+    const m = new PopulationMix(stats());
+    const row = m.scores64(P(0, 1));
+    expect(row[2]).toBeCloseTo(0.5, 8);
+    expect(row[3]).toBeCloseTo(0.125 + 0.21875, 8);
+    expect(row[4]).toBeCloseTo(0.5, 8);
+    // item 0 is in the prefix, no candidate: its SR weight 4 does not rescale the row
+    expect(row[0]).toBeCloseTo(1, 8);
+    expect(Array.from(m.scores(P(0, 1)))).toEqual(Array.from(row, Math.fround));
+  });
+
+  it('explain() names the part and the prefix item that contributed most', () => {
+    const m = new PopulationMix(stats());
+    expect(m.explain(P(0, 1), 2)).toEqual({ component: 'sr', because: 1 });
+    expect(m.explain(P(0, 1), 3)).toEqual({ component: 'itemknn', because: 0 });
+    expect(m.explain(P(0, 1), 4)).toEqual({ component: 'itemknn', because: 1 });
+    expect(m.explain(P(0, 1), 0)).toEqual({ component: 'sr', because: 1 });
+    expect(m.explain(P(0, 1), 1)).toBeNull();
+    expect(m.explain(P(), 2)).toBeNull();
+    expect(m.explain(P(3), 2)).toBeNull();
+    // rows prepared for another prefix of the same length are not reused
+    m.scores64(P(1, 0));
+    expect(m.explain(P(0, 1), 3)).toEqual({ component: 'itemknn', because: 0 });
+    const reused = P(1, 0);
+    m.explain(reused, 3);
+    reused.set([0, 1]);
+    expect(m.explain(reused, 3)).toEqual({ component: 'itemknn', because: 0 });
+    // with L = 1 only the last item counts for item-kNN: item 3 is SR's
+    const short = new PopulationMix({ ...stats(), mix: { ...stats().mix, L: 1 } });
+    expect(short.explain(P(0, 1), 3)).toEqual({ component: 'sr', because: 1 });
+    expect(
+      hasCode(
+        caught(() => m.explain(P(0), 5)),
+        'INVALID_INPUT',
+      ),
+    ).toBe(true);
+  });
+
+  it('refuses malformed lists with INVALID_INPUT', () => {
+    const s = stats();
+    s.knn.ids[3] = 5;
+    expect(
+      hasCode(
+        caught(() => new PopulationMix(s)),
+        'INVALID_INPUT',
+      ),
+    ).toBe(true);
+    const t = stats();
+    t.sr.weights[0] = 1; // weight on padding
+    expect(
+      hasCode(
+        caught(() => new PopulationMix(t)),
+        'INVALID_INPUT',
+      ),
+    ).toBe(true);
+    const u = stats();
+    u.counts[1] = Number.NaN;
+    expect(
+      hasCode(
+        caught(() => new PopulationMix(u)),
+        'INVALID_INPUT',
+      ),
+    ).toBe(true);
+  });
+});
+
+function caught(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}

@@ -1,0 +1,98 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadProtocolData } from '../../cli/commands/bench';
+import type { CliIO } from '../../cli/io';
+import { main } from '../../cli/main';
+import { buildPopulation } from '../../src/baselines/population';
+import { readModelFile } from '../../src/model/serialize';
+
+const dir = mkdtempSync(join(tmpdir(), 'localrec-pretrain-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** 12 users each see 14 of 16 items. */
+function syntheticCsv(): string {
+  const lines = ['userId,itemId,timestamp'];
+  for (let u = 1; u <= 12; u++) {
+    for (let p = 0; p < 14; p++)
+      lines.push(`${u},${100 + ((p * 3 + u) % 16)},${1000 + p * 10 + (p % 3 === 0 ? 0 : u)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function io(): CliIO & { out: string; err: string } {
+  const r = {
+    out: '',
+    err: '',
+    stdout: (t: string) => {
+      r.out += t;
+    },
+    stderr: (t: string) => {
+      r.err += t;
+    },
+    stderrIsTTY: false,
+    cwd: dir,
+  };
+  return r;
+}
+
+const TINY = 'epochs=1,hiddenSize=4,batchSize=4,negatives=4';
+
+describe('localrec pretrain', () => {
+  const data = join(dir, 'log.csv');
+  writeFileSync(data, syntheticCsv());
+
+  it('writes the population of the training sequences beside the GRU', async () => {
+    const out = io();
+    const code = await main(
+      [
+        'pretrain',
+        '--data',
+        data,
+        '--out',
+        'm.bin',
+        '--params',
+        `${TINY},beta=0.4,mixAlpha=0.35`,
+        '--neighbours',
+        '5',
+      ],
+      out,
+    );
+    expect(out.err).not.toMatch(/error/);
+    expect(code).toBe(0);
+    const file = readModelFile(readFileSync(join(dir, 'm.bin')));
+    const fit = loadProtocolData(data, out).train;
+    expect(file.model.config.numItems).toBe(fit.numItems);
+    file.model.dispose();
+    const expected = buildPopulation(fit, { width: 5, alpha: 0.35, beta: 0.4 });
+    expect(file.population).toEqual(expected);
+    const bytes = 4 * fit.numItems * (1 + 2 * expected.sr.width + 2 * expected.knn.width);
+    expect(out.out).toMatch(new RegExp(`\\(population ${bytes} bytes`));
+    expect(out.out).toMatch(/beta=0\.4,mixAlpha=0\.35/);
+  });
+
+  it('omits it with --no-population, and refuses bad mix settings', async () => {
+    const out = io();
+    expect(
+      await main(
+        ['pretrain', '--data', data, '--out', 'g.bin', '--params', TINY, '--no-population'],
+        out,
+      ),
+    ).toBe(0);
+    expect(out.out).toMatch(/no population/);
+    const file = readModelFile(readFileSync(join(dir, 'g.bin')));
+    expect(file.population).toBeNull();
+    file.model.dispose();
+    for (const args of [
+      ['--params', `${TINY},beta=1.5`],
+      ['--params', `${TINY},gamma=1`],
+      ['--neighbours', '0'],
+      ['--neighbours', '5', '--no-population'],
+    ]) {
+      const bad = io();
+      expect(await main(['pretrain', '--data', data, '--out', 'x.bin', ...args], bad)).toBe(2);
+      expect(bad.err.trimEnd().split('\n')).toHaveLength(1);
+    }
+  });
+});
