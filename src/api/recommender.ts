@@ -7,6 +7,12 @@ import {
   candidateBackends,
   ON_DEVICE_WORKLOAD,
 } from '../runtime/backend-choice';
+import {
+  FINE_TUNE_TRAIN_DEFAULTS,
+  type FineTuneOptions,
+  resolveFineTune,
+  trainingSlice,
+} from '../runtime/fine-tune';
 import { electLeader, type LeaderElection } from '../runtime/leader';
 import {
   fallbackRanking,
@@ -15,7 +21,7 @@ import {
   type RecommendOptions,
   resolveRecommendOptions,
 } from '../runtime/recommend';
-import { startWorker, type WorkerHandle } from '../runtime/worker-client';
+import { startWorker, type WorkerClientOptions, type WorkerHandle } from '../runtime/worker-client';
 import type {
   BackendStatus,
   ModelInfo,
@@ -25,7 +31,7 @@ import type {
   WorkerApi,
 } from '../worker/protocol';
 import { createStore } from './create-store';
-import { hasCode, LocalRecError } from './errors';
+import { hasCode, invalidInput, LocalRecError } from './errors';
 import type {
   CatalogItem,
   LocalRecStore,
@@ -52,6 +58,8 @@ export interface TrainingOptions {
   options?: Record<string, number | string | boolean>;
   /** Longest wait for an idle moment before background training starts, ms (default 2000). */
   idleTimeoutMs?: number;
+  /** How runs adapt a pretrained model to the visitor (see FineTuneOptions). */
+  fineTune?: FineTuneOptions;
 }
 
 export interface RecommenderOptions extends StoreOptions {
@@ -71,6 +79,13 @@ export interface RecommenderOptions extends StoreOptions {
   training?: TrainingOptions;
   /** Architecture of a model trained from scratch on the device. */
   model?: { hiddenSize?: number; embedding?: 'tied' | 'separate'; embeddingSize?: number };
+  /**
+   * `mix` (default true): when the pretrained model carries population statistics
+   * (`localrec pretrain` writes them), serve the GRU + sequential rules + item-kNN mix,
+   * the strongest scorer in the replay protocol; false: the GRU alone. `beta` overrides
+   * the GRU's share of the mix that the model file carries (0..1).
+   */
+  serving?: { mix?: boolean; beta?: number };
   /** Timeouts of calls into the engine, ms. */
   timeouts?: { startMs?: number; callMs?: number; trainMs?: number };
 }
@@ -113,6 +128,17 @@ export type RecommenderEvents = {
   error: LocalRecError;
 };
 
+/**
+ * What the recommender runs on, replaceable by Node tools and tests (the replay protocol
+ * drives the engine in-process; a test elects a leader at once). A page passes none.
+ */
+export interface RecommenderDeps {
+  /** Starts the engine (default: the module worker, or in-process without Workers). */
+  startEngine?: (options: WorkerClientOptions) => Promise<WorkerHandle>;
+  /** Elects the tab that trains (default: Web Locks, else a BroadcastChannel heartbeat). */
+  electLeader?: (name: string) => LeaderElection;
+}
+
 const CHECKPOINT = 'gru';
 const BACKEND_RECORD = 'backend-decision';
 const DEFAULT_HIDDEN = 64;
@@ -153,8 +179,9 @@ export class Recommender {
   constructor(
     readonly store: LocalRecStore,
     private readonly options: RecommenderOptions,
+    private readonly deps: RecommenderDeps = {},
   ) {
-    this.leader = electLeader(`${store.namespace}`);
+    this.leader = (deps.electLeader ?? electLeader)(`${store.namespace}`);
     this.leader.onChange((isLeader) => {
       if (isLeader) this.scheduleTraining();
     });
@@ -254,7 +281,7 @@ export class Recommender {
         this.setModel(
           'pretrained',
           null,
-          await handle.call('load', (a) => a.load(bytes), this.callMs()),
+          await handle.call('load', (a) => a.load(bytes, { pretrained: true }), this.callMs()),
         );
       } catch (error) {
         this.fail(error);
@@ -289,7 +316,7 @@ export class Recommender {
   }
 
   private async startEngine(): Promise<WorkerHandle> {
-    const handle = await startWorker({
+    const handle = await (this.deps.startEngine ?? startWorker)({
       workerUrl: this.options.workerUrl,
       startTimeoutMs: this.options.timeouts?.startMs,
       useWorker: this.options.useWorker,
@@ -332,6 +359,17 @@ export class Recommender {
   }
 
   private async loadInitialModel(handle: WorkerHandle): Promise<void> {
+    // The site's model first: fine-tuning starts from it and the mix serves from its
+    // population statistics, even when the visitor's own checkpoint is what scores.
+    let pretrained: ModelInfo | null = null;
+    if (this.options.pretrained !== undefined) {
+      const bytes = await this.pretrainedBytes();
+      pretrained = await handle.call(
+        'load',
+        (a) => a.load(bytes, { pretrained: true }),
+        this.callMs(),
+      );
+    }
     let checkpoint: Awaited<ReturnType<LocalRecStore['getCheckpoint']>>;
     try {
       checkpoint = await this.store.getCheckpoint(CHECKPOINT);
@@ -356,11 +394,7 @@ export class Recommender {
         await this.store.deleteCheckpoint(CHECKPOINT).catch(() => {});
       }
     }
-    if (this.options.pretrained !== undefined) {
-      const bytes = await this.pretrainedBytes();
-      const info = await handle.call('load', (a) => a.load(bytes), this.callMs());
-      this.setModel('pretrained', null, info);
-    }
+    if (pretrained) this.setModel('pretrained', null, pretrained);
   }
 
   private setModel(source: string, trainedUntil: number | null, info: ModelInfo): void {
@@ -478,15 +512,20 @@ export class Recommender {
       mode === 'continue'
         ? (meta?.trainedUntil ?? Number.NEGATIVE_INFINITY)
         : Number.NEGATIVE_INFINITY;
-    const { items, offsets, times } = data.sequences;
-    // Sessions with something new (and at least one next-item pair) only.
-    const keep: number[] = [];
-    for (let s = 0; s + 1 < offsets.length; s++) {
-      if (offsets[s + 1] - offsets[s] >= 2 && times[offsets[s + 1] - 1] > since) keep.push(s);
-    }
+    const t = this.options.training ?? {};
+    const tune = resolveFineTune(t.fineTune);
+    // From the site's model again on the visitor's recent history, or on from the last
+    // model over the sessions it has not seen (also how a device-only model grows).
+    const fromPretrained =
+      mode === 'continue' && this.options.pretrained !== undefined && tune.base === 'pretrained';
+    const slice = trainingSlice(data.sequences, {
+      since: fromPretrained ? Number.NEGATIVE_INFINITY : since,
+      maxEvents: fromPretrained ? tune.maxEvents : undefined,
+    });
+    const { times } = data.sequences;
     let newestSeen = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < times.length; i++) if (times[i] > newestSeen) newestSeen = times[i];
-    if (keep.length === 0) {
+    if (slice.sessions === 0) {
       return {
         trained: false,
         reason: 'no new sessions with two or more events',
@@ -500,24 +539,23 @@ export class Recommender {
         fellBackFrom: [],
       };
     }
-    let total = 0;
-    for (const s of keep) total += offsets[s + 1] - offsets[s];
-    const subItems = new Int32Array(total);
-    const subOffsets = new Int32Array(keep.length + 1);
-    let at = 0;
-    keep.forEach((s, j) => {
-      subItems.set(items.subarray(offsets[s], offsets[s + 1]), at);
-      at += offsets[s + 1] - offsets[s];
-      subOffsets[j + 1] = at;
-    });
-    const t = this.options.training ?? {};
+    const { epochs: tuneEpochs, ...tuneTrain } = FINE_TUNE_TRAIN_DEFAULTS;
+    // Population negatives come from the whole catalogue, not the visitor's few items.
+    const negativesFrom =
+      fromPretrained && tune.populationNegatives
+        ? Number.POSITIVE_INFINITY
+        : data.itemIds.length - 1;
     const trainOptions = {
-      epochs: options.epochs ?? t.epochs ?? (mode === 'continue' ? 3 : 10),
-      batchSize: Math.min(ON_DEVICE_WORKLOAD.batchSize, keep.length),
-      negatives: Math.min(ON_DEVICE_WORKLOAD.negatives, Math.max(1, data.itemIds.length - 1)),
+      epochs:
+        options.epochs ??
+        t.epochs ??
+        (fromPretrained ? (tuneEpochs as number) : mode === 'continue' ? 3 : 10),
+      batchSize: Math.min(ON_DEVICE_WORKLOAD.batchSize, slice.sessions),
+      negatives: Math.min(ON_DEVICE_WORKLOAD.negatives, Math.max(1, negativesFrom)),
       // A visitor has few sessions: train on all of them to their ends (the trainer's
       // default for large logs ends the epoch when the sessions run out).
       tail: 'shrink',
+      ...(fromPretrained ? tuneTrain : {}),
       ...(t.options ?? {}),
     };
     const progress = (p: TrainProgressMessage) => this.emit('progress', p);
@@ -526,17 +564,40 @@ export class Recommender {
       (a) =>
         a.train(
           {
-            items: subItems,
-            offsets: subOffsets,
+            items: slice.items,
+            offsets: slice.offsets,
             itemIds: data.itemIds,
             mode,
             options: trainOptions,
             model: this.options.model ?? { hiddenSize: DEFAULT_HIDDEN },
+            ...(fromPretrained
+              ? {
+                  fineTune: {
+                    base: 'pretrained' as const,
+                    blend: tune.blend,
+                    populationNegatives: tune.populationNegatives,
+                  },
+                }
+              : {}),
           },
           this.handle?.callback(progress) ?? progress,
         ),
       this.options.timeouts?.trainMs ?? 15 * 60_000,
     );
+    if (response.skipped) {
+      return (this.lastTraining = {
+        trained: false,
+        reason: response.skipped,
+        events: 0,
+        sessions: slice.sessions,
+        seconds: 0,
+        eventsPerSecond: 0,
+        loss: Number.NaN,
+        backend: response.backend,
+        mode,
+        fellBackFrom: response.fellBackFrom,
+      });
+    }
     const trainedUntil = Math.max(newestSeen, meta?.trainedUntil ?? Number.NEGATIVE_INFINITY);
     await this.store.putCheckpoint(CHECKPOINT, {
       metadata: {
@@ -555,7 +616,7 @@ export class Recommender {
     const summary: TrainSummary = {
       trained: true,
       events: response.events,
-      sessions: keep.length,
+      sessions: slice.sessions,
       seconds: response.seconds,
       eventsPerSecond: response.eventsPerSecond,
       loss: response.loss,
@@ -566,6 +627,27 @@ export class Recommender {
     this.lastTraining = summary;
     this.emit('trained', summary);
     return summary;
+  }
+
+  /**
+   * Resolves once no training is pending: a background run that is scheduled for an idle
+   * moment starts now, and a running one is awaited (its failure is reported through
+   * on('error'), not here). For tests and offline replays that must see the model every
+   * tracked event leads to; a page has no need to call it.
+   */
+  async settled(): Promise<void> {
+    // The change listener that schedules training runs after the store's write resolves.
+    await Promise.resolve();
+    for (;;) {
+      if (this.idleTimer) {
+        clearTimeout(this.idleTimer);
+        this.idleTimer = null;
+        if (this.leader.isLeader && !this.closed) this.train().catch(() => {});
+      }
+      const run = this.trainingRun;
+      if (!run) return;
+      await run.catch(() => {});
+    }
   }
 
   /** Stops a running training (its promise rejects with TRAINING_ABORTED; nothing is saved). */
@@ -626,7 +708,14 @@ export class Recommender {
     if (o.contextItem && prefix[prefix.length - 1] !== o.contextItem) prefix.push(o.contextItem);
     const exclude = new Set(o.exclude ?? purchased);
     const gru = await this.gruCandidates(
-      (k) => (a) => a.recommend({ prefix, k, exclude: [...exclude] }),
+      (k) => (a) =>
+        a.recommend({
+          prefix,
+          k,
+          exclude: [...exclude],
+          mix: this.options.serving?.mix !== false,
+          ...(this.options.serving?.beta !== undefined ? { beta: this.options.serving.beta } : {}),
+        }),
       o.k,
       exclude.size,
       !!o.filter,
@@ -695,7 +784,9 @@ export class Recommender {
     k: number,
     excluded: number,
     filtered: boolean,
-  ): Promise<{ itemId: string; score: number; scorer: 'gru'; because?: string }[] | null> {
+  ): Promise<
+    { itemId: string; score: number; scorer: 'gru' | 'sr' | 'itemknn'; because?: string }[] | null
+  > {
     // Nothing to score with yet (no pretrained model, no saved checkpoint): answer from
     // the baselines at once instead of starting the worker and measuring backends.
     if (!this.handle && this.options.pretrained === undefined && !(await this.hasCheckpoint()))
@@ -714,7 +805,7 @@ export class Recommender {
     );
     try {
       const scored = await this.callEngine('recommend', ask(want));
-      return scored.map((s) => ({ ...s, scorer: 'gru' as const }));
+      return scored.map(({ via, ...s }) => ({ ...s, scorer: via ?? ('gru' as const) }));
     } catch (error) {
       this.fail(error);
       return null;
@@ -806,16 +897,23 @@ async function fetchModel(url: string | URL): Promise<ArrayBuffer> {
  * await rec.track({ itemId: 'sku-42', type: 'view' });
  * const items = await rec.recommend({ k: 8 });
  */
-export async function createRecommender(options: RecommenderOptions = {}): Promise<Recommender> {
+export async function createRecommender(
+  options: RecommenderOptions = {},
+  deps: RecommenderDeps = {},
+): Promise<Recommender> {
   const store = await createStore(options);
   try {
     if (options.catalog) await store.setCatalog(options.catalog);
     if (options.backend) candidateBackends(options.backend);
+    const beta = options.serving?.beta;
+    if (beta !== undefined && !(typeof beta === 'number' && beta >= 0 && beta <= 1))
+      throw invalidInput('serving.beta', `must be a number in [0, 1], got ${String(beta)}`);
+    resolveFineTune(options.training?.fineTune);
   } catch (error) {
     store.close();
     throw error;
   }
-  return new Recommender(store, options);
+  return new Recommender(store, options, deps);
 }
 
 /** Batch size and negatives a site set for training (numbers only), for the backend trial. */

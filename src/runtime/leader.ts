@@ -146,7 +146,7 @@ function broadcastElection(
   };
 }
 
-function aloneElection(): LeaderElection {
+export function aloneElection(): LeaderElection {
   const listeners = new Listeners();
   let isLeader = true;
   return {

@@ -8,8 +8,11 @@ import type { JsonValue } from '../events/types';
 import type { Sequences } from '../scorer';
 import type { CatalogItem } from '../store/types';
 
-/** Which model produced a recommendation. */
-export type ScorerName = 'gru' | 'sr' | 'pop' | 'catalog';
+/**
+ * Which model produced a recommendation: in the served mix, the part that drove the item
+ * (`gru`, `sr` sequential rules, `itemknn` item similarity); otherwise the fallback stage.
+ */
+export type ScorerName = 'gru' | 'sr' | 'itemknn' | 'pop' | 'catalog';
 
 export interface Recommendation {
   itemId: string;
@@ -149,7 +152,7 @@ export function finish(
         ? {
             explanation: {
               because,
-              text: `Because you viewed ${catalog.get(because)?.title ?? because}`,
+              text: explanationText(c.scorer, catalog.get(because)?.title ?? because),
             },
           }
         : {}),
@@ -157,4 +160,11 @@ export function finish(
     });
   }
   return out;
+}
+
+/** Words that say how the explaining item led to the recommendation, per scorer. */
+function explanationText(scorer: ScorerName, title: string): string {
+  if (scorer === 'sr') return `Often chosen after ${title}`;
+  if (scorer === 'itemknn') return `Similar to ${title}`;
+  return `Because you viewed ${title}`;
 }

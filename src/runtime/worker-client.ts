@@ -78,6 +78,20 @@ function timed<T>(
   });
 }
 
+/** A handle over an engine running in this thread (no Worker; Node tools, tests). */
+export function inProcessHandle(api: WorkerApi): WorkerHandle {
+  const crash: { current?: LocalRecError; listeners: Set<(e: LocalRecError) => void> } = {
+    listeners: new Set(),
+  };
+  return {
+    mode: 'main-thread',
+    call: (what, run, timeoutMs) => timed(what, () => run(api), timeoutMs, crash),
+    callback: (fn) => fn,
+    crashed: undefined,
+    terminate() {},
+  };
+}
+
 export async function startWorker(options: WorkerClientOptions = {}): Promise<WorkerHandle> {
   const url = resolveWorkerUrl(options.workerUrl);
   const crash: { current?: LocalRecError; listeners: Set<(e: LocalRecError) => void> } = {
@@ -101,13 +115,7 @@ export async function startWorker(options: WorkerClientOptions = {}): Promise<Wo
         { cause },
       );
     }
-    return {
-      mode: 'main-thread',
-      call: (what, run, timeoutMs) => timed(what, () => run(api), timeoutMs, crash),
-      callback: (fn) => fn,
-      crashed: undefined,
-      terminate() {},
-    };
+    return inProcessHandle(api);
   }
 
   let worker: Worker;

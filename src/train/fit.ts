@@ -94,7 +94,14 @@ export async function trainGru(
   const counts = new Float64Array(config.numItems);
   for (let i = 0; i < data.items.length; i++) counts[data.items[i]]++;
   const rng = new Rng(opts.seed);
-  const sampler = opts.negatives > 0 ? new NegativeSampler(counts, opts.sampleAlpha, rng) : null;
+  let drawCounts: Float64Array = counts;
+  if (opts.popularity) {
+    drawCounts = counts.slice();
+    const extra = opts.popularity;
+    for (let j = 0; j < Math.min(extra.length, drawCounts.length); j++) drawCounts[j] += extra[j];
+  }
+  const sampler =
+    opts.negatives > 0 ? new NegativeSampler(drawCounts, opts.sampleAlpha, rng) : null;
   let logQ: Float32Array | null = null;
   if (opts.loss === 'cross-entropy' && opts.logQ > 0) {
     // expected count of item j among a step's candidates: B targets ∝ pop + S ∝ pop^α

@@ -49,6 +49,14 @@ export interface TrainOptions {
   /** Negatives drawn ∝ popularity^alpha. */
   sampleAlpha: number;
   /**
+   * Item counts added to the training data's own when drawing negatives (index = model
+   * row; shorter than the catalogue means 0 for the rest). Fine-tuning on one visitor
+   * passes the pretraining population's counts: drawn from the visitor's few items
+   * alone, every negative would be an item the visitor already has, and the model would
+   * learn nothing about the rest of the catalogue.
+   */
+  popularity?: ArrayLike<number>;
+  /**
    * logQ correction weight for sampled cross-entropy: scores of candidate j get
    * `− logQ · log E[count of j among the step's candidates]` (0 = off).
    */

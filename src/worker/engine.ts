@@ -5,9 +5,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { transfer } from 'comlink';
 import { isLocalRecErrorLike, LocalRecError } from '../api/errors';
+import { PopulationMix } from '../baselines/population';
+import { blendToward } from '../model/blend';
 import { type GruJsScorer, topKOf } from '../model/js-scorer';
-import type { GruModel } from '../model/model';
-import { deserializeGru, serializeGru } from '../model/serialize';
+import { GruModel } from '../model/model';
+import type { PopulationStats } from '../model/population';
+import { readModelFile, serializeGru } from '../model/serialize';
 import {
   candidateBackends,
   chooseBackend,
@@ -45,7 +48,18 @@ function plain(error: unknown): never {
   throw LocalRecError.fromJSON(error)?.toJSON() ?? error;
 }
 
+/** The site's pretrained model: what fine-tuning starts from and the mix serves from. */
+interface Anchor {
+  model: GruModel;
+  rowOf: Map<string, number>;
+  population: PopulationStats | null;
+  mix: PopulationMix | null;
+}
+
 export class Engine implements EngineApi {
+  private anchor: Anchor | null = null;
+  /** Current model row → anchor row (−1: an item the pretrained model does not know). */
+  private anchorRowOf: Int32Array | null = null;
   private model: GruModel | null = null;
   private scorer: GruJsScorer | null = null;
   private rowOf = new Map<string, number>();
@@ -112,22 +126,33 @@ export class Engine implements EngineApi {
     });
   }
 
-  async load(checkpoint: ArrayBuffer): Promise<ModelInfo> {
+  async load(checkpoint: ArrayBuffer, options: { pretrained?: boolean } = {}): Promise<ModelInfo> {
     try {
-      return await this.loadBuffer(checkpoint);
+      return await this.loadBuffer(checkpoint, options.pretrained === true);
     } catch (error) {
       plain(error);
     }
   }
 
-  private async loadBuffer(checkpoint: ArrayBuffer): Promise<ModelInfo> {
-    const model = deserializeGru(checkpoint);
+  private async loadBuffer(checkpoint: ArrayBuffer, pretrained = false): Promise<ModelInfo> {
+    const { model, population } = readModelFile(checkpoint);
     if (!model.vocab) {
       model.dispose();
       throw new LocalRecError(
         'MODEL_MISMATCH',
         'the model has no vocabulary: it cannot map site item ids',
       );
+    }
+    if (pretrained) {
+      this.anchor?.model.dispose();
+      // Its own object over the same (immutable) arrays: disposing one never frees the other.
+      const copy = GruModel.fromArrays(model.config, model.toArrays(), model.vocab, model.meta);
+      this.anchor = {
+        model: copy,
+        rowOf: new Map(model.vocab.map((id, row) => [id, row])),
+        population,
+        mix: population ? new PopulationMix(population) : null,
+      };
     }
     this.setModel(model, checkpoint);
     return this.modelInfo() as ModelInfo;
@@ -139,6 +164,10 @@ export class Engine implements EngineApi {
     this.scorer = model.scorer();
     this.lastGood = buffer;
     this.rowOf = new Map((model.vocab ?? []).map((id, row) => [id, row]));
+    const anchor = this.anchor;
+    this.anchorRowOf = anchor
+      ? Int32Array.from(model.vocab ?? [], (id) => anchor.rowOf.get(id) ?? -1)
+      : null;
   }
 
   async unload(): Promise<void> {
@@ -147,6 +176,9 @@ export class Engine implements EngineApi {
     this.scorer = null;
     this.lastGood = null;
     this.rowOf.clear();
+    this.anchor?.model.dispose();
+    this.anchor = null;
+    this.anchorRowOf = null;
   }
 
   private modelInfo(): ModelInfo | null {
@@ -248,7 +280,10 @@ export class Engine implements EngineApi {
   ): Promise<TrainResponse> {
     const { items, offsets, itemIds } = request;
     const fresh = request.mode === 'fresh' || !this.model;
-    const base = fresh ? null : this.model;
+    const tune = request.fineTune;
+    const anchor = !fresh && tune?.base === 'pretrained' ? this.anchor : null;
+    const base = fresh ? null : (anchor?.model ?? this.model);
+    const rowOf = anchor ? anchor.rowOf : this.rowOf;
     // Map the page's item indices to model rows; items the model has not seen are
     // appended (the model grows, old rows kept).
     const rows = new Int32Array(itemIds.length);
@@ -256,7 +291,7 @@ export class Engine implements EngineApi {
     if (base) {
       let next = base.numItems;
       for (let i = 0; i < itemIds.length; i++) {
-        const known = this.rowOf.get(itemIds[i]);
+        const known = rowOf.get(itemIds[i]);
         if (known !== undefined) rows[i] = known;
         else {
           rows[i] = next++;
@@ -266,6 +301,21 @@ export class Engine implements EngineApi {
     } else {
       for (let i = 0; i < itemIds.length; i++) rows[i] = i;
     }
+    if (anchor && tune?.blend === 0 && added.length === 0) {
+      // The result would be the pretrained model itself: nothing to train, nothing to save.
+      return {
+        checkpoint: new ArrayBuffer(0),
+        info: this.modelInfo() as ModelInfo,
+        events: 0,
+        seconds: 0,
+        eventsPerSecond: 0,
+        loss: Number.NaN,
+        backend: (this.backend?.backend ?? tf.getBackend()) as BackendName,
+        fellBackFrom: [],
+        skipped:
+          'fine-tuning keeps the pretrained weights (blend 0) and the model knows every item of this visitor',
+      };
+    }
     const mapped = Int32Array.from(items, (i) => rows[i]);
     const numItems = base ? base.numItems + added.length : itemIds.length;
     const backend = (this.backend?.backend ?? tf.getBackend()) as BackendName;
@@ -274,6 +324,9 @@ export class Engine implements EngineApi {
       // memcpy), a pipeline stall on a GPU. GPU backends keep the whole step on device.
       ...(backend === 'webgl' || backend === 'webgpu' ? { engine: 'device' as const } : {}),
       ...(request.options as Partial<TrainOptions>),
+      ...(anchor?.population && tune?.populationNegatives
+        ? { popularity: anchor.population.counts }
+        : {}),
       signal,
       onProgress: onProgress ? (p) => onProgress({ ...p, backend }) : undefined,
     };
@@ -288,8 +341,13 @@ export class Engine implements EngineApi {
       result.model.dispose();
       throw new Error(`the ${backend} backend lost its context/device during training`);
     }
-    const checkpoint = serializeGru(result.model);
-    this.setModel(result.model, checkpoint.slice(0));
+    let model = result.model;
+    if (base && tune && tune.blend < 1) {
+      model = blendToward(base, result.model, tune.blend);
+      result.model.dispose();
+    }
+    const checkpoint = serializeGru(model);
+    this.setModel(model, checkpoint.slice(0));
     const last = result.history[result.history.length - 1];
     return {
       checkpoint,
@@ -353,7 +411,10 @@ export class Engine implements EngineApi {
     try {
       const { model, scorer } = this.requireModel();
       const prefix = Int32Array.from(this.rows(request.prefix));
-      const top = topKOf(this.stateAfter(scorer, prefix), request.k, this.rows(request.exclude));
+      const gru = this.stateAfter(scorer, prefix);
+      if (request.mix !== false && this.anchor?.mix && this.anchor.population && this.anchorRowOf)
+        return this.recommendMix(model, gru, prefix, request);
+      const top = topKOf(gru, request.k, this.rows(request.exclude));
       const vocab = model.vocab as readonly string[];
       const recent = [...new Set(Array.from(prefix).reverse())].slice(0, 10);
       const vectors = model.toArrays().items;
@@ -366,6 +427,73 @@ export class Engine implements EngineApi {
     } catch (error) {
       plain(error);
     }
+  }
+
+  /**
+   * The served mix: β · GRU + (1 − β) · (SR + item-kNN from the population's neighbour
+   * lists), each part scaled to a candidate maximum of 1 over the items not in the prefix
+   * (the GRU through its softmax), as the offline `gru+sr+itemknn` model. Each item says
+   * which part drove it and, for SR / item-kNN, the visitor's item behind it.
+   */
+  private recommendMix(
+    model: GruModel,
+    gru: Float32Array,
+    prefix: Int32Array,
+    request: ScoreRequest,
+  ): ScoredItem[] {
+    const anchor = this.anchor as Anchor & { mix: PopulationMix; population: PopulationStats };
+    const toAnchor = this.anchorRowOf as Int32Array;
+    const beta = request.beta ?? anchor.population.mix.beta;
+    const n = model.numItems;
+    const inPrefix = new Uint8Array(n);
+    for (const r of prefix) inPrefix[r] = 1;
+    const anchorPrefix = Int32Array.from(
+      Array.from(prefix, (r) => toAnchor[r]).filter((r) => r >= 0),
+    );
+    const m = anchor.mix.scores64(anchorPrefix);
+    let gMax = Number.NEGATIVE_INFINITY;
+    let mMax = 0;
+    for (let i = 0; i < n; i++) {
+      if (inPrefix[i]) continue;
+      if (gru[i] > gMax) gMax = gru[i];
+      const a = toAnchor[i];
+      if (a >= 0 && m[a] > mMax) mMax = m[a];
+    }
+    const mScale = mMax > 0 ? (1 - beta) / mMax : 0;
+    const gPart = new Float32Array(n);
+    const row = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      gPart[i] = beta * Math.exp(gru[i] - gMax);
+      const a = toAnchor[i];
+      row[i] = gPart[i] + (a >= 0 ? m[a] * mScale : 0);
+    }
+    const top = topKOf(row, request.k, this.rows(request.exclude));
+    const vocab = model.vocab as readonly string[];
+    const anchorVocab = anchor.model.vocab as readonly string[];
+    const recent = [...new Set(Array.from(prefix).reverse())].slice(0, 10);
+    const vectors = model.toArrays().items;
+    const h = model.config.hiddenSize;
+    return Array.from(top.items, (r, i) => {
+      const a = toAnchor[r];
+      const fromMix = row[r] - gPart[r];
+      if (a >= 0 && fromMix > gPart[r]) {
+        const why = anchor.mix.explain(anchorPrefix, a);
+        if (why) {
+          return {
+            itemId: vocab[r],
+            score: top.scores[i],
+            via: why.component,
+            because: anchorVocab[why.because],
+          };
+        }
+      }
+      return {
+        itemId: vocab[r],
+        score: top.scores[i],
+        via: 'gru' as const,
+        ...explain(vocab, vectors, h, r, recent),
+      };
+    });
   }
 
   /**

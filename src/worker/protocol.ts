@@ -102,6 +102,22 @@ export interface TrainRequest {
   options: Record<string, number | string | boolean>;
   /** Architecture of a fresh model. */
   model?: { hiddenSize?: number; embedding?: 'tied' | 'separate'; embeddingSize?: number };
+  /** How a `continue` run adapts a pretrained model to the visitor (see FineTuneRequest). */
+  fineTune?: FineTuneRequest;
+}
+
+/**
+ * On-device fine-tuning of the site's pretrained model. `base: 'pretrained'` starts every
+ * run from the pretrained weights (on the visitor's whole recent history), so runs do not
+ * compound; `blend` keeps the result near them: weights = pretrained + blend · (tuned −
+ * pretrained) (items the pretrained model never saw keep their tuned rows);
+ * `populationNegatives` samples negatives ∝ the pretraining population's popularity
+ * (carried in the model file) instead of the visitor's own few items.
+ */
+export interface FineTuneRequest {
+  base: 'current' | 'pretrained';
+  blend: number;
+  populationNegatives: boolean;
 }
 
 /** The trainer's progress report (src/train), with the backend it runs on. */
@@ -118,6 +134,8 @@ export interface TrainResponse {
   backend: BackendName;
   /** Backends given up on during this run (the epoch was discarded and redone). */
   fellBackFrom: BackendName[];
+  /** Set when there was nothing to train (the model is unchanged; `checkpoint` is empty). */
+  skipped?: string;
 }
 
 export interface ScoreRequest {
@@ -126,19 +144,32 @@ export interface ScoreRequest {
   k: number;
   /** Site ids never to return. */
   exclude: string[];
+  /**
+   * Serve the GRU + SR + item-kNN mix when the pretrained model carries population
+   * statistics (default true); false: the GRU alone.
+   */
+  mix?: boolean;
+  /** The GRU's share of the mix (default: the one the model file carries). */
+  beta?: number;
 }
 
 export interface ScoredItem {
   itemId: string;
   score: number;
-  /** The prefix item that explains it best (highest cosine of item vectors), if any. */
+  /** The prefix item that explains it best, if any. */
   because?: string;
+  /** The part of the served mix that drove the item (absent: the GRU alone). */
+  via?: 'gru' | 'sr' | 'itemknn';
 }
 
 export interface EngineApi {
   init(request: EngineInit): Promise<BackendStatus>;
-  /** Loads a serialised model (a checkpoint or a site's pretrained file). */
-  load(checkpoint: ArrayBuffer): Promise<ModelInfo>;
+  /**
+   * Loads a serialised model (a checkpoint or a site's pretrained file). With
+   * `pretrained: true` it is also kept as the anchor fine-tuning starts from and the
+   * source of the population statistics the mix serves from.
+   */
+  load(checkpoint: ArrayBuffer, options?: { pretrained?: boolean }): Promise<ModelInfo>;
   unload(): Promise<void>;
   train(
     request: TrainRequest,

@@ -9,10 +9,9 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { env } from '@tensorflow/tfjs-core';
 import { expose } from 'comlink';
-import { probeBackendsHere } from '../runtime/tf/probe';
-import { version } from '../version';
-import { Engine } from './engine';
-import type { WorkerApi } from './protocol';
+import { createWorkerApi } from './api';
+
+export { createWorkerApi };
 
 // The build copies the .wasm binaries next to this file; resolve them from our own URL
 // so the site needs no configuration and nothing is fetched from elsewhere.
@@ -22,23 +21,6 @@ setWasmPaths(new URL(/* @vite-ignore */ './', import.meta.url).href);
 // ("ReferenceError: e is not defined" in a blob: worker), and on 2-core machines it was
 // slower than plain SIMD anyway. Cross-origin isolated pages would otherwise pick it.
 env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-
-export function createWorkerApi(): WorkerApi {
-  const engine = new Engine();
-  return {
-    ping: async () => version,
-    probe: (options) => probeBackendsHere(options),
-    init: (r) => engine.init(r),
-    load: (c) => engine.load(c),
-    unload: () => engine.unload(),
-    train: (r, onProgress) => engine.train(r, onProgress),
-    abortTraining: () => engine.abortTraining(),
-    recommend: (r) => engine.recommend(r),
-    similar: (id, k, exclude) => engine.similar(id, k, exclude),
-    info: () => engine.info(),
-    debugFault: (kind) => engine.debugFault(kind),
-  };
-}
 
 const WorkerScope = (globalThis as { WorkerGlobalScope?: abstract new () => unknown })
   .WorkerGlobalScope;

@@ -1,0 +1,207 @@
+// The Recommender in Node: the product's own code path (store in memory, training
+// trigger, fine-tuning, recommend with its mix) over the Engine run in-process on WASM,
+// as the replay protocol drives it. Tiny models on planted data.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createRecommender,
+  type Recommender,
+  type RecommenderOptions,
+} from '../../src/api/recommender';
+import { buildPopulation } from '../../src/baselines/population';
+import { serializeGru } from '../../src/model/serialize';
+import { aloneElection } from '../../src/runtime/leader';
+import { inProcessHandle } from '../../src/runtime/worker-client';
+import { trainGru } from '../../src/train/fit';
+import { createWorkerApi } from '../../src/worker/api';
+import { useBackend } from '../model/helpers';
+import { plantedData } from '../train/fixtures';
+
+const NUM_ITEMS = 30;
+let pretrained: ArrayBuffer;
+const open: Recommender[] = [];
+
+beforeAll(async () => {
+  await useBackend('wasm');
+  // The population: random sessions in which item 5 is always followed by item 17.
+  const data = plantedData(NUM_ITEMS, 60, 30, 5, 17);
+  const r = await trainGru(
+    data,
+    { epochs: 6, batchSize: 16, negatives: 16, lr: 0.1, dropoutHidden: 0, seed: 2 },
+    { config: { hiddenSize: 16 }, vocab: Array.from({ length: NUM_ITEMS }, (_, i) => `i${i}`) },
+  );
+  pretrained = serializeGru(r.model, buildPopulation(data, { beta: 0.3 }));
+  r.model.dispose();
+}, 60_000);
+
+afterEach(() => {
+  for (const r of open.splice(0)) r.close();
+});
+
+let clock = Date.UTC(2026, 0, 1);
+
+async function recommender(options: Partial<RecommenderOptions>): Promise<Recommender> {
+  const rec = await createRecommender(
+    {
+      namespace: `t${Math.random().toString(36).slice(2)}`,
+      indexedDB: null,
+      broadcast: false,
+      now: () => clock,
+      backend: { force: 'wasm' },
+      catalog: Array.from({ length: NUM_ITEMS }, (_, i) => ({ id: `i${i}`, title: `Item ${i}` })),
+      pretrained: pretrained.slice(0),
+      ...options,
+    },
+    { startEngine: async () => inProcessHandle(createWorkerApi()), electLeader: aloneElection },
+  );
+  open.push(rec);
+  return rec;
+}
+
+/** The visitor's habit, unknown to the population: item 3 then item 9, in 8 sessions. */
+async function trackHabit(rec: Recommender): Promise<void> {
+  for (let s = 0; s < 8; s++) {
+    for (const item of ['i3', 'i9', `i${20 + (s % 5)}`]) {
+      clock += 60_000;
+      await rec.track({ itemId: item, type: 'click', timestamp: clock });
+    }
+    clock += 2 * 3600_000; // a new session
+    await rec.settled();
+  }
+}
+
+async function rankAfter3(rec: Recommender, target: string): Promise<number> {
+  const list = await rec.recommend({
+    k: NUM_ITEMS - 1,
+    exclude: ['i3'],
+    context: { itemId: 'i3' },
+  });
+  return list.findIndex((r) => r.itemId === target) + 1;
+}
+
+const GRU_ONLY = { serving: { mix: false } };
+// Strong enough to see in a 30-item toy (the product's defaults are gentler).
+const STRONG = { epochs: 5, options: { lr: 0.1 } };
+
+describe('Recommender on the device (Node, in-process engine)', () => {
+  it('fine-tuning from the pretrained model learns the visitor’s own pattern', async () => {
+    const untouched = await recommender({ ...GRU_ONLY, training: { auto: false } });
+    await trackHabit(untouched);
+    const tuned = await recommender({
+      ...GRU_ONLY,
+      training: { ...STRONG, fineTune: { blend: 1 } },
+    });
+    const trained: number[] = [];
+    tuned.on('trained', (s) => trained.push(s.events));
+    await trackHabit(tuned);
+    expect(trained.length).toBeGreaterThanOrEqual(3); // every 5 new events, in the background
+    expect((await tuned.status()).model?.source).toBe('device');
+    const before = await rankAfter3(untouched, 'i9');
+    const after = await rankAfter3(tuned, 'i9');
+    expect(after).toBe(1);
+    expect(before).toBeGreaterThan(1);
+  });
+
+  it('blend 0 (the default) keeps the pretrained weights: nothing to train for known items', async () => {
+    const untouched = await recommender({ ...GRU_ONLY, training: { auto: false } });
+    const kept = await recommender({
+      ...GRU_ONLY,
+      training: { ...STRONG, fineTune: { blend: 0 } },
+    });
+    await trackHabit(untouched);
+    await trackHabit(kept);
+    // every background run found nothing to learn, and status() says why
+    const last = (await kept.status()).lastTraining;
+    expect(last).toMatchObject({ trained: false, events: 0 });
+    const summary = await kept.train();
+    expect(summary).toMatchObject({ trained: false, events: 0 });
+    expect(summary.reason).toMatch(/keeps the pretrained weights/);
+    const a = await untouched.recommend({ k: 10, context: { itemId: 'i3' } });
+    const b = await kept.recommend({ k: 10, context: { itemId: 'i3' } });
+    expect(b.map((r) => [r.itemId, r.score])).toEqual(a.map((r) => [r.itemId, r.score]));
+  });
+
+  it('blend 0 still gives items new to the model trained rows: they become recommendable', async () => {
+    const rec = await recommender({ ...GRU_ONLY, training: { auto: false, ...STRONG } });
+    // 'new' (not in the pretrained vocabulary) always follows item 3 for this visitor.
+    for (let s = 0; s < 8; s++) {
+      for (const item of ['i3', 'new', `i${20 + (s % 5)}`]) {
+        clock += 60_000;
+        await rec.track({ itemId: item, type: 'click', timestamp: clock });
+      }
+      clock += 2 * 3600_000;
+    }
+    const before = await rec.recommend({
+      k: NUM_ITEMS,
+      exclude: ['i3'],
+      context: { itemId: 'i3' },
+    });
+    expect(before.find((r) => r.itemId === 'new')?.scorer ?? 'catalog').not.toBe('gru');
+    const summary = await rec.train();
+    expect(summary.trained).toBe(true);
+    expect((await rec.status()).model?.numItems).toBe(NUM_ITEMS + 1);
+    const after = await rec.recommend({ k: 5, exclude: ['i3'], context: { itemId: 'i3' } });
+    expect(after[0]).toMatchObject({ itemId: 'new', scorer: 'gru' });
+  });
+
+  it('runs from the pretrained model do not compound; runs that continue do', async () => {
+    const extra = async (rec: Recommender) => {
+      for (const item of ['i7', 'i8', 'i9']) {
+        clock += 60_000;
+        await rec.track({ itemId: item, type: 'view', timestamp: clock });
+      }
+    };
+    const scores = async (rec: Recommender) =>
+      (await rec.recommend({ k: 10, context: { itemId: 'i22' } })).map((r) => r.score);
+    // Trained twice along the way vs once at the end, on the same history.
+    const compare = async (base: 'pretrained' | 'current') => {
+      const options = {
+        ...GRU_ONLY,
+        training: { auto: false, ...STRONG, fineTune: { base, blend: 1 } },
+      };
+      const twice = await recommender(options);
+      const once = await recommender(options);
+      const t0 = clock;
+      await trackHabit(twice);
+      await twice.train();
+      await extra(twice);
+      await twice.train();
+      clock = t0;
+      await trackHabit(once);
+      await extra(once);
+      await once.train();
+      return { twice: await scores(twice), once: await scores(once) };
+    };
+    const fromPretrained = await compare('pretrained');
+    expect(fromPretrained.twice).toEqual(fromPretrained.once);
+    const continued = await compare('current');
+    expect(continued.twice).not.toEqual(continued.once);
+  });
+
+  it('serves the mix when the model file carries population statistics, naming the part', async () => {
+    const rec = await recommender({ training: { auto: false } });
+    for (const item of ['i1', 'i5']) {
+      clock += 60_000;
+      await rec.track({ itemId: item, type: 'view', timestamp: clock });
+    }
+    const list = await rec.recommend({ k: 10 });
+    expect(list).toHaveLength(10);
+    // After item 5 the population always went to 17: the top item, from SR or the GRU.
+    expect(list[0].itemId).toBe('i17');
+    const parts = new Set(list.map((r) => r.scorer));
+    for (const p of parts) expect(['gru', 'sr', 'itemknn']).toContain(p);
+    const explained = list.find((r) => r.scorer === 'sr' || r.scorer === 'itemknn');
+    expect(explained?.explanation?.because).toMatch(/^i(1|5)$/);
+    expect(explained?.explanation?.text).toMatch(/^(Often chosen after|Similar to) Item (1|5)$/);
+  });
+
+  it('refuses bad serving / fine-tuning options before opening anything', async () => {
+    await expect(recommender({ serving: { beta: 2 } })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      details: { field: 'serving.beta' },
+    });
+    await expect(recommender({ training: { fineTune: { blend: -0.1 } } })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      details: { field: 'training.fineTune.blend' },
+    });
+  });
+});
