@@ -37,6 +37,21 @@ const FLAGS: Record<string, FlagSpec> = {
   'min-item': { help: 'drop items with fewer interactions (default 5)' },
   'min-user': { help: 'then drop users with fewer interactions (default 3)' },
   json: { help: 'also write the results as JSON to this file' },
+  protocol: { help: "'last' (default: the last k positions of every user) or 'replay'" },
+  users: { help: 'replay: held-out users (default 100)' },
+  'validation-users': { help: 'replay: validation users, for tuning (default 100)' },
+  split: { help: "replay: 'test' (held-out users, default) or 'validation'" },
+  seed: { help: 'replay: seed of the user order (default 0)' },
+  'max-events': { help: 'replay: replay at most the first M events of each user (default all)' },
+  variants: {
+    help: 'replay: comma-separated (default served,pretrained,hybrid,finetuned,continued,cold,sr,itemknn,sr+itemknn)',
+  },
+  model: { help: 'replay: pretrained model file (default: pretrain on the population first)' },
+  'save-model': { help: 'replay: write the model pretrained on the population here' },
+  'pretrain-params': { help: 'replay: pretraining settings as `localrec pretrain --params`' },
+  served: {
+    help: "replay: settings of 'served' (and 'finetuned', 'hybrid'): mix share beta; fine-tuning blend, populationNegatives, base, maxEvents; trainer lr, epochs, …; e.g. 'beta=0.2,blend=0.5,lr=0.01'",
+  },
   help: { boolean: true, help: 'show this help' },
 };
 
@@ -161,6 +176,9 @@ async function runEval(args: string[], io: CliIO): Promise<number> {
   if (positionals.length)
     throw new CliError(`eval: unexpected argument '${positionals[0]}' (see --help)`);
   if (!values.data) throw new CliError('eval: --data FILE.csv is required (see --help)');
+  if (values.protocol !== undefined && values.protocol !== 'last' && values.protocol !== 'replay')
+    throw new CliError(`eval: unknown --protocol '${values.protocol}' (last, replay)`);
+  if (values.protocol === 'replay') return runReplayCommand(values, io, t0);
   const k = intFlag('eval', 'k', values.k, 5);
   const minItemCount = intFlag('eval', 'min-item', values['min-item'], 5);
   const minUserCount = intFlag('eval', 'min-user', values['min-user'], 3);
@@ -361,3 +379,78 @@ export const command: Command = {
   summary: 'evaluate models with the offline protocol (PROTOCOL.md) on a CSV log',
   run: runEval,
 };
+
+/** Parses `a=1,b=x,c=true` (numbers, booleans, words). */
+function parseSettings(
+  flag: string,
+  text: string | undefined,
+): Record<string, number | string | boolean> {
+  const out: Record<string, number | string | boolean> = {};
+  if (!text) return out;
+  for (const part of text.split(',')) {
+    const m = /^\s*([A-Za-z_]\w*)\s*=\s*(\S+)\s*$/.exec(part);
+    if (!m) throw new CliError(`${flag}: cannot read '${part}' (want name=value)`);
+    const v = m[2];
+    out[m[1]] =
+      v === 'true' ? true : v === 'false' ? false : Number.isFinite(Number(v)) ? Number(v) : v;
+  }
+  return out;
+}
+
+async function runReplayCommand(
+  values: Record<string, string>,
+  io: CliIO,
+  t0: number,
+): Promise<number> {
+  const { DEFAULT_REPLAY_VARIANTS, formatReplay, readModelArg, replayVariants, runReplay } =
+    await import('../replay');
+  const { gruParams } = await import('./bench');
+  const fineTune = parseSettings('--served', values.served);
+  const known = replayVariants(fineTune);
+  const variants = (values.variants ?? DEFAULT_REPLAY_VARIANTS.join(','))
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  for (const v of variants) {
+    if (!Object.hasOwn(known, v))
+      throw new CliError(
+        `eval: unknown replay variant '${v}' (known: ${Object.keys(known).join(', ')})`,
+      );
+  }
+  const split = values.split ?? 'test';
+  if (split !== 'test' && split !== 'validation')
+    throw new CliError(`eval: --split must be test or validation, got '${split}'`);
+  const maxEvents =
+    values['max-events'] === undefined
+      ? null
+      : intFlag('eval', 'max-events', values['max-events'], 0);
+  const pretrainParams = gruParams(values['pretrain-params']);
+  const model = values.model ? readModelArg(values.model, io) : null;
+  const log = readLog(values.data, io, values);
+  const data = prepareDataset(log, {
+    k: 5,
+    minItemCount: intFlag('eval', 'min-item', values['min-item'], 5),
+    minUserCount: intFlag('eval', 'min-user', values['min-user'], 3),
+  });
+  const report = await runReplay({
+    data,
+    dataLabel: values.data,
+    users: intFlag('eval', 'users', values.users, 100),
+    validationUsers: intFlag('eval', 'validation-users', values['validation-users'], 100),
+    split,
+    seed: intFlag('eval', 'seed', values.seed, 0),
+    maxEvents: maxEvents || null,
+    variants,
+    model,
+    modelSource: values.model ?? 'pretrained here on the population',
+    pretrainParams,
+    saveModel: values['save-model'] ? resolve(io.cwd, values['save-model']) : undefined,
+    fineTune,
+    io,
+  });
+  report.wallSeconds = (performance.now() - t0) / 1000;
+  io.stdout(formatReplay(report));
+  if (values.json)
+    writeFileSync(resolve(io.cwd, values.json), `${JSON.stringify(report, null, 2)}\n`);
+  return 0;
+}
