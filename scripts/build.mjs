@@ -2,7 +2,8 @@
 // Builds every artifact of the package into dist/ (see vite.config.ts for the list),
 // copies the TF.js WASM binaries beside the worker, emits type declarations, and checks
 // the promises the package makes: the main-thread bundles contain no TF.js, the version
-// matches package.json, each file the package.json names exists.
+// matches package.json, each file the package.json names exists, the bin (dist/cli.js)
+// is executable (0755) and runs.
 //
 // Usage: node scripts/build.mjs [--if-missing] [--demo]
 //   --if-missing  do nothing when dist/ is already complete (used by `prepare`)
@@ -19,6 +20,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeBinsExecutable } from './lib/bins.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -41,6 +43,8 @@ function fail(message) {
 }
 
 if (args.has('--if-missing') && expected.every((f) => existsSync(join(dist, f)))) {
+  // A dist/ of an older build may lack the x bit on its bin: cheap to fix here.
+  makeBinsExecutable(dist, pkg);
   console.log('build: dist/ is complete, skipping (run `npm run build` to rebuild)');
   process.exit(0);
 }
@@ -83,6 +87,14 @@ for (const f of expected.filter((f) => f.endsWith('.wasm'))) {
 
 console.log(`build: types  ${run(bin('tsc'), ['-p', 'tsconfig.build.json', '--outDir', out])} s`);
 
+// Vite writes 0644; the package's bins (dist/cli.js) must run by themselves.
+try {
+  makeBinsExecutable(out, pkg);
+} catch (error) {
+  rmSync(out, { recursive: true, force: true });
+  fail(error.message);
+}
+
 rmSync(dist, { recursive: true, force: true });
 renameSync(out, dist);
 
@@ -99,6 +111,12 @@ for (const f of ['localrec.js', 'localrec.global.js']) {
 const { version } = await import(join(dist, 'localrec.js')).catch(() => ({ version: undefined }));
 if (version !== pkg.version)
   fail(`dist/localrec.js says version ${version}, package.json says ${pkg.version}`);
+// The bin runs as a program (shebang + x bit), not only through `node`.
+try {
+  execFileSync(join(dist, 'cli.js'), ['--help'], { cwd: root, stdio: 'pipe' });
+} catch (error) {
+  fail(`\`dist/cli.js --help\` does not run: ${error.message.split('\n')[0]}`);
+}
 
 if (args.has('--demo')) {
   console.log(

@@ -202,9 +202,13 @@ class Store implements LocalRecStore {
     }
   }
 
-  private async write(events: NormalizedEvent[]): Promise<void> {
+  /**
+   * `now` is the clock the events were validated against: read once per call, so an
+   * event on the retention edge is not accepted and then pruned by the same call.
+   */
+  private async write(events: NormalizedEvent[], now: number): Promise<void> {
     if (events.length === 0) return;
-    await this.backend.appendEvents(events, this.retention, this.now());
+    await this.backend.appendEvents(events, this.retention, now);
     let newest = Number.NEGATIVE_INFINITY;
     for (const e of events) if (e.timestamp > newest) newest = e.timestamp;
     this.channel?.announce({ kind: 'events', count: events.length, newestTimestamp: newest });
@@ -213,16 +217,18 @@ class Store implements LocalRecStore {
   async track(event: TrackEvent): Promise<void> {
     this.check();
     // Validation first, so a bad call is reported as such even without consent.
-    const normalized = validateEvent(event, { now: this.now() });
+    const now = this.now();
+    const normalized = validateEvent(event, { now, maxAgeDays: this.retention.maxAgeDays });
     this.requireConsent();
-    await this.write([normalized]);
+    await this.write([normalized], now);
   }
 
   async trackMany(events: readonly TrackEvent[]): Promise<void> {
     this.check();
-    const normalized = validateEvents(events, this.now());
+    const now = this.now();
+    const normalized = validateEvents(events, now, this.retention.maxAgeDays);
     this.requireConsent();
-    await this.write(normalized);
+    await this.write(normalized, now);
   }
 
   async readSequences(options: ReadSequencesOptions = {}): Promise<SessionData> {

@@ -32,7 +32,10 @@ export interface StoreOptions {
   openAttempts?: number;
   /** An IndexedDB open with no answer within this is a failure, ms (default 10000). */
   openTimeoutMs?: number;
-  /** Clock, epoch ms (default Date.now): default timestamps and the retention age. */
+  /**
+   * Clock, epoch ms (default Date.now): default timestamps, the retention age, and the
+   * accepted range of timestamps (at most one day ahead of it).
+   */
   now?: () => number;
 }
 
@@ -111,7 +114,11 @@ export interface LocalRecStore {
   readonly namespace: string;
   /** False when running on the in-memory fallback. */
   readonly persistent: boolean;
-  /** Resolves after the event's transaction completed. CONSENT_REQUIRED unless consent is granted. */
+  /**
+   * Resolves after the event's transaction completed. CONSENT_REQUIRED unless consent is
+   * granted; INVALID_INPUT (`details.field: 'timestamp'`) for a time more than one day
+   * ahead of the clock, older than `retention.maxAgeDays`, or negative.
+   */
   track(event: TrackEvent): Promise<void>;
   /** All or nothing, one transaction. INVALID_INPUT names `events[i].<field>`, `details.index = i`. */
   trackMany(events: readonly TrackEvent[]): Promise<void>;

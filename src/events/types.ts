@@ -28,7 +28,11 @@ export interface TrackEvent {
   itemId: string;
   /** `view | click | add_to_cart | purchase` or a custom type (see `CUSTOM_EVENT_TYPE`). */
   type: BuiltinEventType | (string & {});
-  /** Epoch milliseconds or a Date. Defaults to now. */
+  /**
+   * Epoch milliseconds or a Date. Defaults to now. Must lie between the retention
+   * window's start (default 365 days ago) and one day ahead of the store's clock, and
+   * not be negative; seconds or microseconds are rejected (INVALID_INPUT).
+   */
   timestamp?: number | Date;
   /** Groups events into one session. Without it, sessions are cut by inactivity. */
   sessionId?: string;

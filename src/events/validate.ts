@@ -1,4 +1,5 @@
 import { invalidInput as invalid } from '../api/errors';
+import { DAY_MS, DEFAULT_RETENTION } from '../store/retention';
 import {
   BUILTIN_EVENT_TYPES,
   CUSTOM_EVENT_TYPE,
@@ -57,11 +58,67 @@ export function findNonJson(
 }
 
 export interface ValidateOptions {
-  /** Clock for the default timestamp (epoch ms). */
+  /** The store's clock (epoch ms): the default timestamp and the accepted range. */
   now: number;
+  /**
+   * The store's age cap (`retention.maxAgeDays`, default 365): older events would be
+   * pruned in the very write that stores them, so they are rejected instead.
+   */
+  maxAgeDays?: number;
   /** Prefix for field names, e.g. `events[3].`. */
   prefix?: string;
   index?: number;
+}
+
+/** Clock skew tolerated between the page that made an event and the store's clock. */
+export const MAX_FUTURE_MS = DAY_MS;
+
+/** Epoch seconds of 2001-09-09 .. 5138: what a seconds timestamp of today looks like. */
+const looksLikeSeconds = (t: number) => t >= 1e9 && t < 1e11;
+
+function iso(t: number): string {
+  return new Date(t).toISOString();
+}
+
+/**
+ * The contract is epoch milliseconds: a time at most one day ahead of the store's clock
+ * (microseconds land far beyond it) and not older than the retention window (seconds
+ * land in January 1970), never negative. Events outside would be stored in the wrong
+ * place of a sequence or pruned at once, so the call is rejected instead.
+ */
+function checkTimeRange(
+  t: number,
+  now: number,
+  maxAgeDays: number,
+  p: string,
+  idx: number | undefined,
+): void {
+  const field = `${p}timestamp`;
+  if (t > now + MAX_FUTURE_MS) {
+    const hint =
+      t > (now + MAX_FUTURE_MS) * 100
+        ? '; timestamps are epoch milliseconds, microseconds were probably given (divide by 1000)'
+        : '; timestamps are epoch milliseconds';
+    throw invalid(
+      field,
+      `${t} (${iso(t)}) is more than one day ahead of the store's clock (${iso(now)})${hint}`,
+      idx,
+    );
+  }
+  if (t < 0) {
+    throw invalid(field, `${t} is negative (before 1970); timestamps are epoch milliseconds`, idx);
+  }
+  if (Number.isFinite(maxAgeDays) && t < now - maxAgeDays * DAY_MS) {
+    const seconds = looksLikeSeconds(t)
+      ? '; timestamps are epoch milliseconds, seconds were probably given (multiply by 1000)'
+      : '';
+    throw invalid(
+      field,
+      `${t} (${iso(t)}) is older than the retention window of ${maxAgeDays} days ` +
+        `(before ${iso(now - maxAgeDays * DAY_MS)}) and would not be stored${seconds}`,
+      idx,
+    );
+  }
 }
 
 /** Validates one event and returns its normalized copy; throws INVALID_INPUT. */
@@ -104,6 +161,7 @@ export function validateEvent(input: unknown, options: ValidateOptions): Normali
   if (!Number.isFinite(t) || Math.abs(t) > EVENT_LIMITS.maxAbsTimestamp) {
     throw invalid(`${p}timestamp`, 'must be a finite time within the Date range', idx);
   }
+  checkTimeRange(t, options.now, options.maxAgeDays ?? DEFAULT_RETENTION.maxAgeDays, p, idx);
   // -0 and 0 are the same instant but not the same value under Object.is; store 0.
   if (t === 0) t = 0;
 
@@ -151,7 +209,11 @@ export function validateEvent(input: unknown, options: ValidateOptions): Normali
  * invalid element throws INVALID_INPUT with `details.field = 'events[i].<field>'` and
  * `details.index = i`.
  */
-export function validateEvents(input: unknown, now: number): NormalizedEvent[] {
+export function validateEvents(
+  input: unknown,
+  now: number,
+  maxAgeDays?: number,
+): NormalizedEvent[] {
   if (!Array.isArray(input)) throw invalid('events', 'must be an array');
   if (input.length > EVENT_LIMITS.batchMaxEvents) {
     throw invalid('events', `more than ${EVENT_LIMITS.batchMaxEvents} events in one batch`);
@@ -159,7 +221,7 @@ export function validateEvents(input: unknown, now: number): NormalizedEvent[] {
   const out = new Array<NormalizedEvent>(input.length);
   for (let i = 0; i < input.length; i++) {
     if (!(i in input)) throw invalid(`events[${i}]`, 'missing (sparse array)', i);
-    out[i] = validateEvent(input[i], { now, prefix: `events[${i}].`, index: i });
+    out[i] = validateEvent(input[i], { now, maxAgeDays, prefix: `events[${i}].`, index: i });
   }
   return out;
 }

@@ -362,7 +362,8 @@ export class IdbBackend implements Backend {
         if (assignedNew) meta.put(next, META_NEXT_ITEM_INDEX);
         // Retention, in this same transaction, oldest first (by time, then insertion).
         // An incoming event already older than the age cap would be pruned at once:
-        // it is not written at all (its id still enters the vocabulary).
+        // it is not written at all (its id still enters the vocabulary). The API layer
+        // rejects such events before they get here; this stays for direct callers.
         let written = 0;
         let pruned = 0;
         for (const e of events) {

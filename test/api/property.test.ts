@@ -27,10 +27,11 @@ const validEvent: fc.Arbitrary<TrackEvent> = fc.record(
       fc.constantFrom('view', 'click', 'add_to_cart', 'purchase'),
       fc.stringMatching(/^[a-z][a-z0-9_:.-]{0,10}$/),
     ),
-    // Within the default 365-day retention; coarse so that ties happen.
+    // Within the default 365-day retention and the one day of clock skew allowed, edges
+    // included; coarse so that ties happen.
     timestamp: fc.oneof(
-      fc.integer({ min: 0, max: 300 }).map((d) => NOW - d * DAY),
-      fc.integer({ min: NOW - 300 * DAY, max: NOW }).map((t) => new Date(t)),
+      fc.integer({ min: -1, max: 365 }).map((d) => NOW - d * DAY),
+      fc.integer({ min: NOW - 365 * DAY, max: NOW + DAY }).map((t) => new Date(t)),
     ),
     sessionId: fc.constantFrom('s1', 's2', 'tab-3'),
     properties: fc.dictionary(safeKey, json, { maxKeys: 3 }),
@@ -53,6 +54,17 @@ const invalidEvent = fc.oneof(
   fc
     .constantFrom(Number.NaN, Number.POSITIVE_INFINITY, -1e16)
     .map((t) => [{ itemId: 'a', type: 'view', timestamp: t }, 'timestamp'] as [unknown, string]),
+  // Out of range: seconds, microseconds, negative, past the retention, ahead of the clock.
+  fc
+    .oneof(
+      fc.constantFrom(NOW / 1000, NOW * 1000, -1),
+      fc.integer({ min: 0, max: NOW - 365 * DAY - 1 }),
+      fc.integer({ min: NOW + DAY + 1, max: 8.64e15 }),
+    )
+    .map(
+      (t) =>
+        [{ itemId: 'only-in-bad', type: 'view', timestamp: t }, 'timestamp'] as [unknown, string],
+    ),
   fc.constant([{ itemId: 'a', type: 'view', sessionId: '' }, 'sessionId']),
   fc.constant([{ itemId: 'a', type: 'view', properties: { f: Symbol('x') } }, 'properties.f']),
   fc.constant([{ itemId: 'a', type: 'view', properties: { big: 'y'.repeat(1100) } }, 'properties']),

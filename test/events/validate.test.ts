@@ -3,12 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { EVENT_LIMITS, validateEvent, validateEvents } from '../../src/events';
 
 const NOW = 1_700_000_000_000;
+const DAY = 86_400_000;
 
-function errorOf(fn: () => unknown): { code: string; details: { field?: string; index?: number } } {
+type Thrown = { code: string; message: string; details: { field?: string; index?: number } };
+
+function errorOf(fn: () => unknown): Thrown {
   try {
     fn();
   } catch (error) {
-    return error as { code: string; details: { field?: string; index?: number } };
+    return error as Thrown;
   }
   throw new Error('expected a throw');
 }
@@ -28,7 +31,7 @@ describe('validateEvent', () => {
       {
         itemId: 'x',
         type: 'video:play',
-        timestamp: new Date(5),
+        timestamp: new Date(NOW - 5),
         sessionId: 's',
         properties: props,
       },
@@ -37,7 +40,7 @@ describe('validateEvent', () => {
     expect(e).toEqual({
       itemId: 'x',
       type: 'video:play',
-      timestamp: 5,
+      timestamp: NOW - 5,
       sessionId: 's',
       properties: props,
     });
@@ -85,6 +88,50 @@ describe('validateEvent', () => {
     expect(err.details.field).toBe(field);
   });
 
+  it('timestamps are epoch ms within [now - retention, now + 1 day]; the edges are accepted', () => {
+    const at = (timestamp: number | Date, maxAgeDays?: number) =>
+      validateEvent({ itemId: 'a', type: 'view', timestamp }, { now: NOW, maxAgeDays }).timestamp;
+    expect(at(NOW + DAY)).toBe(NOW + DAY);
+    expect(at(NOW - 365 * DAY)).toBe(NOW - 365 * DAY);
+    expect(at(new Date(NOW - 365 * DAY))).toBe(NOW - 365 * DAY);
+    expect(at(NOW - 30 * DAY, 30)).toBe(NOW - 30 * DAY);
+    // Without an age cap every non-negative time is kept, 1970 included.
+    expect(at(0, Number.POSITIVE_INFINITY)).toBe(0);
+    expect(at(1_700_000_000, Number.POSITIVE_INFINITY)).toBe(1_700_000_000);
+  });
+
+  it.each([
+    ['more than a day ahead', NOW + DAY + 1, undefined, /ahead of the store's clock/],
+    ['microseconds', NOW * 1000, undefined, /microseconds were probably given/],
+    ['negative', -1, Number.POSITIVE_INFINITY, /negative/],
+    ['a negative Date', new Date(-5), undefined, /negative/],
+    ['older than 365 days', NOW - 365 * DAY - 1, undefined, /older than the retention window/],
+    ['older than maxAgeDays', NOW - 31 * DAY, 30, /retention window of 30 days/],
+    ['seconds', NOW / 1000, undefined, /milliseconds.*seconds were probably given/],
+    ['seconds of 2001', 1e9, undefined, /seconds were probably given/],
+  ])(
+    'rejects a timestamp %s with INVALID_INPUT on field timestamp',
+    (_label, timestamp, maxAgeDays, message) => {
+      const err = errorOf(() =>
+        validateEvent({ itemId: 'a', type: 'view', timestamp }, { now: NOW, maxAgeDays }),
+      );
+      expect(err.code).toBe('INVALID_INPUT');
+      expect(err.details.field).toBe('timestamp');
+      expect(err.message).toMatch(message);
+    },
+  );
+
+  it('says seconds only when the value looks like seconds', () => {
+    const old = errorOf(() =>
+      validateEvent({ itemId: 'a', type: 'view', timestamp: NOW - 400 * DAY }, { now: NOW }),
+    );
+    expect(old.message).not.toMatch(/seconds were/);
+    const early = errorOf(() =>
+      validateEvent({ itemId: 'a', type: 'view', timestamp: 5 }, { now: NOW }),
+    );
+    expect(early.message).not.toMatch(/seconds were/);
+  });
+
   it('rejects non-objects and cyclic properties', () => {
     for (const bad of [null, undefined, 'view', 3, [], new (class X {})()]) {
       expect(errorOf(() => validateEvent(bad, { now: NOW })).code).toBe('INVALID_INPUT');
@@ -114,6 +161,29 @@ describe('validateEvents', () => {
       code: 'INVALID_INPUT',
       details: { field: 'events[2].type', index: 2 },
     });
+  });
+
+  it('names the event of a batch whose timestamp is out of range (seconds, future, too old)', () => {
+    for (const [timestamp, maxAgeDays] of [
+      [1_700_000_000, undefined],
+      [NOW + 2 * DAY, undefined],
+      [NOW - 8 * DAY, 7],
+    ] as const) {
+      const err = errorOf(() =>
+        validateEvents(
+          [
+            { itemId: 'a', type: 'view', timestamp: NOW },
+            { itemId: 'b', type: 'view', timestamp },
+          ],
+          NOW,
+          maxAgeDays,
+        ),
+      );
+      expect(err).toMatchObject({
+        code: 'INVALID_INPUT',
+        details: { field: 'events[1].timestamp', index: 1 },
+      });
+    }
   });
 
   it('rejects a non-array, a sparse array and an oversized batch', () => {
@@ -147,7 +217,8 @@ describe('validateEvents', () => {
           fc.constantFrom('view', 'click', 'add_to_cart', 'purchase'),
           fc.stringMatching(/^[a-z][a-z0-9_:-]{0,20}$/),
         ),
-        timestamp: fc.integer({ min: 0, max: 4_000_000_000_000 }),
+        // Anything the default retention keeps, up to the day of clock skew allowed.
+        timestamp: fc.integer({ min: NOW - 365 * DAY, max: NOW + DAY }),
         sessionId: fc.string({ minLength: 1, maxLength: 20 }),
         properties: fc.dictionary(
           fc.string({ minLength: 1, maxLength: 8 }).filter((k) => k !== '__proto__'),

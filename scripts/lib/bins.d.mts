@@ -1,0 +1,6 @@
+export interface PackageWithBins {
+  bin?: string | Record<string, string>;
+  [key: string]: unknown;
+}
+export function binFiles(pkg: PackageWithBins): string[];
+export function makeBinsExecutable(outDir: string, pkg: PackageWithBins): string[];
