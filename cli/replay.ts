@@ -258,6 +258,8 @@ export async function runReplay(o: ReplayRunOptions): Promise<ReplayReport> {
       buildPopulation(population, {
         ...(p.beta !== undefined ? { beta: p.beta } : {}),
         ...(p.mixAlpha !== undefined ? { alpha: p.mixAlpha } : {}),
+        ...(p.srWidth !== undefined ? { srWidth: p.srWidth } : {}),
+        ...(p.knnWidth !== undefined ? { knnWidth: p.knnWidth } : {}),
       }),
     );
     r.model.dispose();

@@ -424,7 +424,14 @@ async function runReplayCommand(
     values['max-events'] === undefined
       ? null
       : intFlag('eval', 'max-events', values['max-events'], 0);
-  const pretrainParams = gruParams(values['pretrain-params']);
+  const { POPULATION_DEFAULTS } = await import('../../src/baselines/population');
+  // The GRU's settings as `localrec pretrain --params`, and the population lists' settings.
+  const pretrainParams = gruParams(values['pretrain-params'], {
+    beta: POPULATION_DEFAULTS.beta,
+    mixAlpha: POPULATION_DEFAULTS.alpha,
+    srWidth: POPULATION_DEFAULTS.srWidth,
+    knnWidth: POPULATION_DEFAULTS.knnWidth,
+  });
   const model = values.model ? readModelArg(values.model, io) : null;
   const log = readLog(values.data, io, values);
   const data = prepareDataset(log, {

@@ -33,7 +33,10 @@ const FLAGS = {
   out: { help: 'output file (required)' },
   all: { boolean: true, help: 'train on every interaction, not only the protocol training part' },
   neighbours: {
-    help: `SR successors and item-kNN neighbours kept per item (default ${POPULATION_DEFAULTS.width})`,
+    help: `item-kNN neighbours kept per item (default ${POPULATION_DEFAULTS.knnWidth})`,
+  },
+  'sr-neighbours': {
+    help: `SR successors kept per item (default ${POPULATION_DEFAULTS.srWidth})`,
   },
   'no-population': { boolean: true, help: 'write the GRU only, without population statistics' },
   help: { boolean: true, help: 'show this help' },
@@ -54,15 +57,28 @@ async function run(args: string[], io: CliIO): Promise<number> {
   // named as on the command line (buildPopulation calls mixAlpha `alpha`)
   for (const k of Object.keys(MIX_PARAMS)) checkParam('pretrain', k, p[k], { min: 0, max: 1 });
   const withPopulation = !booleans.has('no-population');
-  if (!withPopulation && values.neighbours !== undefined)
-    throw new CliError('pretrain: --neighbours has no effect with --no-population');
-  const width = intFlag('pretrain', 'neighbours', values.neighbours, POPULATION_DEFAULTS.width);
+  for (const flag of ['neighbours', 'sr-neighbours'] as const) {
+    if (!withPopulation && values[flag] !== undefined)
+      throw new CliError(`pretrain: --${flag} has no effect with --no-population`);
+  }
+  const knnWidth = intFlag(
+    'pretrain',
+    'neighbours',
+    values.neighbours,
+    POPULATION_DEFAULTS.knnWidth,
+  );
+  const srWidth = intFlag(
+    'pretrain',
+    'sr-neighbours',
+    values['sr-neighbours'],
+    POPULATION_DEFAULTS.srWidth,
+  );
   const backend = await ensureNodeBackend(values.backend ?? process.env.LOCALREC_BACKEND ?? 'wasm');
   const data = loadProtocolData(values.data, io);
   const fit = booleans.has('all') ? data.full : data.train;
   // built before training, so its memory peak does not add to the trainer's
   const population = withPopulation
-    ? buildPopulation(fit, { width, alpha: p.mixAlpha, beta: p.beta })
+    ? buildPopulation(fit, { srWidth, knnWidth, alpha: p.mixAlpha, beta: p.beta })
     : null;
   const vocab = Array.from(data.itemIds, (id) => String(id));
   let last = 0;

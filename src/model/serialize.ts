@@ -13,15 +13,20 @@ import { type PopulationMixParams, type PopulationStats, populationProblem } fro
  *   12 u8[L]  header: UTF-8 JSON { kind, config, vocab, meta, population? },
  *             space-padded to 4 bytes
  *   .. f32[]  items, emb (separate only), wx, wh, b (sizes from config)
- *   .. population section, only when the header has
- *      population = { width_sr, width_knn, mix } (N = config.numItems):
- *        f32[N]              counts
- *        i32[N · width_sr]   sr.ids        f32[N · width_sr]   sr.weights
- *        i32[N · width_knn]  knn.ids       f32[N · width_knn]  knn.weights
+ *   .. population section, only when the header has population =
+ *      { srWidth, knnWidth, ids: 'u16' | 'i32', weights: 'f16', mix } (N = config.numItems,
+ *      S = srWidth, K = knnWidth; every array zero-padded to a multiple of 4 bytes):
+ *        f32[N]      counts
+ *        ID[N · S]   sr.ids        f16[N · S]  sr.weights
+ *        ID[N · K]   knn.ids       f16[N · K]  knn.weights
+ *      ID is u16 when N ≤ 65,535 (the −1 padding stored as 0xFFFF), i32 otherwise; f16
+ *      is IEEE 754 binary16 (round to nearest, ties to even, at write; a weight beyond
+ *      float16's range is refused there). Read back as Int32Array ids and Float32Array
+ *      weights (the float16 values, exact in float32).
  *   .. u32    FNV-1a 32-bit checksum of every byte before it
  *
- * Version 1 is the same layout without a population section. Every field is 4 bytes
- * wide and starts 4-aligned, so a fresh copy can be viewed as typed arrays directly.
+ * Version 1 is the same layout without a population section. Every array starts
+ * 4-aligned, so the f32 weights of a fresh copy can be viewed as typed arrays directly.
  *
  * A plain ArrayBuffer: fits IndexedDB, a fetch() of a pretrained file, postMessage.
  */
@@ -39,21 +44,89 @@ export function fnv1a(bytes: Uint8Array): number {
   return h >>> 0;
 }
 
+/** How a population's list ids are stored. */
+type IdEncoding = 'u16' | 'i32';
+
+/** Largest catalogue whose list ids are stored as u16 (0xFFFF is the −1 padding). */
+const U16_ID_ITEMS = 0xffff;
+
 /** What the header says about the population section. */
 interface PopulationHeader {
-  width_sr: number;
-  width_knn: number;
+  srWidth: number;
+  knnWidth: number;
+  ids: IdEncoding;
+  weights: 'f16';
   mix: PopulationMixParams;
 }
 
-/** Bytes of the population section for N items and the two list widths. */
-function sectionBytes(numItems: number, widthSR: number, widthKNN: number): number {
-  return 4 * numItems * (1 + 2 * widthSR + 2 * widthKNN);
+function idEncoding(numItems: number): IdEncoding {
+  return numItems <= U16_ID_ITEMS ? 'u16' : 'i32';
 }
 
-/** Size of `population`'s arrays in a model file. */
+/** `n` rounded up to a multiple of 4 (no 32-bit bitwise ops: sizes may pass 2 GiB). */
+function pad4(n: number): number {
+  return Math.ceil(n / 4) * 4;
+}
+
+/** Bytes of the population section for N items, the two list widths and the id encoding. */
+function sectionBytes(
+  numItems: number,
+  srWidth: number,
+  knnWidth: number,
+  ids: IdEncoding,
+): number {
+  const idBytes = ids === 'u16' ? 2 : 4;
+  const lists = (width: number) => pad4(idBytes * numItems * width) + pad4(2 * numItems * width);
+  return 4 * numItems + lists(srWidth) + lists(knnWidth);
+}
+
+/** Size of `population`'s arrays in a model file (their encoding follows the catalogue size). */
 export function populationByteLength(population: PopulationStats): number {
-  return sectionBytes(population.counts.length, population.sr.width, population.knn.width);
+  const n = population.counts.length;
+  return sectionBytes(n, population.sr.width, population.knn.width, idEncoding(n));
+}
+
+const f64 = new DataView(new ArrayBuffer(8));
+
+/** Round to the nearest integer, ties to even (`q` ≥ 0, below 2^52). */
+function roundEven(q: number): number {
+  const f = Math.floor(q);
+  const d = q - f;
+  return d > 0.5 || (d === 0.5 && f % 2 === 1) ? f + 1 : f;
+}
+
+/**
+ * IEEE 754 binary16 bits of `x`, rounded to nearest with ties to even, straight from the
+ * float64 value (no double rounding through float32). Subnormals and ±0 as IEEE says;
+ * a magnitude of 65,520 or more becomes ±Infinity (0x7C00 / 0xFC00), NaN 0x7E00.
+ */
+export function float16Bits(x: number): number {
+  if (Number.isNaN(x)) return 0x7e00;
+  f64.setFloat64(0, x);
+  const hi = f64.getUint32(0);
+  const sign = (hi >>> 16) & 0x8000;
+  const exp = ((hi >>> 20) & 0x7ff) - 1023; // float64 subnormals land below -14 too
+  const a = Math.abs(x);
+  // subnormal (units of 2^-24; a carry to 0x0400 is the smallest normal), or zero
+  if (exp < -14) return sign | roundEven(a * 2 ** 24);
+  if (exp > 15) return sign | 0x7c00;
+  // 1024 ≤ significand ≤ 2048; a carry moves into the exponent, up to 0x7C00 = Infinity
+  return sign | (((exp + 15) << 10) + roundEven(a * 2 ** (10 - exp)) - 1024);
+}
+
+/** The value of IEEE 754 binary16 bits (the low 16 bits of `bits`). */
+export function float16Value(bits: number): number {
+  const exp = (bits >>> 10) & 0x1f;
+  const m = bits & 0x3ff;
+  const v =
+    exp === 0
+      ? m * 2 ** -24
+      : exp === 31
+        ? m
+          ? Number.NaN
+          : Number.POSITIVE_INFINITY
+        : (1024 + m) * 2 ** (exp - 25);
+  return bits & 0x8000 ? -v : v;
 }
 
 /**
@@ -67,8 +140,15 @@ export function serializeGru(model: GruModel, population?: PopulationStats | nul
     if (problem) throw new LocalRecError('INVALID_INPUT', `population: ${problem}`);
   }
   const a = model.toArrays();
+  const ids = idEncoding(numItems);
   const popHeader: PopulationHeader | undefined = population
-    ? { width_sr: population.sr.width, width_knn: population.knn.width, mix: population.mix }
+    ? {
+        srWidth: population.sr.width,
+        knnWidth: population.knn.width,
+        ids,
+        weights: 'f16',
+        mix: population.mix,
+      }
     : undefined;
   const header = JSON.stringify({
     kind: 'gru4rec',
@@ -84,19 +164,12 @@ export function serializeGru(model: GruModel, population?: PopulationStats | nul
     p.set(hb);
     hb = p;
   }
-  const arrays: (Float32Array | Int32Array)[] = [
-    a.items,
-    ...(a.emb ? [a.emb] : []),
-    a.wx,
-    a.wh,
-    a.b,
-  ];
-  if (population) {
-    const { counts, sr, knn } = population;
-    arrays.push(counts, sr.ids, sr.weights, knn.ids, knn.weights);
-  }
+  const arrays: Float32Array[] = [a.items, ...(a.emb ? [a.emb] : []), a.wx, a.wh, a.b];
   const words = arrays.reduce((s, x) => s + x.length, 0);
-  const total = 12 + hb.length + words * 4 + 4;
+  const popBytes = population
+    ? sectionBytes(numItems, population.sr.width, population.knn.width, ids)
+    : 0;
+  const total = 12 + hb.length + words * 4 + popBytes + 4;
   const buf = new ArrayBuffer(total);
   const u8 = new Uint8Array(buf);
   const dv = new DataView(buf);
@@ -109,8 +182,53 @@ export function serializeGru(model: GruModel, population?: PopulationStats | nul
     u8.set(new Uint8Array(x.buffer, x.byteOffset, x.byteLength), off);
     off += x.byteLength;
   }
+  if (population) off = writePopulation(u8, dv, off, population, ids);
   dv.setUint32(off, fnv1a(new Uint8Array(buf, 0, off)), true);
   return buf;
+}
+
+/** Writes the population section at `at` (the buffer is zeroed: padding stays 0); returns its end. */
+function writePopulation(
+  u8: Uint8Array,
+  dv: DataView,
+  at: number,
+  population: PopulationStats,
+  ids: IdEncoding,
+): number {
+  const { counts } = population;
+  u8.set(new Uint8Array(counts.buffer, counts.byteOffset, counts.byteLength), at);
+  at += counts.byteLength;
+  for (const [name, lists] of [
+    ['sr', population.sr],
+    ['knn', population.knn],
+  ] as const) {
+    const n = lists.ids.length;
+    if (ids === 'u16') {
+      for (let j = 0; j < n; j++) {
+        const id = lists.ids[j];
+        dv.setUint16(at + 2 * j, id === -1 ? 0xffff : id, true);
+      }
+      at += pad4(2 * n);
+    } else {
+      for (let j = 0; j < n; j++) dv.setInt32(at + 4 * j, lists.ids[j], true);
+      at += 4 * n;
+    }
+    for (let j = 0; j < n; j++) {
+      const w = lists.weights[j];
+      const h = float16Bits(w);
+      // the weights are finite (populationProblem): an infinite half is an overflow
+      if ((h & 0x7c00) === 0x7c00) {
+        throw new LocalRecError(
+          'INVALID_INPUT',
+          `population: ${name} weight ${w} at ${j} is beyond float16's range (largest 65504), the model file stores list weights as float16`,
+          { details: { field: `population.${name}.weights` } },
+        );
+      }
+      dv.setUint16(at + 2 * j, h, true);
+    }
+    at += pad4(2 * n);
+  }
+  return at;
 }
 
 function corrupt(msg: string): LocalRecError {
@@ -205,8 +323,8 @@ function read(
   const floats = sizes.items + sizes.emb + sizes.wx + sizes.wh + sizes.b;
   const weightsEnd = 12 + hl + floats * 4;
   // version 1 never had a population section, whatever its header says
-  const pop = version >= 2 ? populationHeader(header.population) : null;
-  const popBytes = pop ? sectionBytes(config.numItems, pop.width_sr, pop.width_knn) : 0;
+  const pop = version >= 2 ? populationHeader(header.population, config.numItems) : null;
+  const popBytes = pop ? sectionBytes(config.numItems, pop.srWidth, pop.knnWidth, pop.ids) : 0;
   if (weightsEnd + popBytes !== sumAt)
     throw corrupt(pop ? 'weights or population size' : 'weights size');
   // copy out (the source buffer may be unaligned or reused by the caller)
@@ -235,42 +353,68 @@ function read(
     seed: Number(header.meta?.seed ?? 0),
   };
   const population =
-    pop && withPopulation ? readPopulation(u8, weightsEnd, config.numItems, pop) : null;
+    pop && withPopulation ? readPopulation(u8, dv, weightsEnd, config.numItems, pop) : null;
   return { model: GruModel.fromArrays(config, arrays, vocab, meta), population };
 }
 
 /** The header's population entry: null when absent, MODEL_CORRUPT when malformed. */
-function populationHeader(value: unknown): PopulationHeader | null {
+function populationHeader(value: unknown, numItems: number): PopulationHeader | null {
   if (value === undefined || value === null) return null;
   const h = value as Partial<PopulationHeader>;
   const width = (w: unknown) => typeof w === 'number' && Number.isSafeInteger(w) && w >= 0;
-  if (typeof value !== 'object' || !width(h.width_sr) || !width(h.width_knn))
+  if (typeof value !== 'object' || !width(h.srWidth) || !width(h.knnWidth))
     throw corrupt('population widths');
+  // u16 ids only while every id and the 0xFFFF padding fit
+  if (!(h.ids === 'i32' || (h.ids === 'u16' && numItems <= U16_ID_ITEMS)) || h.weights !== 'f16')
+    throw corrupt('population encoding');
   if (typeof h.mix !== 'object' || h.mix === null) throw corrupt('population mix');
   return h as PopulationHeader;
 }
 
 function readPopulation(
   u8: Uint8Array,
+  dv: DataView,
   at: number,
   numItems: number,
   h: PopulationHeader,
 ): PopulationStats {
-  const take = <T extends Float32Array | Int32Array>(n: number, make: new (n: number) => T): T => {
-    const x = copyOut(u8, at, n, make);
-    at += 4 * n;
+  /** Skips the zero padding after `bytes` bytes of a 2-byte array. */
+  const skipPadding = (bytes: number) => {
+    for (let k = bytes; k < pad4(bytes); k++)
+      if (u8[at + k] !== 0) throw corrupt('population padding');
+    at += pad4(bytes);
+  };
+  const readIds = (n: number): Int32Array => {
+    if (h.ids === 'i32') {
+      const x = copyOut(u8, at, n, Int32Array);
+      at += 4 * n;
+      return x;
+    }
+    const x = new Int32Array(n);
+    for (let j = 0; j < n; j++) {
+      const v = dv.getUint16(at + 2 * j, true);
+      x[j] = v === 0xffff ? -1 : v;
+    }
+    skipPadding(2 * n);
     return x;
   };
-  const counts = take(numItems, Float32Array);
-  const srIds = take(numItems * h.width_sr, Int32Array);
-  const srWeights = take(numItems * h.width_sr, Float32Array);
-  const knnIds = take(numItems * h.width_knn, Int32Array);
-  const knnWeights = take(numItems * h.width_knn, Float32Array);
+  const readWeights = (n: number): Float32Array => {
+    const x = new Float32Array(n);
+    for (let j = 0; j < n; j++) x[j] = float16Value(dv.getUint16(at + 2 * j, true));
+    skipPadding(2 * n);
+    return x;
+  };
+  const counts = copyOut(u8, at, numItems, Float32Array);
+  at += 4 * numItems;
+  const srIds = readIds(numItems * h.srWidth);
+  const srWeights = readWeights(numItems * h.srWidth);
+  const knnIds = readIds(numItems * h.knnWidth);
+  const knnWeights = readWeights(numItems * h.knnWidth);
   const m = h.mix;
   const stats: PopulationStats = {
     counts,
-    sr: { width: h.width_sr, ids: srIds, weights: srWeights },
-    knn: { width: h.width_knn, ids: knnIds, weights: knnWeights },
+    sr: { width: h.srWidth, ids: srIds, weights: srWeights },
+    knn: { width: h.knnWidth, ids: knnIds, weights: knnWeights },
     mix: { alpha: m.alpha, beta: m.beta, w: m.w, shrink: m.shrink, L: m.L },
   };
   const problem = populationProblem(stats, numItems);

@@ -70,7 +70,9 @@ function prefixes(fit: Sequences, seed: number): Int32Array[] {
  */
 function maxDiff(fit: Sequences, params: { alpha: number; w: number; shrink: number; L: number }) {
   const reference = new SRItemKNN(fit, params);
-  const mix = new PopulationMix(buildPopulation(fit, { ...params, width: fit.numItems }));
+  const mix = new PopulationMix(
+    buildPopulation(fit, { ...params, srWidth: fit.numItems, knnWidth: fit.numItems }),
+  );
   let diff = 0;
   for (const prefix of prefixes(fit, 7)) {
     const a = reference.scores64(prefix);
@@ -114,28 +116,30 @@ function cosine(fit: Sequences, shrink: number): number[][] {
 
 describe('buildPopulation', () => {
   it('keeps each item’s true top-width SR successors and item-kNN neighbours', () => {
-    for (const [fit, width, w, shrink] of [
-      [randomLog(11), 3, 20, 0],
-      [randomLog(12), 5, 4, 1.5],
-      [HAND, 2, 20, 0],
+    for (const [fit, srWidth, knnWidth, w, shrink] of [
+      [randomLog(11), 3, 3, 20, 0],
+      [randomLog(12), 5, 5, 4, 1.5],
+      [HAND, 2, 2, 20, 0],
+      [randomLog(13), 2, 6, 20, 0],
+      [randomLog(14), 7, 1, 3, 0.5],
     ] as const) {
-      const pop = buildPopulation(fit, { width, w, shrink });
+      const pop = buildPopulation(fit, { srWidth, knnWidth, w, shrink });
       expect(Array.from(pop.counts)).toEqual(Array.from(itemCounts(fit)));
       expect(pop.mix).toEqual({ alpha: 0.2, beta: POPULATION_DEFAULTS.beta, w, shrink, L: 10 });
-      expect(pop.sr.width).toBe(width);
-      expect(pop.knn.width).toBe(width);
+      expect(pop.sr.width).toBe(srWidth);
+      expect(pop.knn.width).toBe(knnWidth);
       const rules = sequentialRules(fit, w);
       const sims = cosine(fit, shrink);
       for (let a = 0; a < fit.numItems; a++) {
         const dense = new Float64Array(fit.numItems);
         for (let j = rules.ptr[a]; j < rules.ptr[a + 1]; j++) dense[rules.cols[j]] = rules.vals[j];
-        const sr = topOf(dense, width);
+        const sr = topOf(dense, srWidth);
         const row = (l: typeof pop.sr) => ({
-          ids: Array.from(l.ids.subarray(a * width, (a + 1) * width)),
-          weights: Array.from(l.weights.subarray(a * width, (a + 1) * width)),
+          ids: Array.from(l.ids.subarray(a * l.width, (a + 1) * l.width)),
+          weights: Array.from(l.weights.subarray(a * l.width, (a + 1) * l.width)),
         });
         expect(row(pop.sr)).toEqual(sr);
-        expect(row(pop.knn)).toEqual(topOf(sims[a], width));
+        expect(row(pop.knn)).toEqual(topOf(sims[a], knnWidth));
       }
     }
   });
@@ -143,7 +147,7 @@ describe('buildPopulation', () => {
   it('breaks ties at the cut by the lower item index', () => {
     // 0 co-occurs once with each of 1..4 (same cosine): width 2 keeps 1 and 2
     const fit = seqs([[0, 1, 2, 3, 4]], 5);
-    const pop = buildPopulation(fit, { width: 2 });
+    const pop = buildPopulation(fit, { srWidth: 2, knnWidth: 2 });
     expect(Array.from(pop.knn.ids.subarray(0, 2))).toEqual([1, 2]);
     // SR from 0: 1/1, 1/2, 1/3, 1/4; from 4 nothing follows
     expect(Array.from(pop.sr.ids.subarray(0, 2))).toEqual([1, 2]);
@@ -152,14 +156,35 @@ describe('buildPopulation', () => {
   });
 
   it('makes lists no wider than the longest row', () => {
-    const pop = buildPopulation(HAND, { width: 50 });
+    const pop = buildPopulation(HAND, { srWidth: 50, knnWidth: 50 });
     expect(pop.sr.width).toBeLessThanOrEqual(HAND.numItems);
     expect(pop.knn.width).toBeLessThan(HAND.numItems);
     expect(pop.sr.ids.length).toBe(HAND.numItems * pop.sr.width);
   });
 
+  it('keeps 20 SR successors and 50 item-kNN neighbours by default', () => {
+    expect(POPULATION_DEFAULTS.srWidth).toBe(20);
+    expect(POPULATION_DEFAULTS.knnWidth).toBe(50);
+    // 70 items forwards and backwards: up to 40 successors within the window, 69 neighbours
+    const line = Array.from({ length: 70 }, (_, i) => i);
+    const pop = buildPopulation(seqs([line, [...line].reverse()], 70));
+    expect(pop.sr.width).toBe(20);
+    expect(pop.knn.width).toBe(50);
+    expect(pop.sr.ids.length).toBe(70 * 20);
+    expect(pop.knn.ids.length).toBe(70 * 50);
+  });
+
   it('refuses settings out of range with INVALID_INPUT', () => {
-    for (const bad of [{ width: 0 }, { alpha: 1.5 }, { beta: -0.1 }, { w: 0 }, { L: 2.5 }]) {
+    for (const bad of [
+      { srWidth: 0 },
+      { knnWidth: 2.5 },
+      { alpha: 1.5 },
+      { beta: -0.1 },
+      { w: 0 },
+      { L: 2.5 },
+      // the single width of earlier versions is not silently ignored
+      { width: 5 } as Record<string, number>,
+    ]) {
       let error: unknown;
       try {
         buildPopulation(HAND, bad);

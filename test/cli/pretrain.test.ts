@@ -6,7 +6,8 @@ import { loadProtocolData } from '../../cli/commands/bench';
 import type { CliIO } from '../../cli/io';
 import { main } from '../../cli/main';
 import { buildPopulation } from '../../src/baselines/population';
-import { readModelFile } from '../../src/model/serialize';
+import type { PopulationStats } from '../../src/model/population';
+import { float16Bits, float16Value, readModelFile } from '../../src/model/serialize';
 
 const dir = mkdtempSync(join(tmpdir(), 'localrec-pretrain-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,6 +38,16 @@ function io(): CliIO & { out: string; err: string } {
   return r;
 }
 
+/** `pop` as a model file gives it back: list weights rounded to float16. */
+function halfRounded(pop: PopulationStats): PopulationStats {
+  const round = (w: Float32Array) => w.map((x) => float16Value(float16Bits(x)));
+  return {
+    ...pop,
+    sr: { ...pop.sr, weights: round(pop.sr.weights) },
+    knn: { ...pop.knn, weights: round(pop.knn.weights) },
+  };
+}
+
 const TINY = 'epochs=1,hiddenSize=4,batchSize=4,negatives=4';
 
 describe('localrec pretrain', () => {
@@ -56,6 +67,8 @@ describe('localrec pretrain', () => {
         `${TINY},beta=0.4,mixAlpha=0.35`,
         '--neighbours',
         '5',
+        '--sr-neighbours',
+        '3',
       ],
       out,
     );
@@ -65,11 +78,32 @@ describe('localrec pretrain', () => {
     const fit = loadProtocolData(data, out).train;
     expect(file.model.config.numItems).toBe(fit.numItems);
     file.model.dispose();
-    const expected = buildPopulation(fit, { width: 5, alpha: 0.35, beta: 0.4 });
-    expect(file.population).toEqual(expected);
-    const bytes = 4 * fit.numItems * (1 + 2 * expected.sr.width + 2 * expected.knn.width);
+    const expected = buildPopulation(fit, { srWidth: 3, knnWidth: 5, alpha: 0.35, beta: 0.4 });
+    expect([expected.sr.width, expected.knn.width]).toEqual([3, 5]);
+    // the file stores list weights as float16
+    expect(file.population).toEqual(halfRounded(expected));
+    // f32 counts; u16 ids and f16 weights, each array padded to 4 bytes
+    const lists = (width: number) => 2 * Math.ceil((2 * fit.numItems * width) / 4) * 4;
+    const bytes = 4 * fit.numItems + lists(expected.sr.width) + lists(expected.knn.width);
     expect(out.out).toMatch(new RegExp(`\\(population ${bytes} bytes`));
     expect(out.out).toMatch(/beta=0\.4,mixAlpha=0\.35/);
+  });
+
+  it('keeps 20 SR successors and 50 item-kNN neighbours by default', async () => {
+    const out = io();
+    expect(await main(['pretrain', '--data', data, '--out', 'd.bin', '--params', TINY], out)).toBe(
+      0,
+    );
+    const file = readModelFile(readFileSync(join(dir, 'd.bin')));
+    file.model.dispose();
+    const fit = loadProtocolData(data, out).train;
+    // lists no wider than the longest row (16 items here), so compare with the library
+    const expected = buildPopulation(fit, { srWidth: 20, knnWidth: 50 });
+    expect(file.population).toEqual(halfRounded(expected));
+    const help = io();
+    expect(await main(['pretrain', '--help'], help)).toBe(0);
+    expect(help.out).toMatch(/--neighbours.*item-kNN.*default 50/);
+    expect(help.out).toMatch(/--sr-neighbours.*SR.*default 20/);
   });
 
   it('omits it with --no-population, and refuses bad mix settings', async () => {
@@ -89,6 +123,8 @@ describe('localrec pretrain', () => {
       ['--params', `${TINY},gamma=1`],
       ['--neighbours', '0'],
       ['--neighbours', '5', '--no-population'],
+      ['--sr-neighbours', '0'],
+      ['--sr-neighbours', '2', '--no-population'],
     ]) {
       const bad = io();
       expect(await main(['pretrain', '--data', data, '--out', 'x.bin', ...args], bad)).toBe(2);

@@ -6,6 +6,8 @@ import type { PopulationStats } from '../../src/model/population';
 import {
   deserializeGru,
   FORMAT_VERSION,
+  float16Bits,
+  float16Value,
   fnv1a,
   populationByteLength,
   readModelFile,
@@ -121,6 +123,24 @@ function edited(buf: ArrayBuffer, edit: (u8: Uint8Array, dv: DataView) => void):
   return u8.buffer;
 }
 
+/** `pop` as a model file gives it back: list weights rounded to float16, the rest as is. */
+function halfRounded(pop: PopulationStats): PopulationStats {
+  const round = (w: Float32Array) => w.map((x) => float16Value(float16Bits(x)));
+  return {
+    ...pop,
+    sr: { ...pop.sr, weights: round(pop.sr.weights) },
+    knn: { ...pop.knn, weights: round(pop.knn.weights) },
+  };
+}
+
+/** Largest |a − b| / |b| over two weight arrays (0 where both are 0). */
+function maxRelativeError(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++)
+    if (a[i] !== b[i]) m = Math.max(m, Math.abs(a[i] - b[i]) / Math.abs(b[i]));
+  return m;
+}
+
 const FIT = seqs(
   [
     [0, 1, 2, 3, 4],
@@ -136,7 +156,15 @@ describe('model file with population (format 2)', () => {
   beforeAll(() => useBackend('wasm'));
 
   const population = (): PopulationStats =>
-    buildPopulation(FIT, { width: 3, alpha: 0.4, beta: 0.25, w: 5, shrink: 1, L: 4 });
+    buildPopulation(FIT, {
+      srWidth: 3,
+      knnWidth: 4,
+      alpha: 0.4,
+      beta: 0.25,
+      w: 5,
+      shrink: 1,
+      L: 4,
+    });
 
   it('round-trips the population beside the model, and reads files without one', () => {
     expect(FORMAT_VERSION).toBe(2);
@@ -145,16 +173,27 @@ describe('model file with population (format 2)', () => {
     const buf = serializeGru(m, pop);
     expect(new DataView(buf).getUint32(4, true)).toBe(2);
     expect(buf.byteLength - serializeGru(m).byteLength).toBeGreaterThan(populationByteLength(pop));
+    // u16 ids and float16 weights: 4 bytes a count, 2 an id, 2 a weight
+    expect(populationByteLength(pop)).toBe(4 * 12 + 4 * 12 * (3 + 4));
     const r = readModelFile(buf, { numItems: 12 });
-    expect(r.population).toEqual(pop);
+    // ids and counts exact, weights their float16 rounding (the float32 ones before)
+    expect(r.population).toEqual(halfRounded(pop));
     expect(r.population?.sr.ids).toBeInstanceOf(Int32Array);
+    expect(r.population?.sr.weights).toBeInstanceOf(Float32Array);
+    expect(Array.from(r.population?.knn.ids ?? [])).toEqual(Array.from(pop.knn.ids));
+    expect(r.population?.knn.ids).toContain(-1);
+    expect(Array.from(r.population?.counts ?? [])).toEqual(Array.from(pop.counts));
+    for (const part of ['sr', 'knn'] as const) {
+      const got = r.population?.[part].weights ?? new Float32Array(0);
+      expect(maxRelativeError(got, pop[part].weights)).toBeLessThanOrEqual(2 ** -11);
+    }
     expect(Array.from(r.model.toArrays().wx)).toEqual(Array.from(m.toArrays().wx));
     r.model.dispose();
     // an unaligned view
     const shifted = new Uint8Array(buf.byteLength + 1);
     shifted.set(new Uint8Array(buf), 1);
     const s = readModelFile(shifted.subarray(1));
-    expect(s.population).toEqual(pop);
+    expect(s.population).toEqual(halfRounded(pop));
     s.model.dispose();
     // deserializeGru reads the same model and leaves the population aside
     const g = deserializeGru(buf);
@@ -200,11 +239,21 @@ describe('model file with population (format 2)', () => {
     const buf = serializeGru(m, pop);
     const n = 12;
     const sumAt = buf.byteLength - 4;
-    // the knn arrays are the last two before the checksum
-    const knnIds = sumAt - 8 * n * pop.knn.width;
-    const knnWeights = sumAt - 4 * n * pop.knn.width;
-    const srIds = knnIds - 8 * n * pop.sr.width;
+    // the knn arrays are the last two before the checksum: u16 ids, f16 weights (n · width
+    // is even here, so no padding)
+    const knnWeights = sumAt - 2 * n * pop.knn.width;
+    const knnIds = knnWeights - 2 * n * pop.knn.width;
+    const srWeights = knnIds - 2 * n * pop.sr.width;
+    const srIds = srWeights - 2 * n * pop.sr.width;
     const counts = srIds - 4 * n;
+    expect(new DataView(buf).getUint16(srIds, true)).toBe(pop.sr.ids[0]);
+    expect(new DataView(buf).getFloat32(counts, true)).toBe(pop.counts[0]);
+    const header = (from: string, to: string) =>
+      edited(buf, (u8) => {
+        const at = Buffer.from(u8).indexOf(from);
+        expect(at, from).toBeGreaterThan(0);
+        u8.set(new TextEncoder().encode(to), at);
+      });
     const readErr = (b: ArrayBuffer | Uint8Array) => {
       try {
         readModelFile(b).model.dispose();
@@ -219,26 +268,25 @@ describe('model file with population (format 2)', () => {
       ['truncated', buf.slice(0, buf.byteLength - 12), /checksum/],
       ['truncated, checksum fixed', edited(buf.slice(0, buf.byteLength - 8), () => {}), /size/],
       ['bit flip', flipped, /checksum/],
-      ['id out of range', edited(buf, (_, dv) => dv.setInt32(knnIds, n, true)), /id 12/],
-      ['id below -1', edited(buf, (_, dv) => dv.setInt32(srIds, -2, true)), /id -2/],
-      ['NaN weight', edited(buf, (_, dv) => dv.setFloat32(knnWeights, Number.NaN, true)), /NaN/],
+      ['id out of range', edited(buf, (_, dv) => dv.setUint16(knnIds, n, true)), /id 12/],
+      ['id 0xFFFE', edited(buf, (_, dv) => dv.setUint16(srIds, 0xfffe, true)), /id 65534/],
+      [
+        'padding with a weight',
+        edited(buf, (_, dv) => dv.setUint16(knnIds, 0xffff, true)),
+        /padding/,
+      ],
+      ['NaN weight', edited(buf, (_, dv) => dv.setUint16(knnWeights, 0x7e00, true)), /NaN/],
+      [
+        'infinite weight',
+        edited(buf, (_, dv) => dv.setUint16(srWeights, 0x7c00, true)),
+        /Infinity/,
+      ],
       ['negative count', edited(buf, (_, dv) => dv.setFloat32(counts, -1, true)), /count/],
-      [
-        'mix out of range',
-        edited(buf, (u8) => {
-          const at = Buffer.from(u8).indexOf('"alpha":0.4');
-          u8.set(new TextEncoder().encode('"alpha":9.4'), at);
-        }),
-        /alpha/,
-      ],
-      [
-        'width too large',
-        edited(buf, (u8) => {
-          const at = Buffer.from(u8).indexOf('"width_sr":3');
-          u8.set(new TextEncoder().encode('"width_sr":4'), at);
-        }),
-        /size/,
-      ],
+      ['mix out of range', header('"alpha":0.4', '"alpha":9.4'), /alpha/],
+      ['width too large', header('"srWidth":3', '"srWidth":4'), /size/],
+      ['i32 ids claimed', header('"ids":"u16"', '"ids":"i32"'), /size/],
+      ['unknown id encoding', header('"ids":"u16"', '"ids":"u32"'), /encoding/],
+      ['unknown weight encoding', header('"weights":"f16"', '"weights":"f32"'), /encoding/],
     ];
     for (const [what, b, message] of cases) {
       const e = readErr(b);
@@ -256,6 +304,233 @@ describe('model file with population (format 2)', () => {
       'INVALID_INPUT',
     );
     m.dispose();
+  });
+
+  // 5 items, SR lists of 3 and kNN lists of 1: both 2-byte arrays of each need 2 bytes of padding
+  const small = (): PopulationStats => ({
+    counts: Float32Array.from([3, 0, 1.5, 7, 2]),
+    sr: {
+      width: 3,
+      ids: Int32Array.from([1, 2, -1, 0, -1, -1, 4, 3, 0, -1, -1, -1, 0, 1, 2]),
+      weights: Float32Array.from([
+        65504,
+        0.1,
+        0,
+        1e-7,
+        0,
+        0,
+        2 ** -24,
+        2 ** -14,
+        1e-9,
+        0,
+        0,
+        0,
+        1,
+        1,
+        1,
+      ]),
+    },
+    knn: {
+      width: 1,
+      ids: Int32Array.from([4, 3, -1, 1, 0]),
+      weights: Float32Array.from([1 / 3, 0.75, 0, 0.999, 65519]),
+    },
+    mix: { alpha: 0.3, beta: 0.5, w: 20, shrink: 0, L: 10 },
+  });
+
+  it('pads the 2-byte arrays to 4 bytes and keeps float16 subnormals', () => {
+    const m = GruModel.create({ numItems: 5, hiddenSize: 3 }, { seed: 2 });
+    const pop = small();
+    const buf = serializeGru(m, pop);
+    // counts 20, sr ids 30 + 2, sr weights 30 + 2, knn ids 10 + 2, knn weights 10 + 2
+    expect(populationByteLength(pop)).toBe(20 + 32 + 32 + 12 + 12);
+    expect(buf.byteLength - serializeGru(m).byteLength).toBeGreaterThan(populationByteLength(pop));
+    const r = readModelFile(buf);
+    expect(r.population).toEqual(halfRounded(pop));
+    const got = r.population as PopulationStats;
+    expect(got.sr.weights[0]).toBe(65504);
+    expect(got.sr.weights[1]).toBe(float16Value(0x2e66));
+    expect(got.sr.weights[3]).toBe(2 * 2 ** -24); // 1e-7 ≈ 1.68 · 2^-24
+    expect(got.sr.weights[6]).toBe(2 ** -24);
+    expect(got.sr.weights[7]).toBe(2 ** -14);
+    expect(got.sr.weights[8]).toBe(0); // below half the smallest subnormal
+    expect(got.knn.weights[4]).toBe(65504); // 65519 rounds down to float16's largest
+    r.model.dispose();
+    // the padding (after sr ids: counts end at byte 20 of the section, ids at 50) is zero,
+    // and a file whose padding is not is refused
+    const sumAt = buf.byteLength - 4;
+    const section = sumAt - populationByteLength(pop);
+    expect(Array.from(new Uint8Array(buf, section + 50, 2))).toEqual([0, 0]);
+    const dirty = edited(buf, (u8) => {
+      u8[section + 51] = 1;
+    });
+    expect(code(() => readModelFile(dirty))).toBe('MODEL_CORRUPT');
+    expect(() => readModelFile(dirty)).toThrow(/padding/);
+    m.dispose();
+  });
+
+  it('refuses on write a weight beyond float16’s range, instead of storing Infinity', () => {
+    const m = GruModel.create({ numItems: 5, hiddenSize: 3 }, { seed: 2 });
+    for (const [part, at, w] of [
+      ['knn', 4, 65520],
+      ['sr', 13, 1e6],
+      ['sr', 0, -70000],
+    ] as const) {
+      const pop = small();
+      pop[part].weights[at] = w;
+      let error: unknown;
+      try {
+        serializeGru(m, pop);
+      } catch (e) {
+        error = e;
+      }
+      expect(hasCode(error, 'INVALID_INPUT'), `${part} ${w}`).toBe(true);
+      expect((error as Error).message).toMatch(new RegExp(`${part} weight ${w} at ${at}.*float16`));
+    }
+    m.dispose();
+  });
+
+  it('stores ids as i32 above 65,535 items and as u16 up to it', () => {
+    for (const [numItems, bytes] of [
+      [65_535, 2],
+      [65_536, 4],
+    ] as const) {
+      const m = GruModel.create({ numItems, hiddenSize: 1 }, { seed: 1 });
+      // one SR successor and one neighbour per item: the highest ids, −1 pads, 0
+      const ids = new Int32Array(numItems).map((_, i) => (i % 3 === 0 ? -1 : numItems - i));
+      const weights = new Float32Array(numItems).map((_, i) => (i % 3 === 0 ? 0 : i / 7));
+      const pop: PopulationStats = {
+        counts: new Float32Array(numItems).fill(1),
+        sr: { width: 1, ids, weights },
+        knn: { width: 1, ids: ids.map((x) => (x === -1 ? -1 : numItems - 1 - (x % 5))), weights },
+        mix: { alpha: 0.2, beta: 0.5, w: 20, shrink: 0, L: 10 },
+      };
+      const section =
+        4 * numItems +
+        2 * (Math.ceil((bytes * numItems) / 4) * 4) +
+        2 * Math.ceil((2 * numItems) / 4) * 4;
+      expect(populationByteLength(pop), `${numItems}`).toBe(section);
+      const buf = serializeGru(m, pop);
+      const encoding = bytes === 2 ? '"ids":"u16"' : '"ids":"i32"';
+      expect(Buffer.from(buf).indexOf(encoding), `${numItems}`).toBeGreaterThan(0);
+      const r = readModelFile(buf, { numItems });
+      const got = r.population as PopulationStats;
+      // (byte comparisons: a deep equality of 65,536-element arrays is slow)
+      const want = halfRounded(pop);
+      const same = (a: Int32Array | Float32Array, b: Int32Array | Float32Array) =>
+        a.constructor === b.constructor && Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
+      expect(same(got.sr.ids, ids)).toBe(true);
+      expect(same(got.knn.ids, pop.knn.ids)).toBe(true);
+      expect(same(got.sr.weights, want.sr.weights)).toBe(true);
+      expect(same(got.knn.weights, want.knn.weights)).toBe(true);
+      expect(same(got.counts, pop.counts)).toBe(true);
+      expect([got.sr.width, got.knn.width]).toEqual([1, 1]);
+      expect(got.mix).toEqual(pop.mix);
+      expect(got.sr.ids[1]).toBe(numItems - 1);
+      expect(got.sr.ids[3]).toBe(-1);
+      r.model.dispose();
+      if (bytes === 4) {
+        // an id below −1, and u16 claimed for a catalogue too large for it, are refused
+        const sumAt = buf.byteLength - 4;
+        const srIds = sumAt - section + 4 * numItems;
+        const low = edited(buf, (_, dv) => dv.setInt32(srIds, -2, true));
+        expect(() => readModelFile(low)).toThrow(/id -2/);
+        expect(code(() => readModelFile(low))).toBe('MODEL_CORRUPT');
+        const u16 = edited(buf, (u8) => {
+          u8.set(new TextEncoder().encode('"ids":"u16"'), Buffer.from(u8).indexOf(encoding));
+        });
+        expect(() => readModelFile(u16)).toThrow(/encoding/);
+        expect(code(() => deserializeGru(u16))).toBe('MODEL_CORRUPT');
+      }
+      m.dispose();
+    }
+  });
+});
+
+describe('float16', () => {
+  it('encodes known values to their IEEE 754 binary16 bits and decodes them back', () => {
+    const known: [number, number][] = [
+      [0, 0x0000],
+      [-0, 0x8000],
+      [1, 0x3c00],
+      [-2, 0xc000],
+      [0.5, 0x3800],
+      [65504, 0x7bff],
+      [-65504, 0xfbff],
+      [2 ** -24, 0x0001],
+      [2 ** -14, 0x0400],
+      [2 ** -14 - 2 ** -24, 0x03ff],
+      [Number.POSITIVE_INFINITY, 0x7c00],
+      [Number.NEGATIVE_INFINITY, 0xfc00],
+    ];
+    for (const [x, bits] of known) {
+      expect(float16Bits(x), `${x}`).toBe(bits);
+      expect(Object.is(float16Value(bits), x), `${bits.toString(16)}`).toBe(true);
+    }
+    expect(float16Bits(1 / 3)).toBe(0x3555);
+    expect(float16Bits(0.1)).toBe(0x2e66);
+    expect(float16Value(0x2e66)).toBe(0.0999755859375);
+    expect(float16Bits(Math.fround(0.1))).toBe(0x2e66);
+    expect(float16Bits(Number.NaN)).toBe(0x7e00);
+    expect(float16Value(0x7e00)).toBeNaN();
+    expect(float16Value(0xfc01)).toBeNaN();
+  });
+
+  it('rounds to nearest, ties to even, in normals and subnormals', () => {
+    const ulp1 = 2 ** -10; // spacing just above 1
+    const cases: [number, number][] = [
+      [1 + ulp1 / 2, 0x3c00], // tie, 0x3C00 is even
+      [1 + (3 * ulp1) / 2, 0x3c02], // tie, 0x3C01 is odd: up
+      [1 + ulp1 / 2 + 2 ** -40, 0x3c01], // just above the tie (no double rounding via float32)
+      [1 + ulp1 / 2 - 2 ** -40, 0x3c00],
+      [2 - ulp1 / 4, 0x4000], // carry into the exponent
+      [65519, 0x7bff],
+      [65519.99, 0x7bff],
+      [65520, 0x7c00], // tie between 65504 and 2^16: even is the overflow
+      [-65520, 0xfc00],
+      [2 ** -25, 0x0000], // half the smallest subnormal: tie to 0
+      [2 ** -25 + 2 ** -40, 0x0001],
+      [3 * 2 ** -25, 0x0002], // tie between 1 and 2 units: even
+      [5 * 2 ** -25, 0x0002], // tie between 2 and 3: even
+      [-3 * 2 ** -25, 0x8002],
+      [2 ** -14 - 2 ** -25, 0x0400], // tie between the largest subnormal and the smallest normal
+      [1e-9, 0x0000],
+      [-1e-9, 0x8000],
+      [5e-324, 0x0000],
+      [1e300, 0x7c00],
+    ];
+    for (const [x, bits] of cases) expect(float16Bits(x), `${x}`).toBe(bits);
+  });
+
+  it('decodes every bit pattern to a value that encodes back to it, in order', () => {
+    let previous = Number.NEGATIVE_INFINITY;
+    for (let bits = 0; bits < 0x7c00; bits++) {
+      const v = float16Value(bits);
+      expect(v).toBeGreaterThan(bits === 0 ? -1 : previous);
+      previous = v;
+      if (float16Bits(v) !== bits || float16Bits(-v) !== (bits | 0x8000)) {
+        expect(float16Bits(v), `${bits.toString(16)}`).toBe(bits);
+        expect(float16Bits(-v), `-${bits.toString(16)}`).toBe(bits | 0x8000);
+      }
+      // the midpoint to the next value goes to the even one of the two
+      const next = float16Value(bits + 1);
+      const mid = (v + next) / 2;
+      const even = bits % 2 === 0 ? bits : bits + 1;
+      if (float16Bits(mid) !== even)
+        expect(float16Bits(mid), `mid ${bits.toString(16)}`).toBe(even);
+    }
+  });
+
+  it('keeps the relative error of normal values within 2^-11', () => {
+    let x = 2 ** -14;
+    let worst = 0;
+    while (x < 65504) {
+      const e = Math.abs(float16Value(float16Bits(x)) - x) / x;
+      worst = Math.max(worst, e);
+      x *= 1.000731;
+    }
+    expect(worst).toBeLessThanOrEqual(2 ** -11);
+    expect(worst).toBeGreaterThan(2 ** -12);
   });
 });
 
