@@ -9,9 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, findChromium, howToPoint } from '../scripts/lib/chromium.mjs';
-import { startServer } from '../scripts/lib/serve.mjs';
+import { openRuntimePage } from './runtime-page';
 
 const root = join(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -22,16 +20,6 @@ const opt = (name: string, fallback: string) => {
 const backend = opt('--backend', 'auto');
 const epochs = Number(opt('--epochs', '5'));
 const calls = Number(opt('--calls', '200'));
-
-if (!existsSync(join(root, 'dist', 'localrec.js'))) {
-  console.error('bench: run `npm run build` first');
-  process.exit(1);
-}
-const executablePath = findChromium();
-if (!executablePath) {
-  console.error(`bench: ${howToPoint()}`);
-  process.exit(1);
-}
 
 // The visitor: the MovieLens user with the most ratings, in time order.
 const csv = gunzipSync(readFileSync(join(root, 'data/movielens-small/ratings.csv.gz'))).toString(
@@ -62,18 +50,8 @@ const events = history.map((e) => ({
 const modelPath = join(root, 'demo/assets/model.bin');
 const pretrained = existsSync(modelPath);
 
-const server = await startServer({
-  mounts: {
-    '/dist/': join(root, 'dist'),
-    '/e2e/': join(root, 'e2e/pages'),
-    '/model/': join(root, 'demo/assets'),
-  },
-});
-const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+const { page, close } = await openRuntimePage();
 try {
-  const page = await browser.newPage();
-  await page.goto(`${server.url}/e2e/runtime.html`);
-  await page.waitForFunction(() => (window as unknown as { libReady?: boolean }).libReady === true);
   const result = await page.evaluate(
     async ({ events, backend, epochs, calls, pretrained }) => {
       // biome-ignore lint/suspicious/noExplicitAny: page globals
@@ -136,6 +114,5 @@ try {
       `median ${q(0.5).toFixed(2)} ms, p95 ${q(0.95).toFixed(2)} ms`,
   );
 } finally {
-  await browser.close();
-  await server.close();
+  await close();
 }

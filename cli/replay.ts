@@ -151,9 +151,11 @@ export const DEFAULT_REPLAY_VARIANTS = [
   'finetuned',
   'continued',
   'cold',
+  'pop',
   'sr',
   'itemknn',
   'sr+itemknn',
+  'sr+itemknn-lists',
 ];
 
 export interface ReplayReport {

@@ -44,7 +44,7 @@ const FLAGS: Record<string, FlagSpec> = {
   seed: { help: 'replay: seed of the user order (default 0)' },
   'max-events': { help: 'replay: replay at most the first M events of each user (default all)' },
   variants: {
-    help: 'replay: comma-separated (default served,pretrained,hybrid,finetuned,continued,cold,sr,itemknn,sr+itemknn)',
+    help: 'replay: comma-separated (default served,pretrained,hybrid,finetuned,continued,cold,pop,sr,itemknn,sr+itemknn,sr+itemknn-lists)',
   },
   model: { help: 'replay: pretrained model file (default: pretrain on the population first)' },
   'save-model': { help: 'replay: write the model pretrained on the population here' },

@@ -6,9 +6,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { medianOf } from '../../cli/commands/bench';
 import { type EvalReport, pairedAgainstBest, parseParamOverrides } from '../../cli/commands/eval';
-import type { CliIO } from '../../cli/io';
-import { main } from '../../cli/main';
 import { SUBCOMMANDS } from '../../cli/subcommands';
+import { runCli } from './helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'localrec-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,21 +28,8 @@ function file(name: string, content: string | Buffer): string {
   return path;
 }
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    stderrIsTTY: false,
-    cwd: dir,
-  };
-  const code = await main(args, io);
-  return { code, out, err };
+function run(args: string[]) {
+  return runCli(args, dir);
 }
 
 /** Exit 2 with exactly one line on stderr and nothing that looks like a stack trace. */

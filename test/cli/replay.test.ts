@@ -4,10 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CliIO } from '../../cli/io';
-import { main } from '../../cli/main';
 import type { ReplayReport } from '../../cli/replay';
 import { Rng } from '../../src/model/rng';
+import { runCli } from './helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'localrec-replay-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,35 +31,25 @@ function plantedCsv(): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function run(args: string[]) {
-  let out = '';
-  let err = '';
-  const io: CliIO = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    stderrIsTTY: false,
-    cwd: dir,
-  };
-  return { code: await main(args, io), out, err };
-}
+const run = (args: string[]) => runCli(args, dir);
+/** Replays 4 held-out users of the log (3 more for validation). */
+const REPLAY = [
+  'eval',
+  '--protocol',
+  'replay',
+  '--data',
+  'log.csv',
+  '--users',
+  '4',
+  '--validation-users',
+  '3',
+];
 
 describe('localrec eval --protocol replay', () => {
   it('replays held-out users through the Recommender and reports every variant', async () => {
     writeFileSync(join(dir, 'log.csv'), plantedCsv());
     const { code, out, err } = await run([
-      'eval',
-      '--protocol',
-      'replay',
-      '--data',
-      'log.csv',
-      '--users',
-      '4',
-      '--validation-users',
-      '3',
+      ...REPLAY,
       '--pretrain-params',
       // lists as wide as the catalogue: the served lists hold the whole mix
       'hiddenSize=16,epochs=4,batchSize=16,negatives=16,lr=0.1,dropoutHidden=0,srWidth=30,knnWidth=30',
@@ -100,15 +89,7 @@ describe('localrec eval --protocol replay', () => {
 
     // The saved model replays the same numbers without pretraining again.
     const again = await run([
-      'eval',
-      '--protocol',
-      'replay',
-      '--data',
-      'log.csv',
-      '--users',
-      '4',
-      '--validation-users',
-      '3',
+      ...REPLAY,
       '--model',
       'model.bin',
       '--variants',
