@@ -101,3 +101,28 @@ export async function loadSequences(): Promise<TrainingSequences> {
 export async function loadResults(): Promise<Results> {
   return (await (await fetchOk('./assets/results.json')).json()) as Results;
 }
+
+/** The replay protocol's report (`localrec eval --protocol replay --json`), as shipped in assets. */
+export interface ReplayResults {
+  command: string;
+  generatedAt: string;
+  report: {
+    users: number;
+    positions: number;
+    split: string;
+    models: Record<
+      string,
+      {
+        help: string;
+        test: Record<string, { mean: number; se: number }>;
+        ranges: Record<string, Record<string, { mean: number; se: number }>>;
+        updates?: { count: number; medianSeconds: number; p90Seconds: number; backend: string };
+      }
+    >;
+    paired: { a: string; b: string; metrics: Record<string, { mean: number; se: number }> }[];
+  };
+}
+
+export async function loadReplay(): Promise<ReplayResults> {
+  return (await (await fetchOk('./assets/replay.json')).json()) as ReplayResults;
+}

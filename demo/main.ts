@@ -6,6 +6,7 @@ import { createTrainingChart } from './chart';
 import {
   type Catalog,
   loadCatalog,
+  loadReplay,
   loadResults,
   loadSequences,
   loadVisitors,
@@ -13,7 +14,7 @@ import {
   type Visitor,
 } from './data';
 import { $, errorText, fmtBytes, fmtInt, h } from './dom';
-import { renderResults } from './results';
+import { renderReplay, renderResults } from './results';
 import { movieCard, thumb } from './shop';
 
 type Lib = typeof LocalRecModule;
@@ -92,6 +93,7 @@ async function createRec(): Promise<Recommender> {
       `loss ${p.loss.toFixed(3)}, ${fmtInt(p.eventsPerSecond)} events/s`;
   });
   r.on('trained', (s) => {
+    lastTrainSummary = s;
     chart.breakLine();
     $('#train-summary').textContent =
       `Last run (${s.mode === 'continue' ? 'fine-tuning' : 'from scratch'}): ${fmtInt(s.events)} events ` +
@@ -99,7 +101,9 @@ async function createRec(): Promise<Recommender> {
       `on ${s.backend}, loss ${s.loss.toFixed(3)}${s.fellBackFrom.length ? `, fell back from ${s.fellBackFrom.join(', ')}` : ''}.`;
     void refreshPrivacy();
   });
-  r.on('model', () => {
+  r.on('model', (m) => {
+    // Trained here: show what this update changed in the visitor's list.
+    if (m.source === 'device') beforeUpdate ??= lastShown;
     void refreshStatus();
     scheduleRefresh();
   });
@@ -289,9 +293,40 @@ function scheduleRefresh(): void {
     });
 }
 
+/** The top-10 on screen, and the one before the last on-device update (to show the change). */
+let lastShown: string[] = [];
+let beforeUpdate: string[] | null = null;
+let lastTrainSummary: { events: number; seconds: number } | null = null;
+
+function showUpdateChange(before: string[], after: string[]): void {
+  const added = after.filter((id) => !before.includes(id));
+  const dropped = before.filter((id) => !after.includes(id));
+  const s = lastTrainSummary;
+  const what = s
+    ? `Fine-tuned on ${fmtInt(s.events)} of your events in ${(s.seconds * 1000).toFixed(0)} ms: `
+    : 'Fine-tuned here: ';
+  $('#train-change').textContent = added.length
+    ? `${what}${added.length} of your top 10 changed (in: ${added.map(title).join(', ')}; out: ${dropped.map(title).join(', ')}).`
+    : `${what}your top 10 kept the same movies${after.join() === before.join() ? '' : ' (order changed)'}.`;
+}
+
 async function refresh(): Promise<void> {
   const seen = [...new Set(history)];
   const recs = await rec.recommend({ k: 10, exclude: seen });
+  const ids = recs.map((r) => r.itemId);
+  if (beforeUpdate) {
+    // The same history on both sides (items seen since drop out of both): only the update moved it.
+    const before = beforeUpdate.filter((id) => !seen.includes(id));
+    if (before.length) showUpdateChange(before, ids.slice(0, before.length));
+    beforeUpdate = null;
+  }
+  lastShown = ids;
+  const last = (await rec.status()).lastTraining;
+  if (last && !last.trained && last.reason) {
+    $('#train-change').textContent =
+      `No on-device update after your last ${fmtInt(last.sessions)} session(s): ${last.reason}. ` +
+      'Why: see the replay table under "How well, offline" (fine-tuning on one visitor served held-out visitors worse).';
+  }
   $('#recs-list').replaceChildren(...recs.map((r) => recItem(r)));
   const scorers = [...new Set(recs.map((r) => r.scorer))].join(', ');
   $('#recs-note').textContent = history.length
@@ -317,7 +352,7 @@ function renderColumns(recs: Recommendation[]): void {
       name: 'recommend()',
       fit: scratch
         ? 'GRU trained on this device only (falls back to sr/pop before)'
-        : 'GRU pretrained on the other users, fine-tuned here',
+        : 'GRU + SR + item-kNN pretrained on the other users (by default fine-tuning here keeps the pretrained weights)',
       ids: recs.map((r) => r.itemId),
       scorer: [...new Set(recs.map((r) => r.scorer))].join('+'),
     },
@@ -462,6 +497,11 @@ async function start(): Promise<void> {
     .then(renderResults)
     .catch((error) => {
       $('#offline-note').textContent = `No results file: ${errorText(error)}`;
+    });
+  loadReplay()
+    .then(renderReplay)
+    .catch((error) => {
+      $('#replay-note').textContent = `No replay results file: ${errorText(error)}`;
     });
   const genre = $<HTMLSelectElement>('#genre');
   genre.append(...catalog.genres.map((g) => h('option', { value: g }, g)));

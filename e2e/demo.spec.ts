@@ -43,6 +43,10 @@ async function recsAfter(page: Page, events: number) {
   );
 }
 
+/** Parts of the served mix, and the words each explains itself with. */
+const SERVED = ['gru', 'sr', 'itemknn'];
+const EXPLAINED = /(Because you viewed|Often chosen after|Similar to) /;
+
 async function noOverflow(page: Page): Promise<void> {
   const [scrollWidth, innerWidth] = await page.evaluate(() => [
     document.documentElement.scrollWidth,
@@ -64,6 +68,11 @@ describe('demo page', () => {
     expect(await page.getAttribute('#status', 'data-model')).toBe('pretrained');
     expect(await page.locator('#grid .card').count()).toBeGreaterThan(10);
     expect(await page.locator('#results tbody tr').count()).toBeGreaterThanOrEqual(6);
+    // The replay table: what a held-out visitor is served beside the untouched model.
+    for (const row of ['served', 'pretrained', 'sr+itemknn']) {
+      await page.waitForSelector(`#replay tbody tr[data-model="${row}"]`);
+    }
+    expect(await page.textContent('#replay-note')).toMatch(/held-out MovieLens users replayed/);
 
     // Click through three movies; the list follows every click and comes from the GRU.
     const cards = page.locator('#grid .card');
@@ -75,8 +84,9 @@ describe('demo page', () => {
       await card.click();
       const recs = await recsAfter(page, clicked.length);
       expect(recs).toHaveLength(10);
-      expect(recs.every((r) => r.scorer === 'gru')).toBe(true);
-      expect(recs.some((r) => r.why.includes('Because you viewed'))).toBe(true);
+      // The served mix of the pretrained model: each item names the part that drove it.
+      expect(recs.every((r) => SERVED.includes(r.scorer))).toBe(true);
+      expect(recs.some((r) => EXPLAINED.test(r.why))).toBe(true);
       // Viewed items are never recommended back.
       expect(recs.some((r) => clicked.includes(r.id))).toBe(false);
       lists.push(recs.map((r) => r.id));
@@ -106,7 +116,7 @@ describe('demo page', () => {
     await ready(page);
     await page.waitForSelector('#stats[data-events="3"]');
     const kept = await recsAfter(page, 3);
-    expect(kept.every((r) => r.scorer === 'gru')).toBe(true);
+    expect(kept.every((r) => SERVED.includes(r.scorer))).toBe(true);
     expect(kept.some((r) => clicked.includes(r.id))).toBe(false);
     for (const id of clicked) {
       expect(await page.locator(`#grid .card.seen[data-id="${id}"]`).count()).toBe(1);
@@ -133,9 +143,19 @@ describe('demo page', () => {
     await page.uncheck('#sim-clean');
     await page.click('#sim-start');
     await page.waitForFunction(
-      () => /click ([3-9]|\d\d+) of/.test(document.querySelector('#sim-status')?.textContent ?? ''),
+      () => /click ([6-9]|\d\d+) of/.test(document.querySelector('#sim-status')?.textContent ?? ''),
       undefined,
       { timeout: 30_000 },
+    );
+    // Five new events ran an on-device update: the page says what it changed, or why
+    // there was nothing to change (the default keeps the pretrained weights of known items).
+    await page.waitForFunction(
+      () =>
+        /^(Fine-tuned on \d+ of your events in \d+ ms: |No on-device update after )/.test(
+          document.querySelector('#train-change')?.textContent ?? '',
+        ),
+      undefined,
+      { timeout: 60_000 },
     );
     await page.click('#sim-stop');
     await page.waitForSelector('#sim-start:not([disabled])', { timeout: 30_000 });

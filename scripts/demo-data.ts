@@ -11,11 +11,14 @@
  * - model.bin       the GRU pretrained by `localrec pretrain --all` on every rating of
  *                   every user except the held-back visitors
  * - results.json    `localrec eval --json` on the whole data set (the offline table)
+ * - replay.json     `localrec eval --protocol replay --json`: what held-out visitors are
+ *                   served event by event, beside the untouched model and the baselines
  * - manifest.json   provenance: held-back user ids, pretraining row count, settings,
  *                   sizes, times (test/demo/demo-data.test.ts checks it)
  * - NOTICE.md       the MovieLens license notice
  *
- * Options: --skip-model, --skip-eval (reuse the existing files; for quick iterations).
+ * Options: --skip-model, --skip-eval, --skip-replay (reuse the existing files; for quick
+ * iterations); --replay-json FILE takes a replay report already written by that command.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -253,6 +256,43 @@ if (!args.has('--skip-eval') || !existsSync(join(OUT, 'results.json'))) {
     note: 'kept (--skip-eval)',
   });
 }
+// ---- the replay table -------------------------------------------------------------------
+const replayArg = process.argv.indexOf('--replay-json');
+const replayCommand = [
+  'eval',
+  '--protocol',
+  'replay',
+  '--data',
+  'data/movielens-small/ratings.csv.gz',
+  '--json',
+];
+if (replayArg > 0 || !args.has('--skip-replay') || !existsSync(join(OUT, 'replay.json'))) {
+  let json = process.argv[replayArg + 1];
+  if (replayArg < 0) {
+    const t = performance.now();
+    json = join(tmp, 'replay.json');
+    console.log(`localrec ${replayCommand.join(' ')} ${json}`);
+    console.log(tsx([...replayCommand, json]).trim());
+    timings.replaySeconds = Math.round(performance.now() - t) / 1000;
+  }
+  const report = JSON.parse(readFileSync(json, 'utf8'));
+  write(
+    'replay.json',
+    JSON.stringify({
+      format: 'localrec-demo-replay',
+      command: `npx tsx cli/localrec.ts ${replayCommand.join(' ')} <file>`,
+      generatedAt: new Date().toISOString(),
+      report,
+    }),
+    `replay: ${Object.keys(report.models).join(', ')}`,
+  );
+} else {
+  wrote.push({
+    file: 'demo/assets/replay.json',
+    bytes: statSync(join(OUT, 'replay.json')).size,
+    note: 'kept (--skip-replay)',
+  });
+}
 rmSync(tmp, { recursive: true, force: true });
 
 // ---- notice and manifest --------------------------------------------------------------
@@ -260,7 +300,7 @@ const readme = readFileSync(join(DATA, 'README.md'), 'utf8');
 const notice = readme.slice(0, readme.indexOf('These files are used by')).trim();
 write(
   'NOTICE.md',
-  `# Data notice\n\nThe files in this folder (catalog.json, visitors.json, sessions.bin, model.bin,\nresults.json) are derived from MovieLens latest-small by scripts/demo-data.ts.\n\n${notice.replace(/^# .*\n/, '## MovieLens latest-small\n')}\n`,
+  `# Data notice\n\nThe files in this folder (catalog.json, visitors.json, sessions.bin, model.bin,\nresults.json, replay.json) are derived from MovieLens latest-small by scripts/demo-data.ts.\n\n${notice.replace(/^# .*\n/, '## MovieLens latest-small\n')}\n`,
   'MovieLens license notice',
 );
 const manifest = {
