@@ -96,7 +96,7 @@ async function createRec(): Promise<Recommender> {
     lastTrainSummary = s;
     chart.breakLine();
     $('#train-summary').textContent =
-      `Last run (${s.mode === 'continue' ? 'fine-tuning' : 'from scratch'}): ${fmtInt(s.events)} events ` +
+      `Last run (${s.mode === 'continue' ? 'fine-tuning' : 'from scratch'}): ${fmtInt(s.events)} events × ${s.epochs} epoch${s.epochs === 1 ? '' : 's'} ` +
       `of ${s.sessions} session(s) in ${s.seconds.toFixed(2)} s = ${fmtInt(s.eventsPerSecond)} events/s ` +
       `on ${s.backend}, loss ${s.loss.toFixed(3)}${s.fellBackFrom.length ? `, fell back from ${s.fellBackFrom.join(', ')}` : ''}.`;
     void refreshPrivacy();

@@ -16,6 +16,7 @@ import {
 import { electLeader, type LeaderElection } from '../runtime/leader';
 import {
   fallbackRanking,
+  fillUp,
   finish,
   type Recommendation,
   type RecommendOptions,
@@ -90,13 +91,21 @@ export interface RecommenderOptions extends StoreOptions {
   timeouts?: { startMs?: number; callMs?: number; trainMs?: number };
 }
 
+/** What a training run did. */
 export interface TrainSummary {
-  /** False when there was nothing new to learn from. */
+  /** False when there was nothing new to learn from (`reason` says why). */
   trained: boolean;
   reason?: string;
+  /** The visitor's events the run trained on (each counted once, whatever the epochs). */
   events: number;
+  /** Passes over them. */
+  epochs: number;
+  /** Training positions processed over all epochs (what `eventsPerSecond` divides). */
+  processedEvents: number;
+  /** Sessions the events came from. */
   sessions: number;
   seconds: number;
+  /** processedEvents per second of training. */
   eventsPerSecond: number;
   loss: number;
   backend: string;
@@ -530,6 +539,8 @@ export class Recommender {
         trained: false,
         reason: 'no new sessions with two or more events',
         events: 0,
+        epochs: 0,
+        processedEvents: 0,
         sessions: 0,
         seconds: 0,
         eventsPerSecond: 0,
@@ -589,6 +600,8 @@ export class Recommender {
         trained: false,
         reason: response.skipped,
         events: 0,
+        epochs: 0,
+        processedEvents: 0,
         sessions: slice.sessions,
         seconds: 0,
         eventsPerSecond: 0,
@@ -615,7 +628,9 @@ export class Recommender {
     this.modelChannel?.postMessage({ type: 'model-updated' });
     const summary: TrainSummary = {
       trained: true,
-      events: response.events,
+      events: slice.items.length,
+      epochs: trainOptions.epochs,
+      processedEvents: response.events,
       sessions: slice.sessions,
       seconds: response.seconds,
       eventsPerSecond: response.eventsPerSecond,
@@ -707,6 +722,7 @@ export class Recommender {
     const prefix = [...recent];
     if (o.contextItem && prefix[prefix.length - 1] !== o.contextItem) prefix.push(o.contextItem);
     const exclude = new Set(o.exclude ?? purchased);
+    if (o.contextItem && !o.keepContextItem) exclude.add(o.contextItem);
     const gru = await this.gruCandidates(
       (k) => (a) =>
         a.recommend({
@@ -721,17 +737,16 @@ export class Recommender {
       !!o.filter,
     );
     if (gru) {
-      const out = finish(gru, o.k, exclude, o.filter, catalog);
-      if (out.length >= o.k || gru.length >= (this.modelMeta?.info.numItems ?? 0)) return out;
-      // Filter removed too many: fill from the fallback ranking.
-      const more = finish(
+      // Fewer than k when the model knows fewer items or the filter removed them: the
+      // fallback ranking (sequential rules, popularity, catalogue order) fills up.
+      return fillUp(
+        finish(gru, o.k, exclude, o.filter, catalog),
         fallbackRanking(all, prefix, [...catalog.values()]),
         o.k,
-        new Set([...exclude, ...out.map((r) => r.itemId)]),
+        exclude,
         o.filter,
         catalog,
       );
-      return [...out, ...more].slice(0, o.k).map((r, i) => ({ ...r, rank: i + 1 }));
     }
     return finish(
       fallbackRanking(all, prefix, [...catalog.values()]),
@@ -762,15 +777,18 @@ export class Recommender {
       exclude.size,
       false,
     );
-    if (gru?.length) return finish(gru, o.k, exclude, undefined, catalog);
     const { all } = await this.history();
-    return finish(
-      fallbackRanking(all, [itemId], [...catalog.values()]),
-      o.k,
-      exclude,
-      undefined,
-      catalog,
-    );
+    const fallback = fallbackRanking(all, [itemId], [...catalog.values()]);
+    if (gru?.length)
+      return fillUp(
+        finish(gru, o.k, exclude, undefined, catalog),
+        fallback,
+        o.k,
+        exclude,
+        undefined,
+        catalog,
+      );
+    return finish(fallback, o.k, exclude, undefined, catalog);
   }
 
   private async hasCheckpoint(): Promise<boolean> {

@@ -38,8 +38,11 @@ export interface RecommendOptions {
   /** Item ids never to return. Default: the items the visitor purchased. */
   exclude?: readonly string[];
   filter?: RecommendFilter;
-  /** The page's context: the item being viewed now counts as the latest interaction. */
-  context?: { itemId?: string };
+  /**
+   * The page's context: the item being viewed now counts as the latest interaction, and
+   * is not recommended itself unless `keepItem` is true.
+   */
+  context?: { itemId?: string; keepItem?: boolean };
 }
 
 export interface ResolvedRecommend {
@@ -47,6 +50,8 @@ export interface ResolvedRecommend {
   exclude: readonly string[] | undefined;
   filter: ((item: CatalogItem | undefined, itemId: string) => boolean) | undefined;
   contextItem: string | undefined;
+  /** Whether the context item may be recommended. */
+  keepContextItem: boolean;
 }
 
 export function resolveRecommendOptions(options: RecommendOptions = {}): ResolvedRecommend {
@@ -61,7 +66,15 @@ export function resolveRecommendOptions(options: RecommendOptions = {}): Resolve
   if (contextItem !== undefined && (typeof contextItem !== 'string' || contextItem === '')) {
     throw invalid('context.itemId', 'must be a non-empty string');
   }
-  return { k, exclude: options.exclude, filter: compileFilter(options.filter), contextItem };
+  const keep = options.context?.keepItem ?? false;
+  if (typeof keep !== 'boolean') throw invalid('context.keepItem', 'must be a boolean');
+  return {
+    k,
+    exclude: options.exclude,
+    filter: compileFilter(options.filter),
+    contextItem,
+    keepContextItem: keep,
+  };
 }
 
 function matches(value: JsonValue | undefined, want: JsonValue): boolean {
@@ -126,6 +139,30 @@ export function fallbackRanking(
     seen.add(item.id);
   });
   return out;
+}
+
+/**
+ * `first` (a scorer's candidates, already finished), filled up to k from `fallback` with
+ * the same exclusions and filter: a model that knows fewer items than asked, or a filter
+ * that leaves fewer, still gives k results where the catalogue has them.
+ */
+export function fillUp(
+  first: Recommendation[],
+  fallback: Parameters<typeof finish>[0],
+  k: number,
+  exclude: ReadonlySet<string>,
+  filter: ResolvedRecommend['filter'],
+  catalog: ReadonlyMap<string, CatalogItem>,
+): Recommendation[] {
+  if (first.length >= k) return first;
+  const more = finish(
+    fallback,
+    k - first.length,
+    new Set([...exclude, ...first.map((r) => r.itemId)]),
+    filter,
+    catalog,
+  );
+  return [...first, ...more].map((r, i) => ({ ...r, rank: i + 1 }));
 }
 
 /** Applies exclusions and the filter, keeps the first k, numbers and decorates them. */

@@ -194,6 +194,66 @@ describe('Recommender on the device (Node, in-process engine)', () => {
     expect(explained?.explanation?.text).toMatch(/^(Often chosen after|Similar to) Item (1|5)$/);
   });
 
+  it('train() counts the visitor’s events once, with the epochs beside them', async () => {
+    const rec = await recommender({
+      ...GRU_ONLY,
+      training: { auto: false, ...STRONG, fineTune: { blend: 1 } },
+    });
+    await trackHabit(rec); // 8 sessions of 3 events
+    const s = await rec.train();
+    expect(s).toMatchObject({ trained: true, events: 24, sessions: 8, epochs: 5 });
+    // each session's last event is only a target: 2 training positions a session and epoch
+    expect(s.processedEvents).toBe(8 * 2 * 5);
+  });
+
+  it('the item on screen (context) is not recommended unless kept; the list is the one after it', async () => {
+    const rec = await recommender({ ...GRU_ONLY, training: { auto: false } });
+    clock += 60_000;
+    await rec.track({ itemId: 'i1', type: 'view', timestamp: clock });
+    // every item the catalogue has, but the one on screen
+    const onFive = await rec.recommend({ k: NUM_ITEMS, context: { itemId: 'i5' } });
+    expect(onFive).toHaveLength(NUM_ITEMS - 1);
+    expect(onFive.map((r) => r.itemId)).not.toContain('i5');
+    expect(onFive[0].itemId).toBe('i17'); // after 5 the population always went to 17
+    const kept = await rec.recommend({ k: NUM_ITEMS, context: { itemId: 'i5', keepItem: true } });
+    expect(kept.map((r) => r.itemId)).toContain('i5');
+    await expect(
+      rec.recommend({ context: { itemId: 'i5', keepItem: 1 as never } }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      details: { field: 'context.keepItem' },
+    });
+  });
+
+  it('fills up to k from the fallback when the model knows fewer items, filters included', async () => {
+    // 5 catalogue items the pretrained model has never seen, the blue ones among them
+    const extra = Array.from({ length: 5 }, (_, i) => ({
+      id: `x${i}`,
+      title: `Extra ${i}`,
+      attributes: { color: i < 3 ? 'blue' : 'red' },
+    }));
+    const rec = await recommender({
+      ...GRU_ONLY,
+      training: { auto: false },
+      catalog: [
+        ...Array.from({ length: NUM_ITEMS }, (_, i) => ({ id: `i${i}`, title: `Item ${i}` })),
+        ...extra,
+      ],
+    });
+    clock += 60_000;
+    await rec.track({ itemId: 'i1', type: 'view', timestamp: clock });
+    const all = await rec.recommend({ k: NUM_ITEMS + 4, exclude: [] });
+    expect(all).toHaveLength(NUM_ITEMS + 4);
+    expect(new Set(all.map((r) => r.itemId)).size).toBe(NUM_ITEMS + 4);
+    expect(all.map((r) => r.rank)).toEqual(all.map((_, i) => i + 1));
+    expect(all.filter((r) => r.itemId.startsWith('x')).every((r) => r.scorer !== 'gru')).toBe(true);
+    const blue = await rec.recommend({ k: 10, filter: { color: 'blue' } });
+    expect(blue.map((r) => r.itemId).sort()).toEqual(['x0', 'x1', 'x2']);
+    const similar = await rec.similar('i5', NUM_ITEMS + 3);
+    expect(similar).toHaveLength(NUM_ITEMS + 3);
+    expect(similar.map((r) => r.itemId)).not.toContain('i5');
+  });
+
   it('refuses bad serving / fine-tuning options before opening anything', async () => {
     await expect(recommender({ serving: { beta: 2 } })).rejects.toMatchObject({
       code: 'INVALID_INPUT',
