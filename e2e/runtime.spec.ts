@@ -423,5 +423,7 @@ describe('runtime faults', () => {
     });
     expect(r.second[0]).toMatchObject({ itemId: 'i17', scorer: 'gru' });
     expect(r.status.engine).toBe('worker');
+    // the page was told (status and on('error')), not left to guess
+    expect(r.status.lastError?.code).toBe('WORKER_CRASHED');
   });
 });

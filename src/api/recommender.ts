@@ -314,9 +314,16 @@ export class Recommender {
     if (this.closed) throw new LocalRecError('DB_CLOSED', 'the recommender was closed');
     if (this.handle && !this.handle.crashed) return this.handle;
     if (this.handle?.crashed) {
+      // A worker that died between calls is replaced; the page hears about it.
+      const crash = this.handle.crashed;
       this.handle.terminate();
       this.handle = null;
       this.modelMeta = null;
+      this.fail(
+        new LocalRecError('WORKER_CRASHED', `the engine died and is restarted: ${crash.message}`, {
+          cause: crash,
+        }),
+      );
     }
     this.starting ??= this.startEngine().finally(() => {
       this.starting = null;

@@ -2,6 +2,7 @@
 // trigger, fine-tuning, recommend with its mix) over the Engine run in-process on WASM,
 // as the replay protocol drives it. Tiny models on planted data.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LocalRecError } from '../../src/api/errors';
 import {
   createRecommender,
   type Recommender,
@@ -252,6 +253,46 @@ describe('Recommender on the device (Node, in-process engine)', () => {
     const similar = await rec.similar('i5', NUM_ITEMS + 3);
     expect(similar).toHaveLength(NUM_ITEMS + 3);
     expect(similar.map((r) => r.itemId)).not.toContain('i5');
+  });
+
+  it('a worker that died between calls is replaced and reported (error event, lastError)', async () => {
+    let dead: LocalRecError | undefined;
+    let starts = 0;
+    const rec = await createRecommender(
+      {
+        namespace: `t${Math.random().toString(36).slice(2)}`,
+        indexedDB: null,
+        broadcast: false,
+        backend: { force: 'wasm' },
+        pretrained: pretrained.slice(0),
+        training: { auto: false },
+      },
+      {
+        startEngine: async () => {
+          starts++;
+          dead = undefined;
+          const inner = inProcessHandle(createWorkerApi());
+          return {
+            ...inner,
+            get crashed() {
+              return dead;
+            },
+          };
+        },
+        electLeader: aloneElection,
+      },
+    );
+    open.push(rec);
+    const errors: string[] = [];
+    rec.on('error', (e) => errors.push(e.code));
+    await rec.recommend({ k: 3 });
+    expect(starts).toBe(1);
+    dead = new LocalRecError('WORKER_CRASHED', 'the worker at x failed: boom');
+    const again = await rec.recommend({ k: 3 });
+    expect(again).toHaveLength(3);
+    expect(starts).toBe(2);
+    expect(errors).toEqual(['WORKER_CRASHED']);
+    expect((await rec.status()).lastError?.message).toMatch(/engine died and is restarted: .*boom/);
   });
 
   it('refuses bad serving / fine-tuning options before opening anything', async () => {
