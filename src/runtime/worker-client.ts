@@ -122,7 +122,7 @@ export async function startWorker(options: WorkerClientOptions = {}): Promise<Wo
   try {
     worker = new Worker(url, { type: 'module', name: 'localrec' });
   } catch (cause) {
-    throw new LocalRecError('WORKER_CRASHED', `could not start the worker at ${url.href}`, {
+    throw new LocalRecError('WORKER_CRASHED', workerStartMessage(url, cause), {
       cause,
     });
   }
@@ -162,4 +162,21 @@ export async function startWorker(options: WorkerClientOptions = {}): Promise<Wo
     throw error;
   }
   return handle;
+}
+
+/**
+ * Why a Worker could not be constructed, and what to do. Browsers refuse a worker script
+ * from another origin (a CDN) with a SecurityError: the page must serve it itself.
+ */
+export function workerStartMessage(url: URL, cause: unknown): string {
+  const page = (globalThis as { location?: { origin?: string } }).location?.origin;
+  const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+  if (page && page !== 'null' && url.origin !== page) {
+    return (
+      `could not start the worker at ${url.href}: a worker must come from the page's own origin (${page}). ` +
+      `Serve localrec.worker.js (and its .wasm files) from this site and pass its URL as workerUrl ` +
+      `(data-worker-url on the script tag). (${reason})`
+    );
+  }
+  return `could not start the worker at ${url.href} (${reason})`;
 }
