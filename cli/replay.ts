@@ -260,6 +260,7 @@ export async function runReplay(o: ReplayRunOptions): Promise<ReplayReport> {
       buildPopulation(population, {
         ...(p.beta !== undefined ? { beta: p.beta } : {}),
         ...(p.mixAlpha !== undefined ? { alpha: p.mixAlpha } : {}),
+        ...(p.mixL !== undefined ? { L: p.mixL } : {}),
         ...(p.srWidth !== undefined ? { srWidth: p.srWidth } : {}),
         ...(p.knnWidth !== undefined ? { knnWidth: p.knnWidth } : {}),
       }),

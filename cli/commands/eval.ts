@@ -429,6 +429,7 @@ async function runReplayCommand(
   const pretrainParams = gruParams(values['pretrain-params'], {
     beta: POPULATION_DEFAULTS.beta,
     mixAlpha: POPULATION_DEFAULTS.alpha,
+    mixL: POPULATION_DEFAULTS.L,
     srWidth: POPULATION_DEFAULTS.srWidth,
     knnWidth: POPULATION_DEFAULTS.knnWidth,
   });

@@ -55,7 +55,10 @@ export const POPULATION_DEFAULTS: Readonly<PopulationParams> = {
   beta: 0.5,
   w: SR_DEFAULTS.w,
   shrink: ITEMKNN_DEFAULTS.shrink,
-  L: ITEMKNN_DEFAULTS.L,
+  // Item-kNN over the last 20 prefix items, not the offline protocol's 10: with cut lists
+  // more prefix items cover more candidates (replay validation users, β 0.5: NDCG@10
+  // 0.0800 against 0.0792; docs/experiments/2026-12-04-on-device-learning.md).
+  L: 20,
 };
 
 /**

@@ -125,7 +125,13 @@ describe('buildPopulation', () => {
     ] as const) {
       const pop = buildPopulation(fit, { srWidth, knnWidth, w, shrink });
       expect(Array.from(pop.counts)).toEqual(Array.from(itemCounts(fit)));
-      expect(pop.mix).toEqual({ alpha: 0.2, beta: POPULATION_DEFAULTS.beta, w, shrink, L: 10 });
+      expect(pop.mix).toEqual({
+        alpha: 0.2,
+        beta: POPULATION_DEFAULTS.beta,
+        w,
+        shrink,
+        L: POPULATION_DEFAULTS.L,
+      });
       expect(pop.sr.width).toBe(srWidth);
       expect(pop.knn.width).toBe(knnWidth);
       const rules = sequentialRules(fit, w);

@@ -51,8 +51,8 @@ describe('localrec eval --protocol replay', () => {
     const { code, out, err } = await run([
       ...REPLAY,
       '--pretrain-params',
-      // lists as wide as the catalogue: the served lists hold the whole mix
-      'hiddenSize=16,epochs=4,batchSize=16,negatives=16,lr=0.1,dropoutHidden=0,srWidth=30,knnWidth=30',
+      // lists as wide as the catalogue and the offline L: the served lists hold the exact mix
+      'hiddenSize=16,epochs=4,batchSize=16,negatives=16,lr=0.1,dropoutHidden=0,srWidth=30,knnWidth=30,mixL=10',
       '--variants',
       'served,pretrained,finetuned,continued,sr,sr+itemknn,sr+itemknn-lists',
       '--save-model',
