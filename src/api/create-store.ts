@@ -89,7 +89,8 @@ function globalPrivacyControl(): boolean {
   }
 }
 
-function validateCatalog(items: unknown): CatalogItem[] {
+/** The catalogue as the store keeps it; INVALID_INPUT (field `items[i]…`) otherwise. */
+export function validateCatalog(items: unknown): CatalogItem[] {
   if (!Array.isArray(items)) throw invalid('items', 'must be an array');
   const seen = new Set<string>();
   return items.map((item: unknown, i) => {

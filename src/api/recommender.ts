@@ -31,7 +31,7 @@ import type {
   TrainResponse,
   WorkerApi,
 } from '../worker/protocol';
-import { createStore } from './create-store';
+import { createStore, validateCatalog } from './create-store';
 import { hasCode, invalidInput, LocalRecError } from './errors';
 import type {
   CatalogItem,
@@ -926,14 +926,16 @@ export async function createRecommender(
   options: RecommenderOptions = {},
   deps: RecommenderDeps = {},
 ): Promise<Recommender> {
+  // Options are checked before storage is opened: a refused call leaves no database behind.
+  if (options.catalog !== undefined) validateCatalog(options.catalog);
+  if (options.backend) candidateBackends(options.backend);
+  const beta = options.serving?.beta;
+  if (beta !== undefined && !(typeof beta === 'number' && beta >= 0 && beta <= 1))
+    throw invalidInput('serving.beta', `must be a number in [0, 1], got ${String(beta)}`);
+  resolveFineTune(options.training?.fineTune);
   const store = await createStore(options);
   try {
     if (options.catalog) await store.setCatalog(options.catalog);
-    if (options.backend) candidateBackends(options.backend);
-    const beta = options.serving?.beta;
-    if (beta !== undefined && !(typeof beta === 'number' && beta >= 0 && beta <= 1))
-      throw invalidInput('serving.beta', `must be a number in [0, 1], got ${String(beta)}`);
-    resolveFineTune(options.training?.fineTune);
   } catch (error) {
     store.close();
     throw error;

@@ -15,6 +15,7 @@ import { inProcessHandle } from '../../src/runtime/worker-client';
 import { trainGru } from '../../src/train/fit';
 import { createWorkerApi } from '../../src/worker/api';
 import { useBackend } from '../model/helpers';
+import { freshFactory } from '../store/helpers';
 import { plantedData } from '../train/fixtures';
 
 const NUM_ITEMS = 30;
@@ -293,6 +294,22 @@ describe('Recommender on the device (Node, in-process engine)', () => {
     expect(starts).toBe(2);
     expect(errors).toEqual(['WORKER_CRASHED']);
     expect((await rec.status()).lastError?.message).toMatch(/engine died and is restarted: .*boom/);
+  });
+
+  it('a refused createRecommender leaves no database behind', async () => {
+    const factory = freshFactory();
+    for (const bad of [
+      { backend: { force: 'tpu' as never } },
+      { catalog: 'x' as never },
+      { catalog: [{ id: 'a' }, { id: 'a' }] },
+      { serving: { beta: -1 } },
+      { training: { fineTune: { maxEvents: 0 } } },
+    ]) {
+      await expect(
+        createRecommender({ namespace: 'refused', indexedDB: factory, broadcast: false, ...bad }),
+      ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    }
+    expect(await factory.databases()).toEqual([]);
   });
 
   it('refuses bad serving / fine-tuning options before opening anything', async () => {
