@@ -47,20 +47,7 @@ export class GruMixScorer implements Scorer {
   parts(prefix: Int32Array): { g: Float64Array; m: Float64Array } {
     const q = ++this.q;
     for (let j = 0; j < prefix.length; j++) this.stamp[prefix[j]] = q;
-    const s = this.gruRow(prefix);
-    const n = this.numItems;
-    let mx = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < n; i++) if (this.stamp[i] !== q && s[i] > mx) mx = s[i];
-    const g = new Float64Array(n);
-    // softmax / its candidate max = exp(s − max)
-    for (let i = 0; i < n; i++) g[i] = Math.exp(s[i] - mx);
-    const m64 = this.mix.scores64(prefix);
-    let mm = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < n; i++) if (this.stamp[i] !== q && m64[i] > mm) mm = m64[i];
-    const w = mm > 0 ? 1 / mm : 1;
-    const m = new Float64Array(n);
-    for (let i = 0; i < n; i++) m[i] = m64[i] * w;
-    return { g, m };
+    return scaledParts(this.gruRow(prefix), this.mix.scores64(prefix), (i) => this.stamp[i] !== q);
   }
 
   scores64(prefix: Int32Array): Float64Array {
@@ -73,6 +60,36 @@ export class GruMixScorer implements Scorer {
   scores(prefix: Int32Array): Float32Array {
     return Float32Array.from(this.scores64(prefix));
   }
+}
+
+/**
+ * The two parts of the mix for one prefix, each scaled to a maximum of 1 over the
+ * candidates (`isCandidate`): the GRU's scores through their softmax (exp(s − max)), the
+ * SR + item-kNN row divided by its candidate maximum (left as it is when that maximum is
+ * not positive). The offline hybrid and the browser's served mix (src/worker/engine.ts)
+ * both score with it.
+ */
+export function scaledParts(
+  s: ArrayLike<number>,
+  mix: ArrayLike<number>,
+  isCandidate: (i: number) => boolean,
+): { g: Float64Array; m: Float64Array } {
+  const n = s.length;
+  let mx = Number.NEGATIVE_INFINITY;
+  let mm = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < n; i++) {
+    if (!isCandidate(i)) continue;
+    if (s[i] > mx) mx = s[i];
+    if (mix[i] > mm) mm = mix[i];
+  }
+  const w = mm > 0 ? 1 / mm : 1;
+  const g = new Float64Array(n);
+  const m = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    g[i] = Math.exp(s[i] - mx);
+    m[i] = mix[i] * w;
+  }
+  return { g, m };
 }
 
 /**

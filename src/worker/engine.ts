@@ -19,6 +19,7 @@ import {
 } from '../runtime/backend-choice';
 import { runTrials } from '../runtime/tf/trial';
 import { trainGru } from '../train/fit';
+import { scaledParts } from '../train/hybrid';
 import type { TrainOptions } from '../train/options';
 import { version } from '../version';
 import type {
@@ -415,15 +416,8 @@ export class Engine implements EngineApi {
       if (request.mix !== false && this.anchor?.mix && this.anchor.population && this.anchorRowOf)
         return this.recommendMix(model, gru, prefix, request);
       const top = topKOf(gru, request.k, this.rows(request.exclude));
-      const vocab = model.vocab as readonly string[];
-      const recent = [...new Set(Array.from(prefix).reverse())].slice(0, 10);
-      const vectors = model.toArrays().items;
-      const h = model.config.hiddenSize;
-      return Array.from(top.items, (row, i) => ({
-        itemId: vocab[row],
-        score: top.scores[i],
-        ...explain(vocab, vectors, h, row, recent),
-      }));
+      const explainGru = gruExplainer(model, prefix);
+      return Array.from(top.items, (row, i) => explainGru.item(row, top.scores[i]));
     } catch (error) {
       plain(error);
     }
@@ -450,49 +444,29 @@ export class Engine implements EngineApi {
     const anchorPrefix = Int32Array.from(
       Array.from(prefix, (r) => toAnchor[r]).filter((r) => r >= 0),
     );
-    const m = anchor.mix.scores64(anchorPrefix);
-    let gMax = Number.NEGATIVE_INFINITY;
-    let mMax = 0;
-    for (let i = 0; i < n; i++) {
-      if (inPrefix[i]) continue;
-      if (gru[i] > gMax) gMax = gru[i];
-      const a = toAnchor[i];
-      if (a >= 0 && m[a] > mMax) mMax = m[a];
-    }
-    const mScale = mMax > 0 ? (1 - beta) / mMax : 0;
-    const gPart = new Float32Array(n);
+    // The population's row in this model's rows (items it does not know score 0).
+    const fromLists = anchor.mix.scores64(anchorPrefix);
+    const mixRow = new Float64Array(n);
+    for (let i = 0; i < n; i++) if (toAnchor[i] >= 0) mixRow[i] = fromLists[toAnchor[i]];
+    const { g, m } = scaledParts(gru, mixRow, (i) => inPrefix[i] === 0);
     const row = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      gPart[i] = beta * Math.exp(gru[i] - gMax);
-      const a = toAnchor[i];
-      row[i] = gPart[i] + (a >= 0 ? m[a] * mScale : 0);
-    }
+    for (let i = 0; i < n; i++) row[i] = beta * g[i] + (1 - beta) * m[i];
     const top = topKOf(row, request.k, this.rows(request.exclude));
-    const vocab = model.vocab as readonly string[];
     const anchorVocab = anchor.model.vocab as readonly string[];
-    const recent = [...new Set(Array.from(prefix).reverse())].slice(0, 10);
-    const vectors = model.toArrays().items;
-    const h = model.config.hiddenSize;
+    const explainGru = gruExplainer(model, prefix);
     return Array.from(top.items, (r, i) => {
-      const a = toAnchor[r];
-      const fromMix = row[r] - gPart[r];
-      if (a >= 0 && fromMix > gPart[r]) {
-        const why = anchor.mix.explain(anchorPrefix, a);
+      if (toAnchor[r] >= 0 && (1 - beta) * m[r] > beta * g[r]) {
+        const why = anchor.mix.explain(anchorPrefix, toAnchor[r]);
         if (why) {
           return {
-            itemId: vocab[r],
+            itemId: explainGru.vocab[r],
             score: top.scores[i],
             via: why.component,
             because: anchorVocab[why.because],
           };
         }
       }
-      return {
-        itemId: vocab[r],
-        score: top.scores[i],
-        via: 'gru' as const,
-        ...explain(vocab, vectors, h, r, recent),
-      };
+      return { ...explainGru.item(r, top.scores[i]), via: 'gru' as const };
     });
   }
 
@@ -547,15 +521,26 @@ export class Engine implements EngineApi {
   }
 }
 
-function explain(
-  vocab: readonly string[],
-  vectors: Float32Array,
-  h: number,
-  row: number,
-  recent: number[],
-) {
-  const others = recent.filter((r) => r !== row);
-  return others.length ? { because: vocab[mostSimilar(vectors, h, row, others)] } : {};
+/**
+ * A GRU result with its explanation: the most recent distinct prefix items (up to 10),
+ * the one whose item vector is closest to the recommended item's.
+ */
+function gruExplainer(model: GruModel, prefix: Int32Array) {
+  const vocab = model.vocab as readonly string[];
+  const recent = [...new Set(Array.from(prefix).reverse())].slice(0, 10);
+  const vectors = model.toArrays().items;
+  const h = model.config.hiddenSize;
+  return {
+    vocab,
+    item(row: number, score: number): ScoredItem {
+      const others = recent.filter((r) => r !== row);
+      return {
+        itemId: vocab[row],
+        score,
+        ...(others.length ? { because: vocab[mostSimilar(vectors, h, row, others)] } : {}),
+      };
+    },
+  };
 }
 
 /** The candidate whose item vector (output row without its bias) has the highest cosine with `row`'s. */
