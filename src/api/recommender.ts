@@ -541,22 +541,8 @@ export class Recommender {
     const { times } = data.sequences;
     let newestSeen = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < times.length; i++) if (times[i] > newestSeen) newestSeen = times[i];
-    if (slice.sessions === 0) {
-      return {
-        trained: false,
-        reason: 'no new sessions with two or more events',
-        events: 0,
-        epochs: 0,
-        processedEvents: 0,
-        sessions: 0,
-        seconds: 0,
-        eventsPerSecond: 0,
-        loss: Number.NaN,
-        backend: '',
-        mode,
-        fellBackFrom: [],
-      };
-    }
+    if (slice.sessions === 0)
+      return notTrained('no new sessions with two or more events', { sessions: 0, mode });
     const { epochs: tuneEpochs, ...tuneTrain } = FINE_TUNE_TRAIN_DEFAULTS;
     // Population negatives come from the whole catalogue, not the visitor's few items.
     const negativesFrom =
@@ -603,20 +589,12 @@ export class Recommender {
       this.options.timeouts?.trainMs ?? 15 * 60_000,
     );
     if (response.skipped) {
-      return (this.lastTraining = {
-        trained: false,
-        reason: response.skipped,
-        events: 0,
-        epochs: 0,
-        processedEvents: 0,
+      return (this.lastTraining = notTrained(response.skipped, {
         sessions: slice.sessions,
-        seconds: 0,
-        eventsPerSecond: 0,
-        loss: Number.NaN,
-        backend: response.backend,
         mode,
+        backend: response.backend,
         fellBackFrom: response.fellBackFrom,
-      });
+      }));
     }
     const trainedUntil = Math.max(newestSeen, meta?.trainedUntil ?? Number.NEGATIVE_INFINITY);
     await this.store.putCheckpoint(CHECKPOINT, {
@@ -941,6 +919,27 @@ export async function createRecommender(
     throw error;
   }
   return new Recommender(store, options, deps);
+}
+
+/** The summary of a run that found nothing to train. */
+function notTrained(
+  reason: string,
+  at: Pick<TrainSummary, 'sessions' | 'mode'> &
+    Partial<Pick<TrainSummary, 'backend' | 'fellBackFrom'>>,
+): TrainSummary {
+  return {
+    trained: false,
+    reason,
+    events: 0,
+    epochs: 0,
+    processedEvents: 0,
+    seconds: 0,
+    eventsPerSecond: 0,
+    loss: Number.NaN,
+    backend: '',
+    fellBackFrom: [],
+    ...at,
+  };
 }
 
 /** Batch size and negatives a site set for training (numbers only), for the backend trial. */
