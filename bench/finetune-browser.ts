@@ -10,19 +10,14 @@
 // Prints numbers and the backend; not a pass/fail test.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openRuntimePage } from './runtime-page';
+import { benchArg, openRuntimePage } from './runtime-page';
 
 const root = join(import.meta.dirname, '..');
-const args = process.argv.slice(2);
-const opt = (name: string, fallback: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const backend = opt('--backend', 'wasm');
-const maxEvents = Number(opt('--events', '50'));
+const backend = benchArg('--backend', 'wasm');
+const maxEvents = Number(benchArg('--events', '50'));
 // The default blend (0) skips a run when the model knows every item of the visitor: to time
 // the training itself, give a blend above 0 (the run and its cost are the same for any > 0).
-const blend = opt('--blend', '');
+const blend = benchArg('--blend', '');
 
 for (const file of ['dist/localrec.js', 'demo/assets/model.bin', 'demo/assets/visitors.json']) {
   if (!existsSync(join(root, file))) {

@@ -9,6 +9,13 @@ import { startServer } from '../scripts/lib/serve.mjs';
 
 const root = join(import.meta.dirname, '..');
 
+/** `--name value` from the command line, or `fallback`. */
+export function benchArg(name: string, fallback: string): string {
+  const args = process.argv.slice(2);
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+}
+
 /** Opens the page, or exits with a message when the build or a browser is missing. */
 export async function openRuntimePage(): Promise<{ page: Page; close: () => Promise<void> }> {
   if (!existsSync(join(root, 'dist', 'localrec.js'))) {

@@ -9,17 +9,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { openRuntimePage } from './runtime-page';
+import { benchArg, openRuntimePage } from './runtime-page';
 
 const root = join(import.meta.dirname, '..');
-const args = process.argv.slice(2);
-const opt = (name: string, fallback: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const backend = opt('--backend', 'auto');
-const epochs = Number(opt('--epochs', '5'));
-const calls = Number(opt('--calls', '200'));
+const backend = benchArg('--backend', 'auto');
+const epochs = Number(benchArg('--epochs', '5'));
+const calls = Number(benchArg('--calls', '200'));
 
 // The visitor: the MovieLens user with the most ratings, in time order.
 const csv = gunzipSync(readFileSync(join(root, 'data/movielens-small/ratings.csv.gz'))).toString(

@@ -6,8 +6,8 @@ import { loadProtocolData } from '../../cli/commands/bench';
 import type { CliIO } from '../../cli/io';
 import { main } from '../../cli/main';
 import { buildPopulation } from '../../src/baselines/population';
-import type { PopulationStats } from '../../src/model/population';
-import { float16Bits, float16Value, readModelFile } from '../../src/model/serialize';
+import { readModelFile } from '../../src/model/serialize';
+import { halfRounded } from '../model/helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'localrec-pretrain-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,16 +36,6 @@ function io(): CliIO & { out: string; err: string } {
     cwd: dir,
   };
   return r;
-}
-
-/** `pop` as a model file gives it back: list weights rounded to float16. */
-function halfRounded(pop: PopulationStats): PopulationStats {
-  const round = (w: Float32Array) => w.map((x) => float16Value(float16Bits(x)));
-  return {
-    ...pop,
-    sr: { ...pop.sr, weights: round(pop.sr.weights) },
-    knn: { ...pop.knn, weights: round(pop.knn.weights) },
-  };
 }
 
 const TINY = 'epochs=1,hiddenSize=4,batchSize=4,negatives=4';

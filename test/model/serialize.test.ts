@@ -14,7 +14,7 @@ import {
   serializeGru,
 } from '../../src/model/serialize';
 import { seqs } from '../baselines/helpers';
-import { useBackend } from './helpers';
+import { halfRounded, useBackend } from './helpers';
 
 function code(f: () => unknown): string | undefined {
   try {
@@ -121,16 +121,6 @@ function edited(buf: ArrayBuffer, edit: (u8: Uint8Array, dv: DataView) => void):
   edit(u8, dv);
   dv.setUint32(u8.length - 4, fnv1a(u8.subarray(0, u8.length - 4)), true);
   return u8.buffer;
-}
-
-/** `pop` as a model file gives it back: list weights rounded to float16, the rest as is. */
-function halfRounded(pop: PopulationStats): PopulationStats {
-  const round = (w: Float32Array) => w.map((x) => float16Value(float16Bits(x)));
-  return {
-    ...pop,
-    sr: { ...pop.sr, weights: round(pop.sr.weights) },
-    knn: { ...pop.knn, weights: round(pop.knn.weights) },
-  };
 }
 
 /** Largest |a − b| / |b| over two weight arrays (0 where both are 0). */
