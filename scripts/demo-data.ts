@@ -48,7 +48,7 @@ const VISITOR_MAX = 80;
 /** GRU settings of the shipped model (and of the `gru` rows of results.json); the rest are
  * the eval defaults (src/train/eval-factory.ts). */
 // lrEnd=1 (constant rate): at 64 units it beat the eval default's decay on validation
-// (NDCG@10 0.0738 / 0.0731 vs 0.0689 / 0.0669, seeds 0 / 1; docs/MODEL.md)
+// (NDCG@10 0.0738 / 0.0731 vs 0.0689 / 0.0669, seeds 0 / 1; docs/experiments/2026-11-27-gru-tuning.md)
 const GRU_PARAMS = 'hiddenSize=64,lrEnd=1';
 /** Baselines of the offline table. */
 const EVAL_MODELS = 'pop,sr,itemknn,sknn,vsknn,sr+itemknn,gru,gru+sr+itemknn';

@@ -51,7 +51,7 @@ export const POPULATION_DEFAULTS: Readonly<PopulationParams> = {
   knnWidth: 50,
   alpha: SR_ITEMKNN_DEFAULTS.alpha,
   // The GRU's share of the served mix: 0.5 won the replay protocol's validation users
-  // (NDCG@10 0.0791 vs 0.0757 at 0.3, 0.0728 at 0.2; docs/MODEL.md)
+  // (NDCG@10 0.0791 vs 0.0757 at 0.3, 0.0728 at 0.2; docs/experiments/2026-12-04-on-device-learning.md)
   beta: 0.5,
   w: SR_DEFAULTS.w,
   shrink: ITEMKNN_DEFAULTS.shrink,

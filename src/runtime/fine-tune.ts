@@ -26,13 +26,13 @@ export interface FineTuneOptions {
 export type ResolvedFineTune = Required<FineTuneOptions>;
 
 /**
- * Defaults chosen on the replay protocol's validation users (docs/MODEL.md, "On-device
- * fine-tuning"), never on its held-out users.
+ * Defaults chosen on the replay protocol's validation users (docs/MODEL.md, "On the device:
+ * what a visitor is served"), never on its held-out users.
  */
 export const FINE_TUNE_DEFAULTS: ResolvedFineTune = {
   base: 'pretrained',
   // Every blend above 0 served the validation users worse than the untouched model
-  // (NDCG@10: blend 0.5 −0.0006, 1 −0.0031 at lr 0.01; docs/MODEL.md): by default the
+  // (NDCG@10: blend 0.5 −0.0006, 1 −0.0031 at lr 0.01; docs/experiments/2026-12-04-on-device-learning.md): by default the
   // device keeps the pretrained weights and learns rows only for items new to the model.
   blend: 0,
   populationNegatives: true,

@@ -14,7 +14,7 @@ import { trainGru } from './fit';
 import { chooseBeta, fitMix, GruMixScorer } from './hybrid';
 import type { TrainOptions } from './options';
 
-/** Defaults chosen on validation positions of ml-small-last5 (docs/MODEL.md). */
+/** Defaults chosen on validation positions of ml-small-last5 (docs/experiments/2026-11-27-gru-tuning.md). */
 export const GRU_EVAL_DEFAULTS: Readonly<Record<string, number>> = {
   hiddenSize: 100,
   epochs: 10,

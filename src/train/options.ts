@@ -86,7 +86,7 @@ export interface TrainOptions {
    * `lr · lrEnd` at the last step of the run (1 = constant, the default here). On
    * ml-small-last5 validation decaying to zero helps 100 units (+0.0018 NDCG@10, three
    * seeds: the eval default, GRU_EVAL_DEFAULTS) and hurts 64 units (−0.0049 / −0.0062,
-   * two seeds: the on-device Recommender's size), see docs/MODEL.md.
+   * two seeds: the on-device Recommender's size), see docs/experiments/2026-11-27-gru-tuning.md.
    */
   lrEnd: number;
   momentum: number;
