@@ -8,6 +8,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           environment: 'node',
+          setupFiles: ['test/setup.ts'],
           testTimeout: 60_000,
         },
       },

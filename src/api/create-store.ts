@@ -22,11 +22,13 @@ import type {
   Checkpoint,
   CheckpointInput,
   Consent,
+  EventsAfter,
   ExportedData,
   ExportedEvent,
   LocalRecStore,
   ReadSequencesOptions,
   SessionData,
+  StoredEvent,
   StoreOptions,
   StoreStats,
 } from './store-types';
@@ -279,6 +281,35 @@ class Store implements LocalRecStore {
     };
   }
 
+  async readEventsAfter(afterId: number, vocabularyFrom: number): Promise<EventsAfter> {
+    this.check();
+    if (!Number.isInteger(afterId) || afterId < 0)
+      throw invalid('afterId', 'must be an integer ≥ 0');
+    if (!Number.isInteger(vocabularyFrom) || vocabularyFrom < 0)
+      throw invalid('vocabularyFrom', 'must be an integer ≥ 0');
+    const delta = await this.backend.readAfter(afterId, vocabularyFrom);
+    const numItems = vocabularyFrom + delta.vocabulary.length;
+    const events: StoredEvent[] = [];
+    let skipped = 0;
+    for (const e of delta.events) {
+      if (!rowIsValid(e, numItems) || typeof e.id !== 'number') {
+        skipped++;
+        continue;
+      }
+      const out: StoredEvent = { id: e.id, t: e.t, item: e.item, type: e.type };
+      if (e.session !== undefined) out.session = e.session;
+      events.push(out);
+    }
+    return {
+      events,
+      vocabulary: delta.vocabulary,
+      count: delta.count,
+      oldestId: delta.oldestId,
+      lastId: delta.lastId,
+      skipped,
+    };
+  }
+
   async setCatalog(items: readonly CatalogItem[]): Promise<void> {
     this.check();
     const valid = validateCatalog(items);
@@ -341,6 +372,12 @@ class Store implements LocalRecStore {
     this.check();
     checkCheckpointName(name);
     await this.backend.deleteCheckpoint(name);
+  }
+
+  async hasCheckpoint(name: string): Promise<boolean> {
+    this.check();
+    checkCheckpointName(name);
+    return this.backend.hasCheckpoint(name);
   }
 
   async listCheckpoints() {

@@ -13,6 +13,7 @@ import {
   resolveFineTune,
   trainingSlice,
 } from '../runtime/fine-tune';
+import { VisitorHistory } from '../runtime/history';
 import { electLeader, type LeaderElection } from '../runtime/leader';
 import {
   fallbackRanking,
@@ -33,13 +34,7 @@ import type {
 } from '../worker/protocol';
 import { createStore, validateCatalog } from './create-store';
 import { hasCode, invalidInput, LocalRecError } from './errors';
-import type {
-  CatalogItem,
-  LocalRecStore,
-  SessionData,
-  StoreOptions,
-  TrackEvent,
-} from './store-types';
+import type { CatalogItem, LocalRecStore, StoreOptions, TrackEvent } from './store-types';
 
 export type {
   Recommendation,
@@ -121,7 +116,14 @@ export interface RecommenderStatus {
   engine: 'worker' | 'main-thread' | 'not-started';
   /** The backend in use and why (trial step times); null before the engine started. */
   backend: BackendStatus | null;
-  model: (ModelInfo & { source: string; trainedUntil: number | null }) | null;
+  /**
+   * The model in use: where it came from, the newest event time it trained on
+   * (`trainedUntil`, epoch ms) and the store sequence number it trained through
+   * (`trainedThrough`: events written after it are new to the model).
+   */
+  model:
+    | (ModelInfo & { source: string; trainedUntil: number | null; trainedThrough: number | null })
+    | null;
   leader: boolean;
   leaderMode: LeaderElection['mode'];
   training: boolean;
@@ -151,6 +153,8 @@ export interface RecommenderDeps {
 const CHECKPOINT = 'gru';
 const BACKEND_RECORD = 'backend-decision';
 const DEFAULT_HIDDEN = 64;
+/** Most recent events the GRU reads as the visitor's prefix. */
+const HISTORY_PREFIX_MAX = 5000;
 
 type Listener<T> = (value: T) => void;
 
@@ -167,18 +171,19 @@ function toError(error: unknown): LocalRecError {
 export class Recommender {
   private handle: WorkerHandle | null = null;
   private starting: Promise<WorkerHandle> | null = null;
-  private modelMeta: { source: string; trainedUntil: number | null; info: ModelInfo } | null = null;
+  private modelMeta: {
+    source: string;
+    trainedUntil: number | null;
+    trainedThrough: number | null;
+    info: ModelInfo;
+  } | null = null;
   private listeners = new Map<keyof RecommenderEvents, Set<Listener<never>>>();
   private trainingRun: Promise<TrainSummary> | null = null;
   private lastTraining: TrainSummary | null = null;
   private lastError: LocalRecError | null = null;
   private pendingEvents = 0;
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
-  private historyCache: Promise<{
-    all: SessionData;
-    purchased: Set<string>;
-    recent: string[];
-  }> | null = null;
+  private readonly history: VisitorHistory;
   private catalogCache: Promise<Map<string, CatalogItem>> | null = null;
   private readonly leader: LeaderElection;
   private readonly modelChannel: BroadcastChannel | null;
@@ -190,6 +195,7 @@ export class Recommender {
     private readonly options: RecommenderOptions,
     private readonly deps: RecommenderDeps = {},
   ) {
+    this.history = new VisitorHistory(store, options.sessionGapMs);
     this.leader = (deps.electLeader ?? electLeader)(`${store.namespace}`);
     this.leader.onChange((isLeader) => {
       if (isLeader) this.scheduleTraining();
@@ -206,7 +212,7 @@ export class Recommender {
     }
     this.unsubscribe = store.subscribe((change) => {
       if (change.kind === 'events') {
-        this.historyCache = null;
+        this.history.markStale();
         this.pendingEvents += change.count;
         this.scheduleTraining();
       } else if (change.kind === 'catalog') this.catalogCache = null;
@@ -276,7 +282,7 @@ export class Recommender {
   }
 
   private async afterForget(): Promise<void> {
-    this.historyCache = null;
+    this.history.reset();
     this.catalogCache = null;
     this.pendingEvents = 0;
     this.modelMeta = null;
@@ -398,11 +404,7 @@ export class Recommender {
     if (checkpoint) {
       try {
         const info = await handle.call('load', (a) => a.load(checkpoint.data), this.callMs());
-        this.setModel(
-          String(checkpoint.metadata.source ?? 'device'),
-          checkpoint.metadata.trainedUntil as number | null,
-          info,
-        );
+        this.setModel(String(checkpoint.metadata.source ?? 'device'), checkpoint.metadata, info);
         return;
       } catch (error) {
         if (!hasCode(error, 'MODEL_CORRUPT') && !hasCode(error, 'MODEL_MISMATCH')) throw error;
@@ -413,8 +415,18 @@ export class Recommender {
     if (pretrained) this.setModel('pretrained', null, pretrained);
   }
 
-  private setModel(source: string, trainedUntil: number | null, info: ModelInfo): void {
-    this.modelMeta = { source, trainedUntil, info };
+  private setModel(
+    source: string,
+    saved: { trainedUntil?: unknown; trainedThrough?: unknown } | null,
+    info: ModelInfo,
+  ): void {
+    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+    this.modelMeta = {
+      source,
+      trainedUntil: num(saved?.trainedUntil),
+      trainedThrough: num(saved?.trainedThrough),
+      info,
+    };
     this.emit('model', { source, info });
   }
 
@@ -425,7 +437,7 @@ export class Recommender {
       if (!checkpoint) return;
       const handle = this.handle;
       const info = await handle.call('load', (a) => a.load(checkpoint.data), this.callMs());
-      this.setModel(source, checkpoint.metadata.trainedUntil as number | null, info);
+      this.setModel(source, checkpoint.metadata, info);
     } catch (error) {
       this.fail(error);
     }
@@ -521,13 +533,13 @@ export class Recommender {
   }): Promise<TrainSummary> {
     await this.engine();
     this.pendingEvents = 0;
-    const data = await this.store.readSequences();
+    const view = await this.history.current();
+    const data = view.sessions();
     const meta = this.modelMeta;
     const mode = options.mode ?? (meta ? 'continue' : 'fresh');
-    const since =
-      mode === 'continue'
-        ? (meta?.trainedUntil ?? Number.NEGATIVE_INFINITY)
-        : Number.NEGATIVE_INFINITY;
+    // What the model has seen, by the store's sequence numbers (a model saved without
+    // them has seen nothing this device can name: it trains on everything once).
+    const afterKey = mode === 'continue' ? (meta?.trainedThrough ?? 0) : 0;
     const t = this.options.training ?? {};
     const tune = resolveFineTune(t.fineTune);
     // From the site's model again on the visitor's recent history, or on from the last
@@ -535,7 +547,7 @@ export class Recommender {
     const fromPretrained =
       mode === 'continue' && this.options.pretrained !== undefined && tune.base === 'pretrained';
     const slice = trainingSlice(data.sequences, {
-      since: fromPretrained ? Number.NEGATIVE_INFINITY : since,
+      afterKey: fromPretrained ? 0 : afterKey,
       maxEvents: fromPretrained ? tune.maxEvents : undefined,
     });
     const { times } = data.sequences;
@@ -597,10 +609,12 @@ export class Recommender {
       }));
     }
     const trainedUntil = Math.max(newestSeen, meta?.trainedUntil ?? Number.NEGATIVE_INFINITY);
+    const trainedThrough = view.lastId;
     await this.store.putCheckpoint(CHECKPOINT, {
       metadata: {
         source: 'device',
         trainedUntil,
+        trainedThrough,
         events: response.events,
         loss: Number.isFinite(response.loss) ? response.loss : null,
         backend: response.backend,
@@ -609,7 +623,7 @@ export class Recommender {
       },
       data: response.checkpoint,
     });
-    this.setModel('device', trainedUntil, response.info);
+    this.setModel('device', { trainedUntil, trainedThrough }, response.info);
     this.modelChannel?.postMessage({ type: 'model-updated' });
     const summary: TrainSummary = {
       trained: true,
@@ -661,26 +675,6 @@ export class Recommender {
 
   // ---- recommending --------------------------------------------------------------------
 
-  private history() {
-    this.historyCache ??= (async () => {
-      const all = await this.store.readSequences();
-      const purchases = await this.store.readSequences({ types: ['purchase'] });
-      const purchased = new Set(Array.from(purchases.sequences.items, (i) => purchases.itemIds[i]));
-      // The visitor's whole history in time order: sessions are ordered by start; merge by time.
-      const { items, times } = all.sequences;
-      const order = Array.from(items.keys()).sort((a, b) => times[a] - times[b] || a - b);
-      // The whole history (capped): the engine keeps the hidden state between calls, so a
-      // growing prefix costs only its new items.
-      const recent = order.slice(-5000).map((i) => all.itemIds[items[i]]);
-      return { all, purchased, recent };
-    })();
-    const pending = this.historyCache;
-    pending.catch(() => {
-      if (this.historyCache === pending) this.historyCache = null;
-    });
-    return pending;
-  }
-
   private catalog(): Promise<Map<string, CatalogItem>> {
     // In the site's order when it gave one (the store keeps items by id), for the
     // catalog-order fallback.
@@ -700,13 +694,13 @@ export class Recommender {
    */
   async recommend(options: RecommendOptions = {}): Promise<Recommendation[]> {
     const o = resolveRecommendOptions(options);
-    const [{ all, purchased, recent }, catalog] = await Promise.all([
-      this.history(),
-      this.catalog(),
-    ]);
-    const prefix = [...recent];
+    const [view, catalog] = await Promise.all([this.history.current(), this.catalog()]);
+    // The whole history (capped): the engine keeps the hidden state between calls, so a
+    // growing prefix costs only its new items.
+    const prefix = view.recent(HISTORY_PREFIX_MAX);
     if (o.contextItem && prefix[prefix.length - 1] !== o.contextItem) prefix.push(o.contextItem);
-    const exclude = new Set(o.exclude ?? purchased);
+    const exclude = new Set(o.exclude ?? view.purchased());
+    const fallback = () => fallbackRanking(view.sessions(), prefix, [...catalog.values()]);
     if (o.contextItem && !o.keepContextItem) exclude.add(o.contextItem);
     const gru = await this.gruCandidates(
       (k) => (a) =>
@@ -726,20 +720,14 @@ export class Recommender {
       // fallback ranking (sequential rules, popularity, catalogue order) fills up.
       return fillUp(
         finish(gru, o.k, exclude, o.filter, catalog),
-        fallbackRanking(all, prefix, [...catalog.values()]),
+        fallback,
         o.k,
         exclude,
         o.filter,
         catalog,
       );
     }
-    return finish(
-      fallbackRanking(all, prefix, [...catalog.values()]),
-      o.k,
-      exclude,
-      o.filter,
-      catalog,
-    );
+    return finish(fallback(), o.k, exclude, o.filter, catalog);
   }
 
   /** Items to show on the page of `itemId`: what tends to come next after it. */
@@ -762,8 +750,8 @@ export class Recommender {
       exclude.size,
       false,
     );
-    const { all } = await this.history();
-    const fallback = fallbackRanking(all, [itemId], [...catalog.values()]);
+    const view = await this.history.current();
+    const fallback = () => fallbackRanking(view.sessions(), [itemId], [...catalog.values()]);
     if (gru?.length)
       return fillUp(
         finish(gru, o.k, exclude, undefined, catalog),
@@ -773,12 +761,11 @@ export class Recommender {
         undefined,
         catalog,
       );
-    return finish(fallback, o.k, exclude, undefined, catalog);
+    return finish(fallback(), o.k, exclude, undefined, catalog);
   }
 
   private async hasCheckpoint(): Promise<boolean> {
-    const saved = await this.store.listCheckpoints().catch(() => []);
-    return saved.some((c) => c.name === CHECKPOINT);
+    return this.store.hasCheckpoint(CHECKPOINT).catch(() => false);
   }
 
   /** GRU candidates, or null when no model can score (not trained, engine failing). */
@@ -844,6 +831,7 @@ export class Recommender {
             ...this.modelMeta.info,
             source: this.modelMeta.source,
             trainedUntil: this.modelMeta.trainedUntil,
+            trainedThrough: this.modelMeta.trainedThrough,
           }
         : null,
       leader: this.leader.isLeader,

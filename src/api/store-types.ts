@@ -67,6 +67,34 @@ export interface SessionData {
   skipped: number;
 }
 
+/** A stored event as the store's readers see it: its sequence number and dense item index. */
+export interface StoredEvent {
+  /** The store's sequence number: increases with every write, whatever the timestamps say. */
+  id: number;
+  /** Epoch ms. */
+  t: number;
+  /** Dense item index (into the vocabulary). */
+  item: number;
+  type: string;
+  session?: string;
+}
+
+/** `readEventsAfter`: what was written since a reader's last seen sequence number. */
+export interface EventsAfter {
+  /** Valid rows with `id > afterId`, in write order. */
+  events: StoredEvent[];
+  /** Vocabulary from the requested index on. */
+  vocabulary: string[];
+  /** Events stored now (valid or not). */
+  count: number;
+  /** Sequence number of the oldest stored event by (time, id); null when empty. */
+  oldestId: number | null;
+  /** Largest stored sequence number; null when empty. */
+  lastId: number | null;
+  /** Rows after `afterId` that were unreadable (damaged) and left out. */
+  skipped: number;
+}
+
 export interface ExportedEvent {
   itemId: string;
   type: string;
@@ -123,6 +151,12 @@ export interface LocalRecStore {
   /** All or nothing, one transaction. INVALID_INPUT names `events[i].<field>`, `details.index = i`. */
   trackMany(events: readonly TrackEvent[]): Promise<void>;
   readSequences(options?: ReadSequencesOptions): Promise<SessionData>;
+  /**
+   * What was written after sequence number `afterId` (0: everything), with the
+   * vocabulary from index `vocabularyFrom` on: lets a reader keep the history up to date
+   * without re-reading it.
+   */
+  readEventsAfter(afterId: number, vocabularyFrom: number): Promise<EventsAfter>;
   /** Replaces the catalog. Events may name items that are not in it. */
   setCatalog(items: readonly CatalogItem[]): Promise<void>;
   getCatalog(): Promise<CatalogItem[]>;
@@ -130,6 +164,8 @@ export interface LocalRecStore {
   /** MODEL_CORRUPT when the stored record is damaged. */
   getCheckpoint(name: string): Promise<Checkpoint | undefined>;
   deleteCheckpoint(name: string): Promise<void>;
+  /** Whether a checkpoint exists (a key lookup: no model bytes are read). */
+  hasCheckpoint(name: string): Promise<boolean>;
   listCheckpoints(): Promise<CheckpointInfo[]>;
   consent(): Consent;
   setConsent(consent: Consent): Promise<void>;

@@ -59,6 +59,25 @@ export function sequentialRules(fit: Sequences, w: number): Csr<Float64Array> {
   return writer.finish();
 }
 
+/**
+ * One row of the rules, R[a, ·], without fitting the others: O(interactions) to find a's
+ * occurrences, then O(occurrences · w). Sums in the same order as `sequentialRules`, so
+ * the row is bit-identical to that matrix's row.
+ */
+export function sequentialRulesRow(fit: Sequences, a: number, w: number): Float64Array {
+  const { items, offsets, numItems } = fit;
+  const row = new Float64Array(numItems);
+  for (let s = 0; s + 1 < offsets.length; s++) {
+    const end0 = offsets[s + 1];
+    for (let p = offsets[s]; p < end0; p++) {
+      if (items[p] !== a) continue;
+      const end = Math.min(end0, p + w + 1);
+      for (let r = p + 1; r < end; r++) row[items[r]] += 1 / (r - p);
+    }
+  }
+  return row;
+}
+
 export class SequentialRules extends BaselineScorer {
   readonly name = 'sr';
   readonly params: Record<string, number>;

@@ -12,11 +12,13 @@ export interface SessioniseInput {
   sessionIds: ReadonlyArray<string | undefined | null>;
   /** Size of the vocabulary (becomes `Sequences.numItems`). */
   numItems: number;
+  /** Optional per-event keys (the store's sequence numbers), carried into the output. */
+  keys?: Float64Array;
 }
 
 export interface SessionisedSequences {
-  /** One sequence per session, oldest event first; `times` aligned with `items`. */
-  sequences: Sequences & { times: Float64Array };
+  /** One sequence per session, oldest event first; `times` (and `keys`, when given) aligned with `items`. */
+  sequences: Sequences & { times: Float64Array; keys?: Float64Array };
   /** Per sequence: the sessionId it came from, or null for an inactivity-cut session. */
   sessionIds: (string | null)[];
 }
@@ -35,10 +37,10 @@ export function sessionise(
   input: SessioniseInput,
   gapMs: number = DEFAULT_SESSION_GAP_MS,
 ): SessionisedSequences {
-  const { items, times, sessionIds, numItems } = input;
+  const { items, times, sessionIds, numItems, keys } = input;
   const n = items.length;
-  if (times.length !== n || sessionIds.length !== n) {
-    throw new RangeError('sessionise: items, times and sessionIds must have the same length');
+  if (times.length !== n || sessionIds.length !== n || (keys && keys.length !== n)) {
+    throw new RangeError('sessionise: items, times, sessionIds and keys must have the same length');
   }
 
   // Visit order: by time, stable. The store already hands sorted input; check first.
@@ -94,11 +96,14 @@ export function sessionise(
   const cursor = offsets.slice(0, numSessions);
   const outItems = new Int32Array(n);
   const outTimes = new Float64Array(n);
+  const outKeys = keys ? new Float64Array(n) : undefined;
   for (let k = 0; k < n; k++) {
     const e = order === undefined ? k : order[k];
     const pos = cursor[sessionOf[k]]++;
     outItems[pos] = items[e];
     outTimes[pos] = times[e];
+    if (outKeys) outKeys[pos] = (keys as Float64Array)[e];
   }
-  return { sequences: { items: outItems, offsets, times: outTimes, numItems }, sessionIds: ids };
+  const sequences = { items: outItems, offsets, times: outTimes, numItems };
+  return { sequences: outKeys ? { ...sequences, keys: outKeys } : sequences, sessionIds: ids };
 }

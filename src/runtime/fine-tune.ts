@@ -78,20 +78,27 @@ export interface SessionSlice {
 
 /**
  * The sessions a run trains on: those with at least two events (one next-item pair)
- * whose last event is newer than `since`, in store order; with `maxEvents`, only the
- * most recent events of them (an older session cut at its front), so a long-time
- * visitor's run stays short.
+ * holding an event the model has not seen, i.e. one whose store sequence number (`keys`)
+ * is above `afterKey` (sequence numbers only grow, so a wrong clock cannot hide new
+ * events), in store order; with `maxEvents`, only the most recent events of them (an
+ * older session cut at its front), so a long-time visitor's run stays short.
  */
 export function trainingSlice(
-  sequences: { items: Int32Array; offsets: Int32Array; times: Float64Array },
-  options: { since?: number; maxEvents?: number } = {},
+  sequences: { items: Int32Array; offsets: Int32Array; times: Float64Array; keys?: Float64Array },
+  options: { afterKey?: number; maxEvents?: number } = {},
 ): SessionSlice {
-  const { items, offsets, times } = sequences;
-  const since = options.since ?? Number.NEGATIVE_INFINITY;
+  const { items, offsets, times, keys } = sequences;
+  const afterKey = options.afterKey ?? Number.NEGATIVE_INFINITY;
+  if (afterKey > Number.NEGATIVE_INFINITY && !keys)
+    throw new RangeError("trainingSlice: afterKey needs the sequences' keys");
   const cap = options.maxEvents ?? Number.POSITIVE_INFINITY;
   const keep: number[] = [];
   for (let s = 0; s + 1 < offsets.length; s++) {
-    if (offsets[s + 1] - offsets[s] >= 2 && times[offsets[s + 1] - 1] > since) keep.push(s);
+    if (offsets[s + 1] - offsets[s] < 2) continue;
+    let unseen = afterKey === Number.NEGATIVE_INFINITY;
+    for (let p = offsets[s]; !unseen && p < offsets[s + 1]; p++)
+      unseen = (keys as Float64Array)[p] > afterKey;
+    if (unseen) keep.push(s);
   }
   // Newest sessions first (by their last event) until the cap is reached.
   const byEnd = [...keep].sort(

@@ -2,8 +2,8 @@
 // cold-start fallback that ranks with the classical baselines on the visitor's own
 // history (no TF.js, runs on the main thread).
 import { invalidInput as invalid } from '../api/errors';
-import { fitMostPop } from '../baselines/pop';
-import { fitSR } from '../baselines/sr';
+import { itemCounts } from '../baselines/common';
+import { SR_DEFAULTS, sequentialRulesRow } from '../baselines/sr';
 import type { JsonValue } from '../events/types';
 import type { Sequences } from '../scorer';
 import type { CatalogItem } from '../store/types';
@@ -25,6 +25,15 @@ export interface Recommendation {
   explanation?: { because: string; text: string };
   /** The catalog entry, when the site set a catalog. */
   item?: CatalogItem;
+}
+
+/** A ranked candidate before exclusions, filters and decoration. */
+export interface Candidate {
+  itemId: string;
+  score: number;
+  scorer: ScorerName;
+  /** The visitor's item that explains it, when the scorer can say. */
+  because?: string;
 }
 
 /** A predicate, or attribute values every result must match (arrays: any of). */
@@ -106,27 +115,29 @@ export function fallbackRanking(
   data: { sequences: Sequences; itemIds: string[] },
   prefix: readonly string[],
   catalog: readonly CatalogItem[],
-): { itemId: string; score: number; scorer: ScorerName; because?: string }[] {
-  const out: { itemId: string; score: number; scorer: ScorerName; because?: string }[] = [];
+): Candidate[] {
+  const out: Candidate[] = [];
   const seen = new Set<string>();
   const { sequences, itemIds } = data;
   if (sequences.items.length > 0) {
-    const indexOf = new Map(itemIds.map((id, i) => [id, i]));
-    const last = prefix.length ? indexOf.get(prefix[prefix.length - 1]) : undefined;
-    if (last !== undefined) {
-      const sr = fitSR(sequences).scores(Int32Array.of(last));
-      const ranked = Array.from(sr.keys())
-        .filter((i) => sr[i] >= 1e-3)
-        .sort((a, b) => sr[b] - sr[a]);
+    // Popularity in the visitor's history: SR's tie-break and the second stage.
+    const pop = itemCounts(sequences);
+    const lastId = prefix.length ? prefix[prefix.length - 1] : undefined;
+    const last = lastId === undefined ? -1 : itemIds.indexOf(lastId);
+    if (last >= 0) {
+      // Only the last item's row of the rules is needed: no fit of the whole matrix.
+      const row = sequentialRulesRow(sequences, last, SR_DEFAULTS.w);
+      const ranked: number[] = [];
+      for (let i = 0; i < row.length; i++) if (row[i] > 0) ranked.push(i);
+      ranked.sort((a, b) => row[b] - row[a] || pop[b] - pop[a] || a - b);
       for (const i of ranked) {
-        out.push({ itemId: itemIds[i], score: sr[i], scorer: 'sr', because: itemIds[last] });
+        out.push({ itemId: itemIds[i], score: row[i], scorer: 'sr', because: itemIds[last] });
         seen.add(itemIds[i]);
       }
     }
-    const pop = fitMostPop(sequences).scores(new Int32Array(0));
-    const ranked = Array.from(pop.keys())
-      .filter((i) => pop[i] > 0)
-      .sort((a, b) => pop[b] - pop[a]);
+    const ranked: number[] = [];
+    for (let i = 0; i < pop.length; i++) if (pop[i] > 0) ranked.push(i);
+    ranked.sort((a, b) => pop[b] - pop[a] || a - b);
     for (const i of ranked) {
       if (seen.has(itemIds[i])) continue;
       out.push({ itemId: itemIds[i], score: pop[i], scorer: 'pop' });
@@ -148,7 +159,8 @@ export function fallbackRanking(
  */
 export function fillUp(
   first: Recommendation[],
-  fallback: Parameters<typeof finish>[0],
+  /** Computed only when `first` is short of k. */
+  fallback: () => readonly Candidate[],
   k: number,
   exclude: ReadonlySet<string>,
   filter: ResolvedRecommend['filter'],
@@ -156,7 +168,7 @@ export function fillUp(
 ): Recommendation[] {
   if (first.length >= k) return first;
   const more = finish(
-    fallback,
+    fallback(),
     k - first.length,
     new Set([...exclude, ...first.map((r) => r.itemId)]),
     filter,
@@ -167,7 +179,7 @@ export function fillUp(
 
 /** Applies exclusions and the filter, keeps the first k, numbers and decorates them. */
 export function finish(
-  candidates: readonly { itemId: string; score: number; scorer: ScorerName; because?: string }[],
+  candidates: readonly Candidate[],
   k: number,
   exclude: ReadonlySet<string>,
   filter: ResolvedRecommend['filter'],

@@ -5,6 +5,7 @@ import { request, runTransaction, walk } from './request';
 import { ageCutoff } from './retention';
 import {
   checkMigrations,
+  INDEX_BY_INDEX,
   INDEX_BY_TIME,
   META_NEXT_ITEM_INDEX,
   type Migration,
@@ -23,6 +24,7 @@ import type {
   CheckpointInfo,
   CheckpointRecord,
   Dump,
+  EventDelta,
   EventRecord,
   RetentionPolicy,
   Snapshot,
@@ -417,6 +419,41 @@ export class IdbBackend implements Backend {
         request(tx.objectStore(STORE_VOCAB).getAll() as IDBRequest<VocabRecord[]>),
       ]);
       return { events: sortByTime(events), vocabulary: IdbBackend.vocabulary(vocab) };
+    });
+  }
+
+  readAfter(afterId: number, vocabularyFrom: number): Promise<EventDelta> {
+    return this.transaction('read', [STORE_EVENTS, STORE_VOCAB], 'readonly', async (tx) => {
+      const events = tx.objectStore(STORE_EVENTS);
+      const byTime = events.index(INDEX_BY_TIME);
+      const [rows, vocab, count, oldest, last] = await Promise.all([
+        request(events.getAll(IDBKeyRange.lowerBound(afterId, true)) as IDBRequest<EventRecord[]>),
+        request(
+          tx
+            .objectStore(STORE_VOCAB)
+            .index(INDEX_BY_INDEX)
+            .getAll(IDBKeyRange.lowerBound(vocabularyFrom)) as IDBRequest<VocabRecord[]>,
+        ),
+        request(events.count()),
+        request(byTime.openKeyCursor()),
+        request(events.openKeyCursor(null, 'prev')),
+      ]);
+      const vocabulary: string[] = [];
+      for (const r of vocab) vocabulary[r.index - vocabularyFrom] = r.id;
+      for (let i = 0; i < vocabulary.length; i++) vocabulary[i] ??= '';
+      return {
+        events: rows,
+        vocabulary,
+        count,
+        oldestId: oldest === null ? null : (oldest.primaryKey as number),
+        lastId: last === null ? null : (last.primaryKey as number),
+      };
+    });
+  }
+
+  hasCheckpoint(name: string): Promise<boolean> {
+    return this.transaction('read', [STORE_CHECKPOINTS], 'readonly', async (tx) => {
+      return (await request(tx.objectStore(STORE_CHECKPOINTS).count(name))) > 0;
     });
   }
 

@@ -16,6 +16,7 @@ import type {
   CheckpointInfo,
   CheckpointRecord,
   Dump,
+  EventDelta,
   EventRecord,
   RetentionPolicy,
   Snapshot,
@@ -127,6 +128,26 @@ export class MemoryBackend implements Backend {
     this.check();
     this.sort();
     return { events: structuredClone(this.events), vocabulary: [...this.vocabulary] };
+  }
+
+  async readAfter(afterId: number, vocabularyFrom: number): Promise<EventDelta> {
+    this.check();
+    this.sort();
+    const rows = this.events.filter((e) => e.id! > afterId).sort((a, b) => a.id! - b.id!);
+    let lastId: number | null = null;
+    for (const e of this.events) if (lastId === null || e.id! > lastId) lastId = e.id!;
+    return {
+      events: structuredClone(rows),
+      vocabulary: this.vocabulary.slice(vocabularyFrom),
+      count: this.events.length,
+      oldestId: this.events.length > 0 ? this.events[0].id! : null,
+      lastId,
+    };
+  }
+
+  async hasCheckpoint(name: string): Promise<boolean> {
+    this.check();
+    return this.checkpoints.has(name);
   }
 
   async dump(): Promise<Dump> {

@@ -67,6 +67,24 @@ export interface Dump extends Snapshot {
   meta: Record<string, unknown>;
 }
 
+/**
+ * What changed since a reader last looked: the events written after its last seen id,
+ * the vocabulary it has not seen, and where the store stands now (count and the oldest
+ * event by time), so the reader can mirror retention's pruning without re-reading.
+ */
+export interface EventDelta {
+  /** Rows with `id > afterId`, in id order (insertion order). */
+  events: EventRecord[];
+  /** Vocabulary entries from the requested index on (`vocabulary[j]` is item `from + j`). */
+  vocabulary: string[];
+  /** Events stored now. */
+  count: number;
+  /** The id of the oldest stored event by (time, id); null when the store is empty. */
+  oldestId: number | null;
+  /** The largest stored id; null when the store is empty. */
+  lastId: number | null;
+}
+
 export interface BackendStats {
   events: number;
   items: number;
@@ -93,6 +111,10 @@ export interface Backend {
     now: number,
   ): Promise<AppendResult>;
   snapshot(): Promise<Snapshot>;
+  /** Events after `afterId` and vocabulary from `vocabularyFrom`, in one read (cheap when little changed). */
+  readAfter(afterId: number, vocabularyFrom: number): Promise<EventDelta>;
+  /** Whether a checkpoint of this name exists (a key lookup; no data is read). */
+  hasCheckpoint(name: string): Promise<boolean>;
   dump(): Promise<Dump>;
   setCatalog(items: readonly CatalogItem[]): Promise<void>;
   getCatalog(): Promise<CatalogItem[]>;

@@ -208,6 +208,33 @@ describe('Recommender on the device (Node, in-process engine)', () => {
     expect(s.processedEvents).toBe(8 * 2 * 5);
   });
 
+  it('a session stamped ahead of the clock does not hide later sessions from training', async () => {
+    // A device-trained model that continues on the sessions it has not seen.
+    const rec = await recommender({ pretrained: undefined, training: { auto: false } });
+    const ahead = clock + 23 * 3600_000; // accepted: within the day ahead the store allows
+    await rec.trackMany([
+      { itemId: 'i1', type: 'click', timestamp: ahead },
+      { itemId: 'i2', type: 'click', timestamp: ahead + 1000 },
+    ]);
+    expect(await rec.train()).toMatchObject({ trained: true, mode: 'fresh', events: 2 });
+    const seen = (await rec.status()).model?.trainedThrough;
+    expect(seen).toBe(2);
+    // Later writes, stamped by the (earlier) device clock: new to the model all the same.
+    clock += 60_000;
+    await rec.trackMany([
+      { itemId: 'i3', type: 'click', timestamp: clock },
+      { itemId: 'i4', type: 'click', timestamp: clock + 1000 },
+      { itemId: 'i5', type: 'click', timestamp: clock + 2000 },
+    ]);
+    const second = await rec.train();
+    expect(second).toMatchObject({ trained: true, mode: 'continue', events: 3, sessions: 1 });
+    expect((await rec.status()).model?.trainedThrough).toBe(5);
+    expect(await rec.train()).toMatchObject({
+      trained: false,
+      reason: expect.stringMatching(/no new sessions/),
+    });
+  });
+
   it('the item on screen (context) is not recommended unless kept; the list is the one after it', async () => {
     const rec = await recommender({ ...GRU_ONLY, training: { auto: false } });
     clock += 60_000;

@@ -7,7 +7,7 @@ import { SRItemKNN } from '../../src/baselines/mix';
 import { MostPop } from '../../src/baselines/pop';
 import { BASELINES, createBaseline } from '../../src/baselines/registry';
 import { SKNN, VSKNN } from '../../src/baselines/sknn';
-import { SequentialRules } from '../../src/baselines/sr';
+import { SequentialRules, sequentialRules, sequentialRulesRow } from '../../src/baselines/sr';
 import { arbLog, order, seqs } from './helpers';
 
 const P = (...items: number[]) => Int32Array.from(items);
@@ -59,6 +59,21 @@ describe('SR', () => {
                 if (l[p] === a) want[l[p + d]] += 1 / d;
           const row = m.scores64(P(a));
           for (let b = 0; b < 6; b++) expect(row[b]).toBeCloseTo(want[b], 6);
+        }
+      }),
+    );
+  });
+
+  it('one row without the matrix (the fallback after the last item) is bit-identical to it', () => {
+    fc.assert(
+      fc.property(arbLog(6), fc.integer({ min: 1, max: 4 }), (lists, w) => {
+        const fit = seqs(lists, 6);
+        const rules = sequentialRules(fit, w);
+        for (let a = 0; a < 6; a++) {
+          const dense = new Float64Array(6);
+          for (let j = rules.ptr[a]; j < rules.ptr[a + 1]; j++)
+            dense[rules.cols[j]] = rules.vals[j];
+          expect(Array.from(sequentialRulesRow(fit, a, w))).toEqual(Array.from(dense));
         }
       }),
     );
