@@ -471,25 +471,35 @@ export class Engine implements EngineApi {
   }
 
   /**
-   * Scores after `prefix`. The visitor's history only grows between calls, so the hidden
-   * state after the previous prefix is kept and only the new items are stepped: a call
-   * costs O(new items), not O(history).
+   * Scores after `prefix`. The page sends the visitor's most recent events; between two
+   * calls that list grows at its end and, once the history is capped (retention, or the
+   * page's prefix length), loses a few events at its front. The hidden state after the
+   * previous list is kept and only the new items are stepped, so a call costs O(new
+   * items), not O(history): the state then still carries the dropped events, as a GRU
+   * that reads the visitor's events as a stream would (their weight after thousands of
+   * later steps is nil). Any other change (events inserted in the middle, another
+   * visitor) starts from the initial state.
    */
   private stateAfter(scorer: GruJsScorer, prefix: Int32Array): Float32Array {
     const cached = this.cachedState;
-    let state: Float32Array;
+    let state: Float32Array | null = null;
     let from = 0;
-    if (
-      cached &&
-      cached.scorer === scorer &&
-      cached.prefix.length <= prefix.length &&
-      cached.prefix.every((v, i) => prefix[i] === v)
-    ) {
-      state = cached.state.slice();
-      from = cached.prefix.length;
-    } else {
-      state = scorer.initialState();
+    if (cached && cached.scorer === scorer) {
+      const c = cached.prefix;
+      // cached[dropped:] must be where the new list starts.
+      for (let dropped = 0; dropped <= Math.min(MAX_DROPPED, c.length - 1); dropped++) {
+        const kept = c.length - dropped;
+        if (kept > prefix.length) continue;
+        let same = true;
+        for (let i = 0; same && i < kept; i++) same = c[dropped + i] === prefix[i];
+        if (same) {
+          state = cached.state.slice();
+          from = kept;
+          break;
+        }
+      }
     }
+    state ??= scorer.initialState();
     for (let i = from; i < prefix.length; i++) scorer.step(state, prefix[i]);
     this.cachedState = { scorer, prefix: prefix.slice(), state: state.slice() };
     return scorer.scoresFromState(state);
@@ -525,6 +535,9 @@ export class Engine implements EngineApi {
  * A GRU result with its explanation: the most recent distinct prefix items (up to 10),
  * the one whose item vector is closest to the recommended item's.
  */
+/** Events a list may lose at its front between two calls and still reuse the kept state. */
+const MAX_DROPPED = 64;
+
 function gruExplainer(model: GruModel, prefix: Int32Array) {
   const vocab = model.vocab as readonly string[];
   const recent = [...new Set(Array.from(prefix).reverse())].slice(0, 10);

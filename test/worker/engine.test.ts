@@ -1,0 +1,63 @@
+// The worker's Engine in Node (in-process, WASM): how recommend() reuses the hidden state
+// between calls as the visitor's list of recent events grows and slides.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { serializeGru } from '../../src/model/serialize';
+import { trainGru } from '../../src/train/fit';
+import { createWorkerApi } from '../../src/worker/api';
+import type { WorkerApi } from '../../src/worker/protocol';
+import { useBackend } from '../model/helpers';
+import { plantedData } from '../train/fixtures';
+
+const NUM_ITEMS = 30;
+let model: ArrayBuffer;
+const ids = (...rows: number[]) => rows.map((r) => `i${r}`);
+
+beforeAll(async () => {
+  await useBackend('wasm');
+  const data = plantedData(NUM_ITEMS, 60, 30, 5, 17);
+  const r = await trainGru(
+    data,
+    { epochs: 3, batchSize: 16, negatives: 16, lr: 0.1, dropoutHidden: 0, seed: 3 },
+    { config: { hiddenSize: 16 }, vocab: Array.from({ length: NUM_ITEMS }, (_, i) => `i${i}`) },
+  );
+  model = serializeGru(r.model);
+  r.model.dispose();
+}, 60_000);
+
+async function engine(): Promise<WorkerApi> {
+  const api = createWorkerApi();
+  await api.init({ force: 'wasm', hiddenSize: 16, numItems: NUM_ITEMS });
+  await api.load(model.slice(0));
+  return api;
+}
+
+const scores = async (api: WorkerApi, prefix: string[]) =>
+  (await api.recommend({ prefix, k: NUM_ITEMS, exclude: [], mix: false })).map((s) => [
+    s.itemId,
+    s.score,
+  ]);
+
+describe('Engine.recommend and the kept hidden state', () => {
+  it('a grown list steps only its new items: the same scores as reading it whole', async () => {
+    const a = await engine();
+    await scores(a, ids(1, 2, 3));
+    const grown = await scores(a, ids(1, 2, 3, 4, 5));
+    expect(grown).toEqual(await scores(await engine(), ids(1, 2, 3, 4, 5)));
+  });
+
+  it('a list that lost events at its front keeps reading as a stream (state carries them)', async () => {
+    const a = await engine();
+    await scores(a, ids(7, 1, 2, 3));
+    // The capped history dropped 7 and gained 5: scored as the stream 7 1 2 3 5.
+    const slid = await scores(a, ids(1, 2, 3, 5));
+    expect(slid).toEqual(await scores(await engine(), ids(7, 1, 2, 3, 5)));
+    expect(slid).not.toEqual(await scores(await engine(), ids(1, 2, 3, 5)));
+  });
+
+  it('any other change starts again from the initial state', async () => {
+    const a = await engine();
+    await scores(a, ids(7, 1, 2, 3));
+    const other = await scores(a, ids(1, 9, 3, 5));
+    expect(other).toEqual(await scores(await engine(), ids(1, 9, 3, 5)));
+  });
+});
