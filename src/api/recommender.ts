@@ -82,8 +82,17 @@ export interface RecommenderOptions extends StoreOptions {
    * the GRU's share of the mix that the model file carries (0..1).
    */
   serving?: { mix?: boolean; beta?: number };
-  /** Timeouts of calls into the engine, ms. */
-  timeouts?: { startMs?: number; callMs?: number; trainMs?: number };
+  /**
+   * Timeouts, ms. `startMs`: the worker's first answer (default 30 000); `callMs`: one
+   * call into the engine (default 30 000); `trainMs`: a training run (default 15 min);
+   * `answerMs`: how long `recommend()`/`similar()` wait for an engine that is still
+   * starting before they answer from the on-page fallback (default 3000; 0: at once).
+   * The start goes on in the background and the next call uses the model (the `model`
+   * event says when). After a failed start the engine is retried with a growing delay
+   * (2 s doubling to 5 min); until then calls answer from the fallback at once and
+   * `train()` rejects at once.
+   */
+  timeouts?: { startMs?: number; callMs?: number; trainMs?: number; answerMs?: number };
 }
 
 /** What a training run did. */
@@ -153,6 +162,11 @@ export interface RecommenderDeps {
 const CHECKPOINT = 'gru';
 const BACKEND_RECORD = 'backend-decision';
 const DEFAULT_HIDDEN = 64;
+/** How long recommend() waits for a starting engine before answering from the fallback. */
+const DEFAULT_ANSWER_MS = 3000;
+/** First delay before a failed engine start is retried; it doubles up to the maximum. */
+const START_RETRY_FIRST_MS = 2000;
+const START_RETRY_MAX_MS = 5 * 60_000;
 /** Most recent events the GRU reads as the visitor's prefix. */
 const HISTORY_PREFIX_MAX = 5000;
 
@@ -189,6 +203,8 @@ export class Recommender {
   private readonly modelChannel: BroadcastChannel | null;
   private readonly unsubscribe: () => void;
   private closed = false;
+  /** The last failed engine start and when the next may be tried. */
+  private startFailure: { error: LocalRecError; retryAt: number; delayMs: number } | null = null;
 
   constructor(
     readonly store: LocalRecStore,
@@ -244,6 +260,7 @@ export class Recommender {
 
   private fail(error: unknown): LocalRecError {
     const e = toError(error);
+    if (e === this.lastError) return e; // one failure, one report (several callers may see it)
     this.lastError = e;
     this.emit('error', e);
     return e;
@@ -331,9 +348,34 @@ export class Recommender {
         }),
       );
     }
-    this.starting ??= this.startEngine().finally(() => {
-      this.starting = null;
-    });
+    const failed = this.startFailure;
+    if (failed && Date.now() < failed.retryAt) {
+      throw new LocalRecError(
+        failed.error.code,
+        `${failed.error.message} (the engine is retried in ${Math.ceil((failed.retryAt - Date.now()) / 1000)} s)`,
+        { cause: failed.error, details: { retryAt: failed.retryAt } },
+      );
+    }
+    this.starting ??= this.startEngine()
+      .then(
+        (handle) => {
+          this.startFailure = null;
+          return handle;
+        },
+        (error: unknown) => {
+          // Back off: no new worker (and no refetch of its script) until the delay passed.
+          const delayMs = Math.min(
+            START_RETRY_MAX_MS,
+            failed ? failed.delayMs * 2 : START_RETRY_FIRST_MS,
+          );
+          const e = this.fail(error);
+          this.startFailure = { error: e, retryAt: Date.now() + delayMs, delayMs };
+          throw e;
+        },
+      )
+      .finally(() => {
+        this.starting = null;
+      });
     return this.starting;
   }
 
@@ -781,11 +823,26 @@ export class Recommender {
     // the baselines at once instead of starting the worker and measuring backends.
     if (!this.handle && this.options.pretrained === undefined && !(await this.hasCheckpoint()))
       return null;
-    try {
-      await this.engine();
-    } catch (error) {
-      this.fail(error);
-      return null;
+    if (!this.handle || this.handle.crashed) {
+      // Starting (or backing off after a failure): wait a little, else answer from the
+      // fallback now and let the start finish in the background.
+      const backingOff = this.startFailure !== null && Date.now() < this.startFailure.retryAt;
+      if (backingOff) return null;
+      // (A failed start is reported once, where it fails.)
+      const started = this.engine().then(
+        () => true,
+        () => false,
+      );
+      const answerMs = this.options.timeouts?.answerMs ?? DEFAULT_ANSWER_MS;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const ready = await Promise.race([
+        started,
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), answerMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!ready) return null;
     }
     if (!this.modelMeta) return null;
     // Over-fetch when a filter may drop items; the whole catalog at worst.

@@ -323,6 +323,68 @@ describe('Recommender on the device (Node, in-process engine)', () => {
     expect((await rec.status()).lastError?.message).toMatch(/engine died and is restarted: .*boom/);
   });
 
+  it('answers from the fallback while the engine starts, and backs off after a failed start', async () => {
+    let starts = 0;
+    const hanging = await createRecommender(
+      {
+        namespace: `t${Math.random().toString(36).slice(2)}`,
+        indexedDB: null,
+        broadcast: false,
+        pretrained: pretrained.slice(0),
+        catalog: Array.from({ length: NUM_ITEMS }, (_, i) => ({ id: `i${i}` })),
+        training: { auto: false },
+        timeouts: { answerMs: 50 },
+      },
+      {
+        startEngine: () => {
+          starts++;
+          return new Promise(() => {}); // a worker that never answers
+        },
+        electLeader: aloneElection,
+      },
+    );
+    open.push(hanging);
+    await hanging.track({ itemId: 'i3', type: 'view' });
+    const t0 = performance.now();
+    const first = await hanging.recommend({ k: 3 });
+    expect(performance.now() - t0).toBeLessThan(1000); // answerMs, not the 30 s start timeout
+    expect(first.map((r) => r.scorer)).toEqual(['pop', 'catalog', 'catalog']);
+    await hanging.recommend({ k: 3 });
+    expect(starts).toBe(1); // the one start goes on; no second worker
+
+    const errors: LocalRecError[] = [];
+    const failing = await createRecommender(
+      {
+        namespace: `t${Math.random().toString(36).slice(2)}`,
+        indexedDB: null,
+        broadcast: false,
+        pretrained: pretrained.slice(0),
+        training: { auto: false },
+      },
+      {
+        startEngine: async () => {
+          starts++;
+          throw new LocalRecError('WORKER_CRASHED', 'could not start the worker');
+        },
+        electLeader: aloneElection,
+      },
+    );
+    open.push(failing);
+    failing.on('error', (e) => errors.push(e));
+    starts = 0;
+    await failing.track({ itemId: 'i3', type: 'view' });
+    expect((await failing.recommend({ k: 2 })).map((r) => r.scorer)).toEqual(['pop']);
+    const t1 = performance.now();
+    expect(await failing.similar('i3', 2)).toEqual([]); // nothing but i3 itself is known
+    await expect(failing.train()).rejects.toMatchObject({
+      code: 'WORKER_CRASHED',
+      message: expect.stringMatching(/retried in \d+ s/),
+    });
+    expect(performance.now() - t1).toBeLessThan(1000);
+    expect(starts).toBe(1); // backing off: no restart storm
+    expect(errors.filter((e) => e.message === 'could not start the worker')).toHaveLength(1);
+  });
+
   it('a refused createRecommender leaves no database behind', async () => {
     const factory = freshFactory();
     for (const bad of [
