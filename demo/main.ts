@@ -434,10 +434,9 @@ async function exportJson(): Promise<void> {
 }
 
 async function forgetAll(): Promise<void> {
+  // When forget() resolves the recommender is empty and usable: it serves from the
+  // pretrained model again, and the database comes back only when the visitor clicks.
   await rec.forget();
-  rec.close();
-  // A fresh recommender: the catalog and the pretrained model load again, history is empty.
-  rec = await createRec();
   history = [];
   hits.clear();
   simSteps = 0;

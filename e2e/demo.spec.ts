@@ -136,6 +136,14 @@ describe('demo page', () => {
     await recsAfter(page, 0);
     expect(await page.locator('#grid .card.seen').count()).toBe(0);
     await page.waitForSelector('#status[data-model="pretrained"]', { timeout: 30_000 });
+    // Forgotten for good: no error on the page, and nothing re-creates the database
+    // (re-renders, status, the engine) until the visitor clicks again.
+    await page.waitForTimeout(2000);
+    expect(await page.locator('body').textContent()).not.toMatch(/Could not|DB_CLOSED/);
+    const databases = await page.evaluate(async () =>
+      (await indexedDB.databases()).map((d) => d.name ?? ''),
+    );
+    expect(databases.filter((n) => n.startsWith('localrec:'))).toEqual([]);
     lap('forgotten');
 
     // Simulate a held-back visitor for a few clicks: every column keeps score.

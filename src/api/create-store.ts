@@ -167,8 +167,48 @@ function rowIsValid(e: EventRecord, numItems: number): boolean {
   );
 }
 
+/** What a forgotten store reads as, without opening (and so re-creating) the database. */
+const FORGOTTEN: Pick<
+  Backend,
+  | 'snapshot'
+  | 'readAfter'
+  | 'getCatalog'
+  | 'getCheckpoint'
+  | 'hasCheckpoint'
+  | 'listCheckpoints'
+  | 'deleteCheckpoint'
+  | 'dump'
+  | 'stats'
+> = {
+  snapshot: async () => ({ events: [], vocabulary: [] }),
+  readAfter: async () => ({ events: [], vocabulary: [], count: 0, oldestId: null, lastId: null }),
+  getCatalog: async () => [],
+  getCheckpoint: async () => undefined,
+  hasCheckpoint: async () => false,
+  listCheckpoints: async () => [],
+  deleteCheckpoint: async () => undefined,
+  dump: async () => ({ events: [], vocabulary: [], catalog: [], checkpoints: [], meta: {} }),
+  stats: async () => ({
+    events: 0,
+    items: 0,
+    catalogItems: 0,
+    checkpoints: 0,
+    bytesEstimate: 0,
+    oldestTimestamp: null,
+    newestTimestamp: null,
+  }),
+};
+
 class Store implements LocalRecStore {
   private closed = false;
+  /**
+   * After forget(): the database is gone and reads answer empty without re-creating it;
+   * the next write (or another tab's) creates it again.
+   */
+  private forgotten = false;
+  private forgetting: Promise<void> | null = null;
+  /** Backend calls in progress (forget waits for them). */
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(
     readonly namespace: string,
@@ -180,10 +220,13 @@ class Store implements LocalRecStore {
     private readonly now: () => number,
   ) {
     channel?.subscribe((change, origin) => {
+      if (origin !== 'remote') return;
       // Another tab changed the consent: follow it (it is persisted there already).
-      if (origin === 'remote' && change.kind === 'consent' && isConsent(change.consent)) {
+      if (change.kind === 'consent' && isConsent(change.consent))
         this.currentConsent = change.consent;
-      }
+      // Another tab deleted the database, or wrote to (and so re-created) it.
+      if (change.kind === 'forget') this.forgotten = true;
+      else if (change.kind === 'events' || change.kind === 'catalog') this.forgotten = false;
     });
   }
 
@@ -193,6 +236,35 @@ class Store implements LocalRecStore {
 
   private check(): void {
     if (this.closed) throw new LocalRecError('DB_CLOSED', 'the store was closed');
+  }
+
+  /**
+   * Runs a read: against the backend, or against nothing (empty answers) while the store
+   * is forgotten. Registered as running at once, so a forget() called after it waits for
+   * it; one called before it runs first.
+   */
+  private reading<T>(body: (backend: typeof FORGOTTEN) => Promise<T>): Promise<T> {
+    return this.run(() => body(this.forgotten ? FORGOTTEN : this.backend));
+  }
+
+  /** Runs a write (which re-creates the database after a forget). */
+  private writing<T>(body: (backend: Backend) => Promise<T>): Promise<T> {
+    return this.run(() => {
+      this.forgotten = false;
+      return body(this.backend);
+    });
+  }
+
+  private run<T>(body: () => Promise<T>): Promise<T> {
+    const op = (async () => {
+      while (this.forgetting) await this.forgetting.catch(() => undefined);
+      this.check();
+      return body();
+    })();
+    this.running.add(op);
+    const done = () => this.running.delete(op);
+    op.then(done, done);
+    return op;
   }
 
   private requireConsent(): void {
@@ -211,7 +283,7 @@ class Store implements LocalRecStore {
    */
   private async write(events: NormalizedEvent[], now: number): Promise<void> {
     if (events.length === 0) return;
-    await this.backend.appendEvents(events, this.retention, now);
+    await this.writing((b) => b.appendEvents(events, this.retention, now));
     let newest = Number.NEGATIVE_INFINITY;
     for (const e of events) if (e.timestamp > newest) newest = e.timestamp;
     this.channel?.announce({ kind: 'events', count: events.length, newestTimestamp: newest });
@@ -243,7 +315,7 @@ class Store implements LocalRecStore {
     if (options.types !== undefined && !Array.isArray(options.types))
       throw invalid('types', 'must be an array');
     const typeSet = options.types === undefined ? undefined : new Set(options.types);
-    const { events, vocabulary } = await this.backend.snapshot();
+    const { events, vocabulary } = await this.reading((b) => b.snapshot());
     const numItems = vocabulary.length;
     const n = events.length;
     const items = new Int32Array(n);
@@ -287,7 +359,7 @@ class Store implements LocalRecStore {
       throw invalid('afterId', 'must be an integer ≥ 0');
     if (!Number.isInteger(vocabularyFrom) || vocabularyFrom < 0)
       throw invalid('vocabularyFrom', 'must be an integer ≥ 0');
-    const delta = await this.backend.readAfter(afterId, vocabularyFrom);
+    const delta = await this.reading((b) => b.readAfter(afterId, vocabularyFrom));
     const numItems = vocabularyFrom + delta.vocabulary.length;
     const events: StoredEvent[] = [];
     let skipped = 0;
@@ -313,13 +385,13 @@ class Store implements LocalRecStore {
   async setCatalog(items: readonly CatalogItem[]): Promise<void> {
     this.check();
     const valid = validateCatalog(items);
-    await this.backend.setCatalog(valid);
+    await this.writing((b) => b.setCatalog(valid));
     this.channel?.announce({ kind: 'catalog', count: valid.length });
   }
 
   async getCatalog(): Promise<CatalogItem[]> {
     this.check();
-    return this.backend.getCatalog();
+    return this.reading((b) => b.getCatalog());
   }
 
   async putCheckpoint(name: string, checkpoint: CheckpointInput): Promise<void> {
@@ -338,13 +410,13 @@ class Store implements LocalRecStore {
       savedAt: Date.now(),
       bytes: checkpoint.data.byteLength,
     };
-    await this.backend.putCheckpoint(record);
+    await this.writing((b) => b.putCheckpoint(record));
   }
 
   async getCheckpoint(name: string): Promise<Checkpoint | undefined> {
     this.check();
     checkCheckpointName(name);
-    const rec = await this.backend.getCheckpoint(name);
+    const rec = await this.reading((b) => b.getCheckpoint(name));
     if (rec === undefined) return undefined;
     // Damaged rows (truncated blobs, foreign writes) are reported, not handed on.
     if (
@@ -371,18 +443,18 @@ class Store implements LocalRecStore {
   async deleteCheckpoint(name: string): Promise<void> {
     this.check();
     checkCheckpointName(name);
-    await this.backend.deleteCheckpoint(name);
+    await this.reading((b) => b.deleteCheckpoint(name));
   }
 
   async hasCheckpoint(name: string): Promise<boolean> {
     this.check();
     checkCheckpointName(name);
-    return this.backend.hasCheckpoint(name);
+    return this.reading((b) => b.hasCheckpoint(name));
   }
 
   async listCheckpoints() {
     this.check();
-    return this.backend.listCheckpoints();
+    return this.reading((b) => b.listCheckpoints());
   }
 
   consent(): Consent {
@@ -392,14 +464,14 @@ class Store implements LocalRecStore {
   async setConsent(consent: Consent): Promise<void> {
     this.check();
     if (!isConsent(consent)) throw invalid('consent', `must be one of ${CONSENTS.join(', ')}`);
-    await this.backend.setMeta(META_CONSENT, consent);
+    await this.writing((b) => b.setMeta(META_CONSENT, consent));
     this.currentConsent = consent;
     this.channel?.announce({ kind: 'consent', consent });
   }
 
   async exportData(): Promise<ExportedData> {
     this.check();
-    const dump = await this.backend.dump();
+    const dump = await this.reading((b) => b.dump());
     const events: ExportedEvent[] = [];
     let skipped = 0;
     for (const e of dump.events) {
@@ -436,13 +508,23 @@ class Store implements LocalRecStore {
 
   async forget(): Promise<void> {
     this.check();
-    await this.backend.destroy();
+    while (this.forgetting) await this.forgetting.catch(() => undefined);
+    this.forgetting = (async () => {
+      // Calls already running finish first (a delete under them would fail them with
+      // DB_CLOSED); calls made meanwhile wait for the delete.
+      await Promise.allSettled([...this.running]);
+      await this.backend.destroy();
+      this.forgotten = true;
+    })().finally(() => {
+      this.forgetting = null;
+    });
+    await this.forgetting;
     this.channel?.announce({ kind: 'forget' });
   }
 
   async stats(): Promise<StoreStats> {
     this.check();
-    const s = await this.backend.stats();
+    const s = await this.reading((b) => b.stats());
     const out: StoreStats = {
       ...s,
       namespace: this.namespace,

@@ -203,6 +203,8 @@ export class Recommender {
   private readonly modelChannel: BroadcastChannel | null;
   private readonly unsubscribe: () => void;
   private closed = false;
+  /** Since forget(), until events arrive: nothing of ours may re-create the database. */
+  private forgotten = false;
   /** The last failed engine start and when the next may be tried. */
   private startFailure: { error: LocalRecError; retryAt: number; delayMs: number } | null = null;
 
@@ -226,13 +228,15 @@ export class Recommender {
           void this.reloadCheckpoint('other-tab');
       };
     }
-    this.unsubscribe = store.subscribe((change) => {
+    this.unsubscribe = store.subscribe((change, origin) => {
       if (change.kind === 'events') {
+        this.forgotten = false;
         this.history.markStale();
         this.pendingEvents += change.count;
         this.scheduleTraining();
       } else if (change.kind === 'catalog') this.catalogCache = null;
-      else if (change.kind === 'forget') void this.afterForget();
+      // (This tab's own forget() runs afterForget itself, before it resolves.)
+      else if (change.kind === 'forget' && origin === 'remote') void this.afterForget();
     });
   }
 
@@ -299,6 +303,8 @@ export class Recommender {
   }
 
   private async afterForget(): Promise<void> {
+    this.forgotten = true;
+    this.lastTraining = null;
     this.history.reset();
     this.catalogCache = null;
     this.pendingEvents = 0;
@@ -405,7 +411,8 @@ export class Recommender {
           }),
         this.options.timeouts?.startMs ?? 120_000,
       );
-      if (!cached || cached.key !== status.key || cached.backend !== status.backend) {
+      const changed = !cached || cached.key !== status.key || cached.backend !== status.backend;
+      if (changed && !this.forgotten) {
         await this.store
           .putCheckpoint(BACKEND_RECORD, {
             metadata: JSON.parse(JSON.stringify(status)),
@@ -720,7 +727,9 @@ export class Recommender {
   private catalog(): Promise<Map<string, CatalogItem>> {
     // In the site's order when it gave one (the store keeps items by id), for the
     // catalog-order fallback.
-    this.catalogCache ??= this.store.getCatalog().then((items) => {
+    this.catalogCache ??= this.store.getCatalog().then((stored) => {
+      // After forget() the stored copy is gone with the database: the site's still holds.
+      const items = stored.length > 0 ? stored : [...(this.options.catalog ?? [])];
       const order = new Map((this.options.catalog ?? []).map((c, i) => [c.id, i]));
       const rank = (id: string) => order.get(id) ?? order.size;
       const sorted = order.size ? [...items].sort((a, b) => rank(a.id) - rank(b.id)) : items;
