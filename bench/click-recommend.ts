@@ -42,16 +42,16 @@ for (const list of byUser.values()) {
   stream.push(list.map((e) => e.item));
 }
 
-/** `n` events ending now: sessions 20 events long at most, a minute apart inside, 2 h between. */
+/** `n` events ending now: sessions of 20 events a minute apart, 45 minutes between sessions. */
 function history(n: number): { itemId: string; type: string; timestamp: number }[] {
   const items: string[] = [];
   for (let u = 0; items.length < n; u = (u + 1) % stream.length) items.push(...stream[u]);
   items.length = n;
   const out: { itemId: string; type: string; timestamp: number }[] = [];
   const now = Date.now() - 3_600_000;
-  let t = now - n * 60_000 - Math.ceil(n / 20) * 7_200_000;
+  let t = now - n * 60_000 - Math.ceil(n / 20) * 2_700_000;
   for (let i = 0; i < n; i++) {
-    t += i % 20 === 0 ? 7_200_000 : 60_000;
+    t += i % 20 === 0 ? 2_700_000 : 60_000;
     out.push({ itemId: items[i], type: i % 50 === 49 ? 'purchase' : 'view', timestamp: t });
   }
   return out;

@@ -181,7 +181,7 @@ const FORGOTTEN: Pick<
   | 'stats'
 > = {
   snapshot: async () => ({ events: [], vocabulary: [] }),
-  readAfter: async () => ({ events: [], vocabulary: [], count: 0, oldestId: null, lastId: null }),
+  readAfter: async () => ({ events: [], vocabulary: [], oldestId: null, lastId: null }),
   getCatalog: async () => [],
   getCheckpoint: async () => undefined,
   hasCheckpoint: async () => false,
@@ -375,7 +375,6 @@ class Store implements LocalRecStore {
     return {
       events,
       vocabulary: delta.vocabulary,
-      count: delta.count,
       oldestId: delta.oldestId,
       lastId: delta.lastId,
       skipped,

@@ -85,8 +85,6 @@ export interface EventsAfter {
   events: StoredEvent[];
   /** Vocabulary from the requested index on. */
   vocabulary: string[];
-  /** Events stored now (valid or not). */
-  count: number;
   /** Sequence number of the oldest stored event by (time, id); null when empty. */
   oldestId: number | null;
   /** Largest stored sequence number; null when empty. */

@@ -1,7 +1,7 @@
 // The visitor's history as the recommender serves from it, kept in memory and brought up
 // to date incrementally: after a change, only the events written since the last look
 // (by the store's sequence numbers) are read, and retention's pruning is mirrored from
-// the store's count instead of re-reading everything. A click then costs what it costs
+// the store's oldest event instead of re-reading everything. A click then costs what it costs
 // on a short history (bench/click-recommend.ts measures the curve).
 import type { EventsAfter, StoredEvent } from '../api/store-types';
 import { DEFAULT_SESSION_GAP_MS, sessionise } from '../events/sessionise';
@@ -43,7 +43,7 @@ export class VisitorHistory {
   private rows: StoredEvent[] = [];
   private vocabulary: string[] = [];
   private seenId = 0;
-  /** Unreadable rows the store holds (counted so the store's count still matches). */
+  /** Unreadable rows the store holds (left out of the history). */
   private damaged = 0;
   private stale = true;
   private refreshing: Promise<HistoryView> | null = null;
@@ -126,14 +126,14 @@ export class VisitorHistory {
     }
     this.damaged += delta.skipped;
     if (delta.lastId !== null && delta.lastId > this.seenId) this.seenId = delta.lastId;
-    // Retention pruned the oldest events (by time, then id): drop the same from the front.
-    const excess = rows.length + this.damaged - delta.count;
-    if (excess < 0) return full;
-    if (excess > 0) {
-      if (this.damaged > 0) return full;
-      rows.splice(0, excess);
-    }
-    if (rows.length > 0 && this.damaged === 0 && rows[0].id !== delta.oldestId) return full;
+    // Retention prunes the oldest events (by time, then id): everything before the store's
+    // oldest event is gone there, so it goes here. Not finding that event means this copy
+    // and the store disagree (rows deleted behind our back, or damaged): read it all.
+    if (delta.oldestId === null) return rows.length === 0;
+    let at = 0;
+    while (at < rows.length && rows[at].id !== delta.oldestId) at++;
+    if (at === rows.length) return full;
+    if (at > 0) rows.splice(0, at);
     return true;
   }
 }

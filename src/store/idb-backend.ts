@@ -426,7 +426,7 @@ export class IdbBackend implements Backend {
     return this.transaction('read', [STORE_EVENTS, STORE_VOCAB], 'readonly', async (tx) => {
       const events = tx.objectStore(STORE_EVENTS);
       const byTime = events.index(INDEX_BY_TIME);
-      const [rows, vocab, count, oldest, last] = await Promise.all([
+      const [rows, vocab, oldest, last] = await Promise.all([
         request(events.getAll(IDBKeyRange.lowerBound(afterId, true)) as IDBRequest<EventRecord[]>),
         request(
           tx
@@ -434,7 +434,6 @@ export class IdbBackend implements Backend {
             .index(INDEX_BY_INDEX)
             .getAll(IDBKeyRange.lowerBound(vocabularyFrom)) as IDBRequest<VocabRecord[]>,
         ),
-        request(events.count()),
         request(byTime.openKeyCursor()),
         request(events.openKeyCursor(null, 'prev')),
       ]);
@@ -444,7 +443,6 @@ export class IdbBackend implements Backend {
       return {
         events: rows,
         vocabulary,
-        count,
         oldestId: oldest === null ? null : (oldest.primaryKey as number),
         lastId: last === null ? null : (last.primaryKey as number),
       };

@@ -139,7 +139,6 @@ export class MemoryBackend implements Backend {
     return {
       events: structuredClone(rows),
       vocabulary: this.vocabulary.slice(vocabularyFrom),
-      count: this.events.length,
       oldestId: this.events.length > 0 ? this.events[0].id! : null,
       lastId,
     };

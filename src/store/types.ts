@@ -69,16 +69,14 @@ export interface Dump extends Snapshot {
 
 /**
  * What changed since a reader last looked: the events written after its last seen id,
- * the vocabulary it has not seen, and where the store stands now (count and the oldest
- * event by time), so the reader can mirror retention's pruning without re-reading.
+ * the vocabulary it has not seen, and where the store stands now (its oldest event by
+ * time, and its newest id), so the reader can mirror retention's pruning without re-reading.
  */
 export interface EventDelta {
   /** Rows with `id > afterId`, in id order (insertion order). */
   events: EventRecord[];
   /** Vocabulary entries from the requested index on (`vocabulary[j]` is item `from + j`). */
   vocabulary: string[];
-  /** Events stored now. */
-  count: number;
   /** The id of the oldest stored event by (time, id); null when the store is empty. */
   oldestId: number | null;
   /** The largest stored id; null when the store is empty. */

@@ -33,7 +33,7 @@ describe('store.forget()', () => {
     await store.forget();
     expect(await names(factory)).not.toContain('localrec:f1');
     expect((await store.readSequences()).sequences.items).toHaveLength(0);
-    expect(await store.readEventsAfter(0, 0)).toMatchObject({ events: [], count: 0 });
+    expect(await store.readEventsAfter(0, 0)).toMatchObject({ events: [], lastId: null });
     expect(await store.getCatalog()).toEqual([]);
     expect(await store.hasCheckpoint('m')).toBe(false);
     expect(await store.getCheckpoint('m')).toBeUndefined();
