@@ -45,7 +45,8 @@ async function recsAfter(page: Page, events: number) {
 
 /** Parts of the served mix, and the words each explains itself with. */
 const SERVED = ['gru', 'sr', 'itemknn'];
-const EXPLAINED = /(Because you viewed|Often chosen after|Similar to) /;
+const EXPLAINED =
+  /(Because you (viewed|clicked|bought|added)|Because of your interest in|Often chosen after|Similar to) /;
 
 async function noOverflow(page: Page): Promise<void> {
   const [scrollWidth, innerWidth] = await page.evaluate(() => [

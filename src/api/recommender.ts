@@ -16,6 +16,7 @@ import {
 import { VisitorHistory } from '../runtime/history';
 import { electLeader, type LeaderElection } from '../runtime/leader';
 import {
+  type ExplainContext,
   fallbackRanking,
   fillUp,
   finish,
@@ -167,6 +168,8 @@ const DEFAULT_ANSWER_MS = 3000;
 /** First delay before a failed engine start is retried; it doubles up to the maximum. */
 const START_RETRY_FIRST_MS = 2000;
 const START_RETRY_MAX_MS = 5 * 60_000;
+/** Latest events whose types decide what may explain a recommendation. */
+const EXPLAIN_EVENTS = 20;
 /** Most recent events the GRU reads as the visitor's prefix. */
 const HISTORY_PREFIX_MAX = 5000;
 
@@ -752,6 +755,14 @@ export class Recommender {
     if (o.contextItem && prefix[prefix.length - 1] !== o.contextItem) prefix.push(o.contextItem);
     const exclude = new Set(o.exclude ?? view.purchased());
     const fallback = () => fallbackRanking(view.sessions(), prefix, [...catalog.values()]);
+    // The latest events' types: explanations name what the visitor did, and never an item
+    // only viewed when they did more (the item on screen counts as viewed).
+    const recentTypes = view.recentTypes(EXPLAIN_EVENTS);
+    if (prefix.length > Math.min(view.size, HISTORY_PREFIX_MAX)) recentTypes.push('view');
+    const explain: ExplainContext = {
+      typeOf: view.strongest(HISTORY_PREFIX_MAX),
+      didMore: recentTypes.some((t) => t !== 'view'),
+    };
     if (o.contextItem && !o.keepContextItem) exclude.add(o.contextItem);
     const gru = await this.gruCandidates(
       (k) => (a) =>
@@ -760,6 +771,7 @@ export class Recommender {
           k,
           exclude: [...exclude],
           mix: this.options.serving?.mix !== false,
+          recentTypes: recentTypes.slice(-EXPLAIN_EVENTS),
           ...(this.options.serving?.beta !== undefined ? { beta: this.options.serving.beta } : {}),
         }),
       o.k,
@@ -770,15 +782,16 @@ export class Recommender {
       // Fewer than k when the model knows fewer items or the filter removed them: the
       // fallback ranking (sequential rules, popularity, catalogue order) fills up.
       return fillUp(
-        finish(gru, o.k, exclude, o.filter, catalog),
+        finish(gru, o.k, exclude, o.filter, catalog, explain),
         fallback,
         o.k,
         exclude,
         o.filter,
         catalog,
+        explain,
       );
     }
-    return finish(fallback(), o.k, exclude, o.filter, catalog);
+    return finish(fallback(), o.k, exclude, o.filter, catalog, explain);
   }
 
   /** Items to show on the page of `itemId`: what tends to come next after it. */

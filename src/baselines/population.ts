@@ -144,7 +144,10 @@ function topLists(csr: Csr<Float64Array | Float32Array>, width: number): Neighbo
 /** Which part of the mix an item's score mostly came from, and the prefix item behind it. */
 export interface PopulationExplanation {
   component: 'sr' | 'itemknn';
-  /** Dense index of the prefix item that contributed most to that part. */
+  /**
+   * Dense index of the prefix item that contributed most to that part; -1 when `explain`
+   * was told none of that part's items may be named.
+   */
   because: number;
 }
 
@@ -216,9 +219,14 @@ export class PopulationMix extends BaselineScorer {
    * `item` more of its score after `prefix`, and the prefix item behind that part: the
    * last one for SR, for item-kNN the p_l with the largest (1/l) · sim[p_l, item] (the
    * most recent on a tie). SR wins a tie between the parts. Null when neither part
-   * scores the item above zero.
+   * scores the item above zero. With `allowed` (by prefix position), only those prefix
+   * items may be named: `because` is -1 when the part that drove the item has none.
    */
-  explain(prefix: Int32Array, item: number): PopulationExplanation | null {
+  explain(
+    prefix: Int32Array,
+    item: number,
+    allowed?: (position: number) => boolean,
+  ): PopulationExplanation | null {
     if (!Number.isInteger(item) || item < 0 || item >= this.numItems) {
       throw new LocalRecError('INVALID_INPUT', `item ${item} is outside 0..${this.numItems - 1}`, {
         details: { field: 'item' },
@@ -236,15 +244,16 @@ export class PopulationMix extends BaselineScorer {
       const a = prefix[prefix.length - l];
       const v = (1 / l) * weightOf(this.knn, a, item);
       knnSum += v;
-      if (v > bestValue) {
+      if (v > bestValue && (!allowed || allowed(prefix.length - l))) {
         bestValue = v;
         best = a;
       }
     }
     const knnPart = this.wb * knnSum;
     if (!(srPart > 0) && !(knnPart > 0)) return null;
+    const lastAllowed = !allowed || allowed(prefix.length - 1);
     return srPart >= knnPart
-      ? { component: 'sr', because: last }
+      ? { component: 'sr', because: lastAllowed ? last : -1 }
       : { component: 'itemknn', because: best };
   }
 

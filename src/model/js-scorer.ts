@@ -90,6 +90,15 @@ export class GruJsScorer implements Scorer {
     }
   }
 
+  /** The score of one item given a hidden state. */
+  logit(state: Float32Array, item: number): number {
+    const { h, w } = this;
+    const o = item * (h + 1);
+    let s = w.items[o + h];
+    for (let j = 0; j < h; j++) s += state[j] * w.items[o + j];
+    return s;
+  }
+
   /** Scores of every item given a hidden state (reuses one buffer). */
   scoresFromState(state: Float32Array, out: Float32Array = this.buf): Float32Array {
     const { h, w } = this;

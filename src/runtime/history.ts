@@ -28,6 +28,10 @@ export interface HistoryView {
   readonly lastId: number;
   /** Item ids of the most recent `max` events, oldest first. */
   recent(max: number): string[];
+  /** Event types of the most recent `max` events, oldest first (aligned with `recent`). */
+  recentTypes(max: number): string[];
+  /** Each item of the most recent `max` events with the strongest type the visitor gave it. */
+  strongest(max: number): Map<string, string>;
   /** Items the visitor purchased (still in the history). */
   purchased(): Set<string>;
   /** Sessions (by sessionId, else cut by inactivity), computed once per view. */
@@ -138,6 +142,14 @@ export class VisitorHistory {
   }
 }
 
+/** How much an event type says about the visitor's interest (custom types rank as clicks). */
+export function strength(type: string): number {
+  if (type === 'purchase') return 4;
+  if (type === 'add_to_cart') return 3;
+  if (type === 'view') return 1;
+  return 2;
+}
+
 function makeView(
   rowsLive: StoredEvent[],
   vocabularyLive: string[],
@@ -156,6 +168,19 @@ function makeView(
       const from = Math.max(0, rows.length - max);
       const out = new Array<string>(rows.length - from);
       for (let i = from; i < rows.length; i++) out[i - from] = itemIds[rows[i].item];
+      return out;
+    },
+    recentTypes(max: number): string[] {
+      const from = Math.max(0, rows.length - max);
+      return rows.slice(from).map((e) => e.type);
+    },
+    strongest(max: number): Map<string, string> {
+      const out = new Map<string, string>();
+      for (let i = Math.max(0, rows.length - max); i < rows.length; i++) {
+        const id = itemIds[rows[i].item];
+        const had = out.get(id);
+        if (had === undefined || strength(rows[i].type) > strength(had)) out.set(id, rows[i].type);
+      }
       return out;
     },
     purchased(): Set<string> {

@@ -165,6 +165,7 @@ export function fillUp(
   exclude: ReadonlySet<string>,
   filter: ResolvedRecommend['filter'],
   catalog: ReadonlyMap<string, CatalogItem>,
+  explain?: ExplainContext,
 ): Recommendation[] {
   if (first.length >= k) return first;
   const more = finish(
@@ -173,6 +174,7 @@ export function fillUp(
     new Set([...exclude, ...first.map((r) => r.itemId)]),
     filter,
     catalog,
+    explain,
   );
   return [...first, ...more].map((r, i) => ({ ...r, rank: i + 1 }));
 }
@@ -184,6 +186,7 @@ export function finish(
   exclude: ReadonlySet<string>,
   filter: ResolvedRecommend['filter'],
   catalog: ReadonlyMap<string, CatalogItem>,
+  explain?: ExplainContext,
 ): Recommendation[] {
   const out: Recommendation[] = [];
   for (const c of candidates) {
@@ -191,7 +194,9 @@ export function finish(
     if (exclude.has(c.itemId)) continue;
     const item = catalog.get(c.itemId);
     if (filter && !filter(item, c.itemId)) continue;
-    const because = c.because;
+    const typeOf = c.because === undefined ? undefined : explain?.typeOf.get(c.because);
+    // An item the visitor only viewed does not explain when they did more recently.
+    const because = explain?.didMore && typeOf === 'view' ? undefined : c.because;
     out.push({
       itemId: c.itemId,
       rank: out.length + 1,
@@ -201,7 +206,7 @@ export function finish(
         ? {
             explanation: {
               because,
-              text: explanationText(c.scorer, catalog.get(because)?.title ?? because),
+              text: explanationText(c.scorer, catalog.get(because)?.title ?? because, typeOf),
             },
           }
         : {}),
@@ -211,9 +216,24 @@ export function finish(
   return out;
 }
 
-/** Words that say how the explaining item led to the recommendation, per scorer. */
-function explanationText(scorer: ScorerName, title: string): string {
+/** What the page knows to word explanations with. */
+export interface ExplainContext {
+  /** The strongest event type the visitor gave each recent item. */
+  typeOf: ReadonlyMap<string, string>;
+  /** Whether the visitor's latest events include more than views (clicks, cart, buys). */
+  didMore: boolean;
+}
+
+/**
+ * Words that say how the explaining item led to the recommendation: per scorer, and for
+ * the GRU by what the visitor did with the item (the strongest event type).
+ */
+function explanationText(scorer: ScorerName, title: string, type: string | undefined): string {
   if (scorer === 'sr') return `Often chosen after ${title}`;
   if (scorer === 'itemknn') return `Similar to ${title}`;
-  return `Because you viewed ${title}`;
+  if (type === 'purchase') return `Because you bought ${title}`;
+  if (type === 'add_to_cart') return `Because you added ${title} to your cart`;
+  if (type === 'click') return `Because you clicked ${title}`;
+  if (type === 'view') return `Because you viewed ${title}`;
+  return `Because of your interest in ${title}`;
 }

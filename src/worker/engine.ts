@@ -411,12 +411,12 @@ export class Engine implements EngineApi {
   async recommend(request: ScoreRequest): Promise<ScoredItem[]> {
     try {
       const { model, scorer } = this.requireModel();
-      const prefix = Int32Array.from(this.rows(request.prefix));
+      const { prefix, allowed } = this.prefixOf(request);
       const gru = this.stateAfter(scorer, prefix);
+      const explainGru = gruExplainer(scorer, model, prefix, this.trail(prefix), allowed);
       if (request.mix !== false && this.anchor?.mix && this.anchor.population && this.anchorRowOf)
-        return this.recommendMix(model, gru, prefix, request);
+        return this.recommendMix(model, gru, prefix, allowed, explainGru, request);
       const top = topKOf(gru, request.k, this.rows(request.exclude));
-      const explainGru = gruExplainer(model, prefix);
       return Array.from(top.items, (row, i) => explainGru.item(row, top.scores[i]));
     } catch (error) {
       plain(error);
@@ -433,6 +433,8 @@ export class Engine implements EngineApi {
     model: GruModel,
     gru: Float32Array,
     prefix: Int32Array,
+    allowed: (position: number) => boolean,
+    explainGru: ReturnType<typeof gruExplainer>,
     request: ScoreRequest,
   ): ScoredItem[] {
     const anchor = this.anchor as Anchor & { mix: PopulationMix; population: PopulationStats };
@@ -441,9 +443,14 @@ export class Engine implements EngineApi {
     const n = model.numItems;
     const inPrefix = new Uint8Array(n);
     for (const r of prefix) inPrefix[r] = 1;
-    const anchorPrefix = Int32Array.from(
-      Array.from(prefix, (r) => toAnchor[r]).filter((r) => r >= 0),
-    );
+    const anchorRows: number[] = [];
+    const anchorAllowed: boolean[] = [];
+    prefix.forEach((r, p) => {
+      if (toAnchor[r] < 0) return;
+      anchorRows.push(toAnchor[r]);
+      anchorAllowed.push(allowed(p));
+    });
+    const anchorPrefix = Int32Array.from(anchorRows);
     // The population's row in this model's rows (items it does not know score 0).
     const fromLists = anchor.mix.scores64(anchorPrefix);
     const mixRow = new Float64Array(n);
@@ -453,16 +460,16 @@ export class Engine implements EngineApi {
     for (let i = 0; i < n; i++) row[i] = beta * g[i] + (1 - beta) * m[i];
     const top = topKOf(row, request.k, this.rows(request.exclude));
     const anchorVocab = anchor.model.vocab as readonly string[];
-    const explainGru = gruExplainer(model, prefix);
     return Array.from(top.items, (r, i) => {
       if (toAnchor[r] >= 0 && (1 - beta) * m[r] > beta * g[r]) {
-        const why = anchor.mix.explain(anchorPrefix, toAnchor[r]);
+        const why = anchor.mix.explain(anchorPrefix, toAnchor[r], (p) => anchorAllowed[p]);
         if (why) {
+          // The part that drove it; its item only when that may explain (else nothing).
           return {
             itemId: explainGru.vocab[r],
             score: top.scores[i],
             via: why.component,
-            because: anchorVocab[why.because],
+            ...(why.because >= 0 ? { because: anchorVocab[why.because] } : {}),
           };
         }
       }
@@ -499,14 +506,56 @@ export class Engine implements EngineApi {
         }
       }
     }
+    // States after each of the last steps, for explanations (leave one event out).
+    const trail = state && cached ? cached.trail.slice() : [];
     state ??= scorer.initialState();
-    for (let i = from; i < prefix.length; i++) scorer.step(state, prefix[i]);
-    this.cachedState = { scorer, prefix: prefix.slice(), state: state.slice() };
+    for (let i = from; i < prefix.length; i++) {
+      scorer.step(state, prefix[i]);
+      if (i >= prefix.length - TRAIL) trail.push(state.slice());
+    }
+    if (trail.length > TRAIL) trail.splice(0, trail.length - TRAIL);
+    this.cachedState = { scorer, prefix: prefix.slice(), state: state.slice(), trail };
     return scorer.scoresFromState(state);
   }
 
-  private cachedState: { scorer: GruJsScorer; prefix: Int32Array; state: Float32Array } | null =
-    null;
+  /**
+   * The states after the last steps of `prefix` (the one `stateAfter` just read), oldest
+   * first: `trail[t]` follows position `prefix.length − trail.length + t`.
+   */
+  private trail(prefix: Int32Array): readonly Float32Array[] {
+    const c = this.cachedState;
+    return c && c.prefix.length === prefix.length ? c.trail : [];
+  }
+
+  /** The request's prefix as model rows, and which of its positions may explain a result. */
+  private prefixOf(request: ScoreRequest): {
+    prefix: Int32Array;
+    allowed: (position: number) => boolean;
+  } {
+    const rows: number[] = [];
+    const types: (string | undefined)[] = [];
+    const given = request.recentTypes ?? [];
+    const offset = request.prefix.length - given.length;
+    request.prefix.forEach((id, i) => {
+      const row = this.rowOf.get(id);
+      if (row === undefined) return;
+      rows.push(row);
+      types.push(i >= offset ? given[i - offset] : undefined);
+    });
+    // An item only viewed never explains when the visitor did more among these events.
+    const didMore = given.some((t) => t !== 'view');
+    return {
+      prefix: Int32Array.from(rows),
+      allowed: (p) => !didMore || (types[p] !== undefined && types[p] !== 'view'),
+    };
+  }
+
+  private cachedState: {
+    scorer: GruJsScorer;
+    prefix: Int32Array;
+    state: Float32Array;
+    trail: Float32Array[];
+  } | null = null;
 
   async similar(itemId: string, k: number, exclude: string[]): Promise<ScoredItem[]> {
     try {
@@ -531,52 +580,64 @@ export class Engine implements EngineApi {
   }
 }
 
-/**
- * A GRU result with its explanation: the most recent distinct prefix items (up to 10),
- * the one whose item vector is closest to the recommended item's.
- */
 /** Events a list may lose at its front between two calls and still reuse the kept state. */
 const MAX_DROPPED = 64;
 
-function gruExplainer(model: GruModel, prefix: Int32Array) {
+/** States kept after the last steps: the window a GRU explanation looks back over, plus one. */
+const EXPLAIN_WINDOW = 10;
+const TRAIL = EXPLAIN_WINDOW + 1;
+
+/**
+ * A GRU result with its explanation: of the visitor's last EXPLAIN_WINDOW events (those
+ * allowed to explain), the one whose removal lowers the item's score the most, i.e. the
+ * event with the largest contribution (the state before it, stepped over the events
+ * after it, against the state after all). No event with a positive contribution: no
+ * explanation. Computed on first use, at EXPLAIN_WINDOW · (EXPLAIN_WINDOW + 1) / 2 steps.
+ */
+function gruExplainer(
+  scorer: GruJsScorer,
+  model: GruModel,
+  prefix: Int32Array,
+  trail: readonly Float32Array[],
+  allowed: (position: number) => boolean,
+) {
   const vocab = model.vocab as readonly string[];
-  const recent = [...new Set(Array.from(prefix).reverse())].slice(0, 10);
-  const vectors = model.toArrays().items;
-  const h = model.config.hiddenSize;
+  const n = prefix.length;
+  let without: { position: number; state: Float32Array }[] | null = null;
+  const variants = () => {
+    if (without) return without;
+    without = [];
+    const first = n - trail.length; // trail[t] follows position first + t
+    for (let p = n - 1; p >= Math.max(0, n - EXPLAIN_WINDOW); p--) {
+      if (!allowed(p)) continue;
+      const before = p === 0 ? scorer.initialState() : p - 1 >= first ? trail[p - 1 - first] : null;
+      if (!before) continue;
+      const state = before.slice();
+      for (let q = p + 1; q < n; q++) scorer.step(state, prefix[q]);
+      without.push({ position: p, state });
+    }
+    return without;
+  };
   return {
     vocab,
     item(row: number, score: number): ScoredItem {
-      const others = recent.filter((r) => r !== row);
-      return {
-        itemId: vocab[row],
-        score,
-        ...(others.length ? { because: vocab[mostSimilar(vectors, h, row, others)] } : {}),
-      };
+      const final = trail[trail.length - 1];
+      let because = -1;
+      if (final) {
+        const full = scorer.logit(final, row);
+        let best = 0;
+        for (const v of variants()) {
+          if (prefix[v.position] === row) continue;
+          const contribution = full - scorer.logit(v.state, row);
+          if (contribution > best) {
+            best = contribution;
+            because = prefix[v.position];
+          }
+        }
+      }
+      return { itemId: vocab[row], score, ...(because >= 0 ? { because: vocab[because] } : {}) };
     },
   };
-}
-
-/** The candidate whose item vector (output row without its bias) has the highest cosine with `row`'s. */
-function mostSimilar(vectors: Float32Array, h: number, row: number, candidates: number[]): number {
-  const stride = h + 1;
-  const norm = (r: number) => {
-    let s = 0;
-    for (let j = 0; j < h; j++) s += vectors[r * stride + j] ** 2;
-    return Math.sqrt(s) || 1;
-  };
-  const nr = norm(row);
-  let best = candidates[0];
-  let bestCos = Number.NEGATIVE_INFINITY;
-  for (const c of candidates) {
-    let dot = 0;
-    for (let j = 0; j < h; j++) dot += vectors[row * stride + j] * vectors[c * stride + j];
-    const cos = dot / (nr * norm(c));
-    if (cos > bestCos) {
-      bestCos = cos;
-      best = c;
-    }
-  }
-  return best;
 }
 
 function message(error: unknown): string {

@@ -151,6 +151,12 @@ export interface ScoreRequest {
   mix?: boolean;
   /** The GRU's share of the mix (default: the one the model file carries). */
   beta?: number;
+  /**
+   * Event types of the last events of `prefix` (aligned with its end; at most 20): an
+   * explanation never names an item only viewed when the visitor did more (clicked,
+   * added to cart, bought) among them.
+   */
+  recentTypes?: string[];
 }
 
 export interface ScoredItem {

@@ -235,6 +235,26 @@ describe('Recommender on the device (Node, in-process engine)', () => {
     });
   });
 
+  it('explains by the event that contributed most, in the words of what the visitor did', async () => {
+    const rec = await recommender({ ...GRU_ONLY, training: { auto: false } });
+    const at = (type: string, itemId: string) => {
+      clock += 60_000;
+      return { itemId, type, timestamp: clock };
+    };
+    // After 5 the population always went to 17: the purchase of 5 is what drives 17.
+    await rec.trackMany([at('click', 'i3'), at('click', 'i8'), at('purchase', 'i5')]);
+    const list = await rec.recommend({ k: 5, exclude: [] });
+    const top = list.find((r) => r.itemId === 'i17');
+    expect(top?.explanation).toEqual({ because: 'i5', text: 'Because you bought Item 5' });
+    // An impression after the clicks explains nothing, whatever its place in the prefix.
+    await rec.track(at('view', 'i9'));
+    const after = await rec.recommend({ k: 10, exclude: [] });
+    expect(after.some((r) => r.explanation?.because === 'i9')).toBe(false);
+    expect(after.some((r) => r.explanation !== undefined)).toBe(true);
+    for (const r of after)
+      if (r.explanation) expect(r.explanation.text).toMatch(/^Because you (bought|clicked) /);
+  });
+
   it('the item on screen (context) is not recommended unless kept; the list is the one after it', async () => {
     const rec = await recommender({ ...GRU_ONLY, training: { auto: false } });
     clock += 60_000;

@@ -264,6 +264,11 @@ describe('PopulationMix', () => {
     expect(m.explain(P(0, 1), 1)).toBeNull();
     expect(m.explain(P(), 2)).toBeNull();
     expect(m.explain(P(3), 2)).toBeNull();
+    // Only allowed prefix positions are named: item 4's next-best contributor, and no
+    // item at all when SR (the last item) drove it.
+    const notLast = (p: number) => p !== 1;
+    expect(m.explain(P(0, 1), 4, notLast)).toEqual({ component: 'itemknn', because: 0 });
+    expect(m.explain(P(0, 1), 2, notLast)).toEqual({ component: 'sr', because: -1 });
     // rows prepared for another prefix of the same length are not reused
     m.scores64(P(1, 0));
     expect(m.explain(P(0, 1), 3)).toEqual({ component: 'itemknn', because: 0 });

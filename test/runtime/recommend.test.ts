@@ -111,11 +111,28 @@ describe('finish', () => {
     expect(out[0].explanation).toBeUndefined();
     expect(out[1].item).toBeUndefined();
     expect(out[2].item?.title).toBe('Gamma <b>bold</b>');
-    const first = finish(candidates, 1, new Set(), undefined, byId)[0];
-    expect(first.explanation).toEqual({
+    const first = (typeOf: Record<string, string>, didMore = false) =>
+      finish(candidates, 1, new Set(), undefined, byId, {
+        typeOf: new Map(Object.entries(typeOf)),
+        didMore,
+      })[0].explanation;
+    // In the words of what the visitor did with the item.
+    expect(first({ c: 'view' })).toEqual({
       because: 'c',
       text: 'Because you viewed Gamma <b>bold</b>',
     });
+    expect(first({ c: 'purchase' })?.text).toBe('Because you bought Gamma <b>bold</b>');
+    expect(first({ c: 'add_to_cart' })?.text).toBe(
+      'Because you added Gamma <b>bold</b> to your cart',
+    );
+    expect(first({ c: 'click' })?.text).toBe('Because you clicked Gamma <b>bold</b>');
+    expect(first({ c: 'wishlist' })?.text).toBe('Because of your interest in Gamma <b>bold</b>');
+    expect(finish(candidates, 1, new Set(), undefined, byId)[0].explanation?.text).toBe(
+      'Because of your interest in Gamma <b>bold</b>',
+    );
+    // Only viewed, while the visitor did more lately: no explanation rather than a weak one.
+    expect(first({ c: 'view' }, true)).toBeUndefined();
+    expect(first({ c: 'click' }, true)?.because).toBe('c');
     const comedies = finish(candidates, 5, new Set(), compileFilter({ genre: 'Comedy' }), byId);
     expect(comedies.map((r) => r.itemId)).toEqual(['b']);
   });
