@@ -158,8 +158,10 @@ export function createDropin(script: Element | null, stub: unknown): Dropin {
     }
   }
 
-  // The element renders from this page's recommender (waits for it).
-  defineElements({ recommender: () => recPromise });
+  // The element renders from this page's recommender once the calls the page queued
+  // before the script loaded have run (LocalRec.ready): a first list from a history
+  // still being replayed would be a wrong one.
+  defineElements({ recommender: () => ready });
 
   // The tag asked for it (data attributes), or the page queued calls through the stub.
   if (config.configured || stubObject) void start().catch(() => {});
