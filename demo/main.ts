@@ -1,7 +1,7 @@
 // The localrec demo: a MovieLens movie shop. It uses the BUILT library, loaded from
 // ./lib/ exactly as a site would (type-only imports from src/ vanish at build time).
 import type * as LocalRecModule from '../src/index';
-import { type Baseline, fitBaselines } from './baselines';
+import { type Baselines, startBaselines } from './baselines';
 import { createTrainingChart } from './chart';
 import {
   type Catalog,
@@ -32,7 +32,7 @@ const PAGE = 24;
 // ---- state -------------------------------------------------------------------------------
 let catalog: Catalog;
 let visitors: Visitor[] = [];
-let baselines: Baseline[] = [];
+let baselines: Baselines | null = null;
 let rec: Recommender;
 let scratch = localStorage.getItem(MODE_KEY) === 'scratch';
 /** The visitor's items, oldest first (mirrors the store; read back on start). */
@@ -338,7 +338,8 @@ async function refresh(): Promise<void> {
   const prefix = Int32Array.from(
     history.map((id) => catalog.byId.get(id)?.index ?? -1).filter((i) => i >= 0),
   );
-  for (const b of baselines) lists.set(b.key, b.top(prefix, 10, new Set(seen)));
+  if (baselines)
+    for (const [key, ids] of await baselines.top(prefix, 10, seen)) lists.set(key, ids);
   lastLists = lists;
   renderColumns(recs);
   renderGrid();
@@ -356,7 +357,7 @@ function renderColumns(recs: Recommendation[]): void {
       ids: recs.map((r) => r.itemId),
       scorer: [...new Set(recs.map((r) => r.scorer))].join('+'),
     },
-    ...baselines.map((b) => ({
+    ...(baselines?.list ?? []).map((b) => ({
       key: b.key,
       name: b.label,
       fit: b.fit,
@@ -514,16 +515,22 @@ async function start(): Promise<void> {
   history = await readHistory();
   renderGrid();
   scheduleRefresh();
-  // The baselines fit on 650 users' histories in about a second: after the first paint.
+  // The baselines fit on 650 users' histories in about a second of CPU: in their own
+  // worker, so the page and the library's engine start meanwhile.
   const seqs = await loadSequences();
   $('#fit-users').textContent = `${fmtInt(seqs.users)} other MovieLens users`;
-  await new Promise((r) => setTimeout(r, 0));
-  baselines = fitBaselines(
-    lib,
+  void startBaselines(
+    LIB,
     seqs,
     catalog.movies.map((m) => m.id),
-  );
-  scheduleRefresh();
+  )
+    .then((b) => {
+      baselines = b;
+      scheduleRefresh();
+    })
+    .catch((error) => {
+      $('#offline-note').textContent = `Baselines unavailable: ${errorText(error)}`;
+    });
   await rec.warmUp();
   await refreshStatus();
   await settle();

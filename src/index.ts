@@ -52,6 +52,7 @@ export {
   BASELINES,
   BaselineScorer,
   createBaseline,
+  FitCache,
   fitItemKNN,
   fitMostPop,
   fitSKNN,

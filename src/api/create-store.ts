@@ -9,7 +9,7 @@ import { findNonJson, isPlainObject, validateEvent, validateEvents } from '../ev
 import { ChangeChannel, type ChangeListener } from '../store/broadcast';
 import { openBackend } from '../store/open';
 import { DEFAULT_RETENTION } from '../store/retention';
-import { META_CONSENT, SCHEMA_VERSION } from '../store/schema';
+import { META_CATALOG_FINGERPRINT, META_CONSENT, SCHEMA_VERSION } from '../store/schema';
 import type {
   Backend,
   CatalogItem,
@@ -91,8 +91,33 @@ function globalPrivacyControl(): boolean {
   }
 }
 
+/** Catalogues `validateCatalog` returned: setCatalog does not check them twice. */
+const VALIDATED = new WeakSet<readonly CatalogItem[]>();
+
+/**
+ * A fingerprint of a catalogue (two 32-bit FNV-1a hashes of its JSON, and its length):
+ * equal catalogues give equal fingerprints; different ones practically never do.
+ */
+export function catalogFingerprint(items: readonly CatalogItem[]): string {
+  const json = JSON.stringify(items);
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ json.length;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x5bd1e995) >>> 0;
+  }
+  return `${json.length}:${a.toString(16)}:${b.toString(16)}`;
+}
+
 /** The catalogue as the store keeps it; INVALID_INPUT (field `items[i]…`) otherwise. */
 export function validateCatalog(items: unknown): CatalogItem[] {
+  const valid = checkCatalog(items);
+  VALIDATED.add(valid);
+  return valid;
+}
+
+function checkCatalog(items: unknown): CatalogItem[] {
   if (!Array.isArray(items)) throw invalid('items', 'must be an array');
   const seen = new Set<string>();
   return items.map((item: unknown, i) => {
@@ -383,9 +408,15 @@ class Store implements LocalRecStore {
 
   async setCatalog(items: readonly CatalogItem[]): Promise<void> {
     this.check();
-    const valid = validateCatalog(items);
-    await this.writing((b) => b.setCatalog(valid));
-    this.channel?.announce({ kind: 'catalog', count: valid.length });
+    const valid = VALIDATED.has(items) ? (items as CatalogItem[]) : validateCatalog(items);
+    const fingerprint = catalogFingerprint(valid);
+    const written = await this.writing(async (b) => {
+      // The same catalogue as stored (a returning visitor's page): nothing to write.
+      if ((await b.getMeta(META_CATALOG_FINGERPRINT)) === fingerprint) return false;
+      await b.setCatalog(valid, fingerprint);
+      return true;
+    });
+    if (written) this.channel?.announce({ kind: 'catalog', count: valid.length });
   }
 
   async getCatalog(): Promise<CatalogItem[]> {

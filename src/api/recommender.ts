@@ -202,6 +202,8 @@ export class Recommender {
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly history: VisitorHistory;
   private catalogCache: Promise<Map<string, CatalogItem>> | null = null;
+  /** The catalogue this page gave (options or setCatalog), in its order; else the stored one. */
+  private siteCatalog: readonly CatalogItem[] | null = null;
   private readonly leader: LeaderElection;
   private readonly modelChannel: BroadcastChannel | null;
   private readonly unsubscribe: () => void;
@@ -281,9 +283,16 @@ export class Recommender {
   trackMany(events: readonly TrackEvent[]): Promise<void> {
     return this.store.trackMany(events);
   }
-  setCatalog(items: readonly CatalogItem[]): Promise<void> {
+  /** Replaces the catalogue: used by filters and the fallback's catalogue order at once. */
+  async setCatalog(items: readonly CatalogItem[]): Promise<void> {
+    const valid = validateCatalog(items);
+    this.siteCatalog = valid;
     this.catalogCache = null;
-    return this.store.setCatalog(items);
+    try {
+      await this.store.setCatalog(valid);
+    } catch (error) {
+      throw this.fail(error);
+    }
   }
   exportData() {
     return this.store.exportData();
@@ -728,16 +737,12 @@ export class Recommender {
   // ---- recommending --------------------------------------------------------------------
 
   private catalog(): Promise<Map<string, CatalogItem>> {
-    // In the site's order when it gave one (the store keeps items by id), for the
-    // catalog-order fallback.
-    this.catalogCache ??= this.store.getCatalog().then((stored) => {
-      // After forget() the stored copy is gone with the database: the site's still holds.
-      const items = stored.length > 0 ? stored : [...(this.options.catalog ?? [])];
-      const order = new Map((this.options.catalog ?? []).map((c, i) => [c.id, i]));
-      const rank = (id: string) => order.get(id) ?? order.size;
-      const sorted = order.size ? [...items].sort((a, b) => rank(a.id) - rank(b.id)) : items;
-      return new Map(sorted.map((i) => [i.id, i]));
-    });
+    // The page's own catalogue when it gave one (in its order, for the catalogue-order
+    // fallback); else what the store holds (set by another page or tab).
+    const site = this.siteCatalog;
+    this.catalogCache ??= site
+      ? Promise.resolve(new Map(site.map((i) => [i.id, i])))
+      : this.store.getCatalog().then((items) => new Map(items.map((i) => [i.id, i])));
     return this.catalogCache;
   }
 
@@ -972,20 +977,19 @@ export async function createRecommender(
   deps: RecommenderDeps = {},
 ): Promise<Recommender> {
   // Options are checked before storage is opened: a refused call leaves no database behind.
-  if (options.catalog !== undefined) validateCatalog(options.catalog);
+  const catalog = options.catalog === undefined ? undefined : validateCatalog(options.catalog);
   if (options.backend) candidateBackends(options.backend);
   const beta = options.serving?.beta;
   if (beta !== undefined && !(typeof beta === 'number' && beta >= 0 && beta <= 1))
     throw invalidInput('serving.beta', `must be a number in [0, 1], got ${String(beta)}`);
   resolveFineTune(options.training?.fineTune);
   const store = await createStore(options);
-  try {
-    if (options.catalog) await store.setCatalog(options.catalog);
-  } catch (error) {
-    store.close();
-    throw error;
-  }
-  return new Recommender(store, options, deps);
+  const rec = new Recommender(store, options, deps);
+  // The site's catalogue serves from memory at once; the store's copy (for the page's
+  // later visits and other tabs) is written in the background, in short chunks, and not
+  // at all when it is the one already stored.
+  if (catalog) rec.setCatalog(catalog).catch(() => {}); // reported through on('error')
+  return rec;
 }
 
 /** The summary of a run that found nothing to train. */

@@ -7,6 +7,7 @@ import {
   checkMigrations,
   INDEX_BY_INDEX,
   INDEX_BY_TIME,
+  META_CATALOG_FINGERPRINT,
   META_NEXT_ITEM_INDEX,
   type Migration,
   runMigrations,
@@ -209,6 +210,9 @@ function jsonSize(value: unknown): number {
  * The persistent backend. Holds one connection, opened lazily and reopened
  * transparently after it was closed (by us on versionchange, or abnormally).
  */
+/** Catalogue entries put per chunk of the one catalogue transaction. */
+const CATALOG_CHUNK = 250;
+
 export class IdbBackend implements Backend {
   readonly persistent = true;
   private db: IDBDatabase | null = null;
@@ -491,11 +495,20 @@ export class IdbBackend implements Backend {
     );
   }
 
-  setCatalog(items: readonly CatalogItem[]): Promise<void> {
-    return this.transaction('setCatalog', [STORE_CATALOG], 'readwrite', (tx) => {
+  setCatalog(items: readonly CatalogItem[], fingerprint?: string): Promise<void> {
+    return this.transaction('setCatalog', [STORE_CATALOG, STORE_META], 'readwrite', async (tx) => {
       const store = tx.objectStore(STORE_CATALOG);
       store.clear();
-      for (const item of items) store.put(item);
+      // One transaction (a reader sees the old catalogue or the new one), written in
+      // chunks: each put clones its item on the calling thread, so waiting for a chunk's
+      // last request between chunks keeps every main-thread task short.
+      for (let i = 0; i < items.length; i += CATALOG_CHUNK) {
+        let last: IDBRequest | null = null;
+        for (const item of items.slice(i, i + CATALOG_CHUNK)) last = store.put(item);
+        if (last && i + CATALOG_CHUNK < items.length) await request(last);
+      }
+      if (fingerprint !== undefined)
+        tx.objectStore(STORE_META).put(fingerprint, META_CATALOG_FINGERPRINT);
     });
   }
 

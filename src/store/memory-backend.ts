@@ -3,6 +3,7 @@ import type { NormalizedEvent } from '../events/types';
 import { version as libraryVersion } from '../version';
 import { ageCutoff } from './retention';
 import {
+  META_CATALOG_FINGERPRINT,
   META_CREATED_AT,
   META_LIBRARY_VERSION,
   META_SCHEMA_VERSION,
@@ -159,9 +160,10 @@ export class MemoryBackend implements Backend {
     };
   }
 
-  async setCatalog(items: readonly CatalogItem[]): Promise<void> {
+  async setCatalog(items: readonly CatalogItem[], fingerprint?: string): Promise<void> {
     this.check();
     this.catalog = new Map(items.map((item) => [item.id, structuredClone(item)]));
+    if (fingerprint !== undefined) this.meta.set(META_CATALOG_FINGERPRINT, fingerprint);
   }
 
   async getCatalog(): Promise<CatalogItem[]> {

@@ -25,6 +25,8 @@ export const INDEX_BY_TIME = 'by-time';
 export const INDEX_BY_INDEX = 'by-index';
 
 export const META_NEXT_ITEM_INDEX = 'nextItemIndex';
+/** Fingerprint of the stored catalogue: setting the same catalogue again writes nothing. */
+export const META_CATALOG_FINGERPRINT = 'catalogFingerprint';
 export const META_SCHEMA_VERSION = 'schemaVersion';
 export const META_LIBRARY_VERSION = 'libraryVersion';
 export const META_CREATED_AT = 'createdAt';

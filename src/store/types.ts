@@ -114,7 +114,8 @@ export interface Backend {
   /** Whether a checkpoint of this name exists (a key lookup; no data is read). */
   hasCheckpoint(name: string): Promise<boolean>;
   dump(): Promise<Dump>;
-  setCatalog(items: readonly CatalogItem[]): Promise<void>;
+  /** Replaces the catalogue (and records its fingerprint, when given) atomically. */
+  setCatalog(items: readonly CatalogItem[], fingerprint?: string): Promise<void>;
   getCatalog(): Promise<CatalogItem[]>;
   putCheckpoint(record: CheckpointRecord): Promise<void>;
   getCheckpoint(name: string): Promise<CheckpointRecord | undefined>;
