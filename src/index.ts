@@ -65,6 +65,8 @@ export {
   SRItemKNN,
   VSKNN,
 } from './baselines';
+export type { Scorer, ScorerCursor, Sequences } from './core/scorer';
+export { version } from './core/version';
 // Drop-in helpers for pages (src/dom): nothing runs and no DOM global is read until called.
 export type { AutoTracker, AutoTrackOptions, Tracker } from './dom/auto-track';
 export { startAutoTracking } from './dom/auto-track';
@@ -101,9 +103,7 @@ export { BUILTIN_EVENT_TYPES, DEFAULT_SESSION_GAP_MS, EVENT_LIMITS, sessionise }
 export type { GruConfig } from './model/config';
 export type { GruMeta } from './model/model';
 export type { BackendPreferences } from './runtime/backend-choice';
-export type { Scorer, ScorerCursor, Sequences } from './scorer';
 export { DEFAULT_RETENTION, SCHEMA_VERSION } from './store';
 export type { EpochStat, TrainInput, TrainResult } from './train/fit';
 export type { TrainOptions, TrainProgress } from './train/options';
-export { version } from './version';
 export type { BackendStatus, ModelInfo, TrainProgressMessage } from './worker/protocol';

@@ -1,5 +1,5 @@
+import type { Sequences } from '../core/scorer';
 import type { JsonValue, TrackEvent } from '../events/types';
-import type { Sequences } from '../scorer';
 import type { StoreChange } from '../store/broadcast';
 import type { BackendStats, CatalogItem, CheckpointInfo, RetentionPolicy } from '../store/types';
 

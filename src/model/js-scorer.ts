@@ -1,4 +1,4 @@
-import type { Scorer, ScorerCursor } from '../scorer';
+import type { Scorer, ScorerCursor } from '../core/scorer';
 import { type GruConfig, inputSize } from './config';
 import type { GruArrays } from './params';
 

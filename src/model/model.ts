@@ -1,4 +1,4 @@
-import { LocalRecError } from '../api/errors';
+import { LocalRecError } from '../core/errors';
 import { checkInt, type GruConfig, inputSize, resolveGruConfig } from './config';
 import { GruJsScorer } from './js-scorer';
 import {

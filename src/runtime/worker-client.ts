@@ -3,7 +3,7 @@
 // loads the same bundle in-process with import() (the page's own bundle still never
 // imports TF.js). Never imports TF.js.
 import { proxy, releaseProxy, wrap } from 'comlink';
-import { LocalRecError } from '../api/errors';
+import { LocalRecError } from '../core/errors';
 import type { WorkerApi } from '../worker/protocol';
 import { resolveWorkerUrl } from './worker-url';
 

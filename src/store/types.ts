@@ -42,12 +42,9 @@ export interface CheckpointRecord {
 export type CheckpointInfo = Omit<CheckpointRecord, 'data'>;
 
 /** Retention caps, applied in the transaction that writes events. */
-export interface RetentionPolicy {
-  /** Keep at most this many events (oldest pruned first). `Infinity` disables. */
-  maxEvents: number;
-  /** Drop events older than this many days. `Infinity` disables. */
-  maxAgeDays: number;
-}
+import type { RetentionPolicy } from '../events/retention';
+
+export type { RetentionPolicy };
 
 export interface AppendResult {
   written: number;

@@ -5,10 +5,10 @@
  * cli).
  */
 
+import type { Scorer, Sequences } from '../core/scorer';
 import { evaluate } from '../eval/evaluate';
 import type { EvalDataset } from '../eval/protocol';
 import type { GruJsScorer } from '../model/js-scorer';
-import type { Scorer, Sequences } from '../scorer';
 import { ensureNodeBackend } from './backend-node';
 import { trainGru } from './fit';
 import { chooseBeta, fitMix, GruMixScorer } from './hybrid';

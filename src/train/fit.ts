@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { LocalRecError } from '../api/errors';
+import { LocalRecError } from '../core/errors';
+import type { Sequences } from '../core/scorer';
 import type { GruConfig } from '../model/config';
 import { GruJsScorer } from '../model/js-scorer';
 import { GruModel } from '../model/model';
 import type { GruArrays } from '../model/params';
 import { Rng } from '../model/rng';
-import type { Sequences } from '../scorer';
 import { checkSequences, SessionStream, sessionOrder, sessionParallelSteps } from './batcher';
 import { resolveTrainOptions, type TrainOptions, type TrainProgress } from './options';
 import { NegativeSampler } from './sampler';

@@ -1,8 +1,8 @@
-import { LocalRecError } from '../api/errors';
+import { LocalRecError } from '../core/errors';
+import type { Scorer } from '../core/scorer';
 import { checkInt, checkNumber } from '../model/config';
 import type { LossKind } from '../model/loss';
 import type { OptimizerKind } from '../model/optimizer';
-import type { Scorer } from '../scorer';
 
 /** Progress report, every `syncEvery` steps and at each epoch end. */
 export interface TrainProgress {

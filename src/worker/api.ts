@@ -1,8 +1,9 @@
 // The worker surface over one Engine, without side effects: the worker entry exposes it
 // through Comlink, a page without Workers calls it in-process, and Node tools (the
 // replay protocol) drive the very same code.
+
+import { version } from '../core/version';
 import { probeBackendsHere } from '../runtime/tf/probe';
-import { version } from '../version';
 import { Engine } from './engine';
 import type { WorkerApi } from './protocol';
 

@@ -4,8 +4,9 @@
 // never imports TF.js). It owns the model and the backend; the page owns the store.
 import * as tf from '@tensorflow/tfjs-core';
 import { transfer } from 'comlink';
-import { isLocalRecErrorLike, LocalRecError } from '../api/errors';
 import { PopulationMix } from '../baselines/population';
+import { isLocalRecErrorLike, LocalRecError } from '../core/errors';
+import { version } from '../core/version';
 import { blendToward } from '../model/blend';
 import { type GruJsScorer, topKOf } from '../model/js-scorer';
 import { GruModel } from '../model/model';
@@ -21,7 +22,6 @@ import { runTrials } from '../runtime/tf/trial';
 import { trainGru } from '../train/fit';
 import { scaledParts } from '../train/hybrid';
 import type { TrainOptions } from '../train/options';
-import { version } from '../version';
 import type {
   BackendName,
   BackendStatus,
