@@ -102,8 +102,8 @@ export { BUILTIN_EVENT_TYPES, DEFAULT_SESSION_GAP_MS, EVENT_LIMITS, sessionise }
 // GRU4Rec model and trainer types (the code itself runs in the worker: it imports TF.js).
 export type { GruConfig } from './model/config';
 export type { GruMeta } from './model/model';
-export type { BackendPreferences } from './runtime/backend-choice';
 export { DEFAULT_RETENTION, SCHEMA_VERSION } from './store';
 export type { EpochStat, TrainInput, TrainResult } from './train/fit';
 export type { TrainOptions, TrainProgress } from './train/options';
+export type { BackendPreferences } from './worker/backend-choice';
 export type { BackendStatus, ModelInfo, TrainProgressMessage } from './worker/protocol';

@@ -3,9 +3,9 @@
 // replay protocol) drive the very same code.
 
 import { version } from '../core/version';
-import { probeBackendsHere } from '../runtime/tf/probe';
 import { Engine } from './engine';
 import type { WorkerApi } from './protocol';
+import { probeBackendsHere } from './tf/probe';
 
 export function createWorkerApi(engine = new Engine()): WorkerApi {
   return {

@@ -12,16 +12,15 @@ import { type GruJsScorer, topKOf } from '../model/js-scorer';
 import { GruModel } from '../model/model';
 import type { PopulationStats } from '../model/population';
 import { readModelFile, serializeGru } from '../model/serialize';
+import { trainGru } from '../train/fit';
+import { scaledParts } from '../train/hybrid';
+import type { TrainOptions } from '../train/options';
 import {
   candidateBackends,
   chooseBackend,
   decisionKey,
   ON_DEVICE_WORKLOAD,
-} from '../runtime/backend-choice';
-import { runTrials } from '../runtime/tf/trial';
-import { trainGru } from '../train/fit';
-import { scaledParts } from '../train/hybrid';
-import type { TrainOptions } from '../train/options';
+} from './backend-choice';
 import type {
   BackendName,
   BackendStatus,
@@ -34,6 +33,7 @@ import type {
   TrainRequest,
   TrainResponse,
 } from './protocol';
+import { runTrials } from './tf/trial';
 
 /** Errors that say something about the data or the request, not about the backend. */
 const NOT_BACKEND_FAULTS = new Set([

@@ -1,12 +1,12 @@
 // A short timed trial of REAL training steps on one backend: a throw-away GRU of the
 // size the site will train, on synthetic sessions. Its best-of-two step time is what the
-// backend choice compares (src/runtime/backend-choice.ts).
+// backend choice compares (src/worker/backend-choice.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { GruConfig } from '../../model/config';
 import { trainGru } from '../../train/fit';
 import type { TrainOptions } from '../../train/options';
-import type { BackendName } from '../../worker/protocol';
 import type { BackendTrial } from '../backend-choice';
+import type { BackendName } from '../protocol';
 import { probeBackendsHere } from './probe';
 
 export interface TrialSpec {

@@ -1,8 +1,8 @@
 // Choosing the TF.js backend by measurement, not by a fixed order. Pure logic: the
-// worker runs the trials (src/runtime/tf/), this decides and explains. On a CPU-only
+// worker runs the trials (src/worker/tf/), this decides and explains. On a CPU-only
 // machine WASM wins on the numbers; on a device with a real GPU, WebGPU or WebGL may.
 import { LocalRecError } from '../core/errors';
-import { BACKEND_NAMES, type BackendName } from '../worker/protocol';
+import { BACKEND_NAMES, type BackendName } from './protocol';
 
 export interface BackendTrial {
   name: BackendName;

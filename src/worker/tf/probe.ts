@@ -8,7 +8,7 @@ import {
   type BackendProbe,
   type CapabilityReport,
   type ProbeOptions,
-} from '../../worker/protocol';
+} from '../protocol';
 
 const SOFTWARE_RENDERER = /swiftshader|llvmpipe|software|basic render/i;
 

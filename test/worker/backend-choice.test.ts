@@ -5,7 +5,7 @@ import {
   candidateBackends,
   chooseBackend,
   decisionKey,
-} from '../../src/runtime/backend-choice';
+} from '../../src/worker/backend-choice';
 
 const cpuOnlyMachine: BackendTrial[] = [
   { name: 'webgpu', ok: true, software: true, stepMs: 95 },
