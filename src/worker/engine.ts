@@ -320,10 +320,9 @@ export class Engine implements EngineApi {
     const mapped = Int32Array.from(items, (i) => rows[i]);
     const numItems = base ? base.numItems + added.length : itemIds.length;
     const backend = (this.backend?.backend ?? tf.getBackend()) as BackendName;
+    // The step kernel is the one `kernelFor` picks for the backend (trainGru's default
+    // engine 'auto'), the one the backend trial timed.
     const options: Partial<TrainOptions> = {
-      // The hybrid step reads back to JS six times per step: cheap on WASM/CPU (a
-      // memcpy), a pipeline stall on a GPU. GPU backends keep the whole step on device.
-      ...(backend === 'webgl' || backend === 'webgpu' ? { engine: 'device' as const } : {}),
       ...(request.options as Partial<TrainOptions>),
       ...(anchor?.population && tune?.populationNegatives
         ? { popularity: anchor.population.counts }
@@ -358,6 +357,7 @@ export class Engine implements EngineApi {
       eventsPerSecond: result.eventsPerSecond,
       loss: last?.loss ?? Number.NaN,
       backend,
+      kernel: result.kernel,
       fellBackFrom: [],
     };
   }

@@ -1,3 +1,4 @@
+import type { KernelName } from '../train/kernels/kernel';
 import type { TrainProgress } from '../train/options';
 
 /**
@@ -54,7 +55,15 @@ export interface WorkerApi extends EngineApi {
 export interface BackendStatus {
   backend: BackendName;
   reason: string;
-  trials: { name: BackendName; ok: boolean; software?: boolean; stepMs?: number; error?: string }[];
+  trials: {
+    name: BackendName;
+    ok: boolean;
+    software?: boolean;
+    stepMs?: number;
+    /** The training-step kernel the trial timed (the one training runs there). */
+    kernel?: KernelName;
+    error?: string;
+  }[];
   key: string;
   decidedAt: number;
   /** Backends that failed during use (context lost, device lost), most recent last. */
@@ -132,6 +141,8 @@ export interface TrainResponse {
   eventsPerSecond: number;
   loss: number;
   backend: BackendName;
+  /** The training-step kernel that ran (absent when there was nothing to train). */
+  kernel?: KernelName;
   /** Backends given up on during this run (the epoch was discarded and redone). */
   fellBackFrom: BackendName[];
   /** Set when there was nothing to train (the model is unchanged; `checkpoint` is empty). */
