@@ -1,7 +1,8 @@
 /**
- * The one error type of localrec. Callers test `error.code`, never `instanceof`:
- * the code survives the worker boundary (structured clone keeps `name`/`message`
- * only), `instanceof` does not.
+ * The one error type of localrec. Callers test `error.code`, never `instanceof`: the
+ * code survives every boundary (the worker's, see worker/error-transfer.ts; a cloned or
+ * JSON copy), while the class differs between copies of the library (a page that loads
+ * both the ESM bundle and the script-tag one).
  */
 export type LocalRecErrorCode =
   | 'INVALID_INPUT'

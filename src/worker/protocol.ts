@@ -3,7 +3,8 @@ import type { TrainProgress } from '../train/options';
 
 /**
  * Wire types of the worker boundary (Comlink). Type-only: importing this module pulls no
- * code into the main-thread bundle. Errors cross as `LocalRecError.toJSON()` shapes.
+ * code into the main-thread bundle. A thrown LocalRecError arrives as a LocalRecError with
+ * its code and details (error-transfer.ts).
  */
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
