@@ -15,7 +15,7 @@
 //
 // Usage: npx tsx bench/train-browser.ts [--backends wasm,cpu,webgl,webgpu] [--epochs 1]
 //   [--params 'batchSize=128,negatives=256'] [--max-steps N] [--max-seconds 180]
-//   [--engine hybrid|device]
+//   [--engine auto|hybrid|device]
 // Needs `npm run build` (dist/). Prints numbers, one line per backend; not a pass/fail test.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ import { processIO } from '../cli/io';
 import { CHROMIUM_ARGS, findChromium, howToPoint } from '../scripts/lib/chromium.mjs';
 import { startServer } from '../scripts/lib/serve.mjs';
 import { trainOptionsFrom } from '../src/train/eval-factory';
+import { kernelFor } from '../src/train/kernels/select';
 import { DEFAULT_TRAIN_OPTIONS } from '../src/train/options';
 import type { BackendStatus, TrainProgressMessage } from '../src/worker/protocol';
 
@@ -141,8 +142,7 @@ function line(r: PageResult): string {
   const wallFor = r.result ? (r.wallSeconds ?? 0) : (r.lastAtSeconds ?? 0);
   const wallEps = wallFor > 0 ? engineEvents / wallFor : 0;
   const engine =
-    options.engine ??
-    (used === 'webgl' || used === 'webgpu' ? 'device' : DEFAULT_TRAIN_OPTIONS.engine);
+    options.engine && options.engine !== 'auto' ? options.engine : kernelFor(String(used));
   const parts = [
     `${r.requested} -> ${used}${used !== r.requested ? ' (FELL BACK)' : ''}`,
     software,
@@ -156,7 +156,7 @@ function line(r: PageResult): string {
     `loss ${(r.result?.loss ?? last?.loss ?? Number.NaN).toFixed(3)}`,
     `batchSize=${options.batchSize} negatives=${options.negatives} hiddenSize=${model.hiddenSize} ` +
       `tail=${options.tail} engine=${engine}` +
-      `${options.engine ? '' : ' (worker default)'}`,
+      `${options.engine ? '' : ` (kernelFor the backend; its trial ran ${trial?.kernel ?? '?'})`}`,
   ];
   if (r.stopped) parts.push(`STOPPED at ${r.stopped} (numbers up to the last progress report)`);
   if (r.result?.fellBackFrom.length)

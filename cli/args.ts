@@ -1,7 +1,11 @@
 /**
- * A tiny strict flag parser: `--name value`, `--name=value`, boolean `--name`. Unknown
- * flags and missing values are a CliError (exit 2), never silently ignored.
+ * Flags through `node:util`'s `parseArgs`: `--name value`, `--name=value`, boolean
+ * `--name`. Its tokens are checked here so that unknown flags, values given to a boolean,
+ * missing or empty values and a flag given twice are a CliError (exit 2) naming the
+ * command, never silently ignored. Arguments that are not `--` flags (a single-dash `-x`
+ * too) are positionals; so is everything after a bare `--`.
  */
+import { parseArgs } from 'node:util';
 import { CliError } from './io';
 
 export interface FlagSpec {
@@ -22,27 +26,48 @@ export function parseFlags(
   args: readonly string[],
   specs: Readonly<Record<string, FlagSpec>>,
 ): ParsedFlags {
+  const { tokens } = parseArgs({
+    args: [...args],
+    options: Object.fromEntries(
+      Object.entries(specs).map(([name, s]) => [
+        name,
+        { type: s.boolean ? ('boolean' as const) : ('string' as const), multiple: true },
+      ]),
+    ),
+    // not strict: the checks (and their messages) are below
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const values: Record<string, string> = {};
   const booleans = new Set<string>();
   const positionals: string[] = [];
-  for (let j = 0; j < args.length; j++) {
-    const arg = args[j];
-    if (!arg.startsWith('--') || arg === '--') {
-      positionals.push(arg);
+  let lastShort = -1;
+  for (const t of tokens) {
+    if (t.kind === 'positional') {
+      positionals.push(t.value);
       continue;
     }
-    const eq = arg.indexOf('=');
-    const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-    const spec = specs[name];
+    if (t.kind === 'option-terminator') {
+      positionals.push('--');
+      continue;
+    }
+    if (!t.rawName.startsWith('--')) {
+      // a single-dash argument (parseArgs splits `-abc` into three tokens of one index)
+      if (t.index !== lastShort) positionals.push(args[t.index]);
+      lastShort = t.index;
+      continue;
+    }
+    const { name } = t;
+    const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
     if (!spec) throw new CliError(`${command}: unknown option --${name} (see --help)`);
     if (spec.boolean) {
-      if (eq >= 0) throw new CliError(`${command}: --${name} takes no value`);
+      if (t.inlineValue) throw new CliError(`${command}: --${name} takes no value`);
       booleans.add(name);
       continue;
     }
-    let value: string | undefined;
-    if (eq >= 0) value = arg.slice(eq + 1);
-    else if (j + 1 < args.length && !args[j + 1].startsWith('--')) value = args[++j];
+    // `--name --other`: parseArgs took the next flag as the value
+    const value = t.inlineValue || !t.value?.startsWith('--') ? t.value : undefined;
     if (value === undefined || value === '')
       throw new CliError(`${command}: --${name} needs a value`);
     if (Object.hasOwn(values, name)) throw new CliError(`${command}: --${name} given twice`);

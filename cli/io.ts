@@ -2,7 +2,7 @@
  * What a subcommand gets to talk to the world: output streams (so tests can capture
  * them), an error type that maps to an exit code, and a progress indicator on stderr.
  */
-import { LocalRecError } from '../src/api/errors';
+import { LocalRecError } from '../src/core/errors';
 
 export interface CliIO {
   stdout: (text: string) => void;

@@ -4,8 +4,8 @@
  */
 import type { FitCache } from '../src/baselines/cache';
 import { BASELINES } from '../src/baselines/registry';
+import type { Scorer, Sequences } from '../src/core/scorer';
 import type { EvalDataset } from '../src/eval/protocol';
-import type { Scorer, Sequences } from '../src/scorer';
 
 export interface ModelContext {
   /** `train`: fit on training data (validation rows, "train only" test rows); `refit`: training + validation. */

@@ -66,6 +66,8 @@ export {
   SRItemKNN,
   VSKNN,
 } from './baselines';
+export type { Scorer, ScorerCursor, Sequences } from './core/scorer';
+export { version } from './core/version';
 // Drop-in helpers for pages (src/dom): nothing runs and no DOM global is read until called.
 export type { AutoTracker, AutoTrackOptions, Tracker } from './dom/auto-track';
 export { startAutoTracking } from './dom/auto-track';
@@ -101,10 +103,8 @@ export { BUILTIN_EVENT_TYPES, DEFAULT_SESSION_GAP_MS, EVENT_LIMITS, sessionise }
 // GRU4Rec model and trainer types (the code itself runs in the worker: it imports TF.js).
 export type { GruConfig } from './model/config';
 export type { GruMeta } from './model/model';
-export type { BackendPreferences } from './runtime/backend-choice';
-export type { Scorer, ScorerCursor, Sequences } from './scorer';
 export { DEFAULT_RETENTION, SCHEMA_VERSION } from './store';
 export type { EpochStat, TrainInput, TrainResult } from './train/fit';
 export type { TrainOptions, TrainProgress } from './train/options';
-export { version } from './version';
+export type { BackendPreferences } from './worker/backend-choice';
 export type { BackendStatus, ModelInfo, TrainProgressMessage } from './worker/protocol';

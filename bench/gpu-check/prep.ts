@@ -8,7 +8,9 @@ import { gzipSync } from 'node:zlib';
 import { gruParams, loadProtocolData, settingsText } from '../../cli/commands/bench';
 import { processIO } from '../../cli/io';
 import { trainOptionsFrom } from '../../src/train/eval-factory';
+import { kernelFor } from '../../src/train/kernels/select';
 import { DEFAULT_TRAIN_OPTIONS } from '../../src/train/options';
+import { BACKEND_NAMES } from '../../src/worker/protocol';
 
 const target = process.argv[2] ?? '.gpu/site/data.json.gz';
 const params = gruParams(undefined);
@@ -29,6 +31,8 @@ const out = {
   settings: settingsText(params),
   syncEvery: DEFAULT_TRAIN_OPTIONS.syncEvery,
   defaultEngine: DEFAULT_TRAIN_OPTIONS.engine,
+  // the step kernel of each backend, from the one place that decides it
+  kernels: Object.fromEntries(BACKEND_NAMES.map((b) => [b, kernelFor(b)])),
   options,
   model,
   numItems: data.numItems,

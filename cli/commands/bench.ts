@@ -12,6 +12,7 @@ import { type EvalDataset, prepareDataset } from '../../src/eval/protocol';
 import { ensureNodeBackend } from '../../src/train/backend-node';
 import { GRU_EVAL_DEFAULTS, trainOptionsFrom } from '../../src/train/eval-factory';
 import { trainGru } from '../../src/train/fit';
+import { LOSS_NAMES } from '../../src/train/losses';
 import { type FlagSpec, intFlag, parseFlags, usageLines } from '../args';
 import { CliError, type CliIO } from '../io';
 import type { Command } from '../subcommands';
@@ -21,7 +22,7 @@ import type { Command } from '../subcommands';
 export const GRU_FLAGS: Record<string, FlagSpec> = {
   data: { help: 'interaction log, .csv or .csv.gz (default data/movielens-small/ratings.csv.gz)' },
   params: {
-    help: `GRU settings, e.g. 'epochs=10,batchSize=64' (keys: ${Object.keys(GRU_EVAL_DEFAULTS).join(', ')})`,
+    help: `GRU settings, e.g. 'epochs=10,batchSize=64' (keys: ${Object.keys(GRU_EVAL_DEFAULTS).join(', ')}; loss: ${LOSS_NAMES.map((name, code) => `${code} = ${name}`).join(', ')})`,
   },
   backend: { help: 'TF.js backend: wasm (default) or cpu' },
 };

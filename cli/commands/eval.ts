@@ -5,14 +5,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { LocalRecError } from '../../src/api/errors';
 import { FitCache } from '../../src/baselines/cache';
+import { LocalRecError } from '../../src/core/errors';
+import type { Scorer } from '../../src/core/scorer';
 import { type CsvLog, parseInteractionsCsv } from '../../src/eval/csv';
 import { type EvalResult, evaluate } from '../../src/eval/evaluate';
 import { METRICS, type MeanSE, type MetricTable, pairedDifference } from '../../src/eval/metrics';
 import { type EvalDataset, prepareDataset } from '../../src/eval/protocol';
 import { type Params, tune } from '../../src/eval/tune';
-import type { Scorer } from '../../src/scorer';
 import { type FlagSpec, intFlag, parseFlags, usageLines } from '../args';
 import { CliError, type CliIO, Progress } from '../io';
 import {

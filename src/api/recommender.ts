@@ -2,11 +2,7 @@
 // training and GRU scoring run in the engine (a module worker, through Comlink); one tab
 // of the origin trains at a time; checkpoints live in IndexedDB and reload on the next
 // visit; without a trained model, recommend() falls back to the baselines.
-import {
-  type BackendPreferences,
-  candidateBackends,
-  ON_DEVICE_WORKLOAD,
-} from '../runtime/backend-choice';
+
 import {
   FINE_TUNE_TRAIN_DEFAULTS,
   type FineTuneOptions,
@@ -25,6 +21,11 @@ import {
   resolveRecommendOptions,
 } from '../runtime/recommend';
 import { startWorker, type WorkerClientOptions, type WorkerHandle } from '../runtime/worker-client';
+import {
+  type BackendPreferences,
+  candidateBackends,
+  ON_DEVICE_WORKLOAD,
+} from '../worker/backend-choice';
 import type {
   BackendStatus,
   ModelInfo,

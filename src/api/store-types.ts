@@ -1,9 +1,25 @@
+import type { Sequences } from '../core/scorer';
 import type { JsonValue, TrackEvent } from '../events/types';
-import type { Sequences } from '../scorer';
 import type { StoreChange } from '../store/broadcast';
-import type { BackendStats, CatalogItem, CheckpointInfo, RetentionPolicy } from '../store/types';
+import type {
+  BackendStats,
+  CatalogItem,
+  CheckpointInfo,
+  EventsAfter,
+  RetentionPolicy,
+  StoredEvent,
+} from '../store/types';
 
-export type { CatalogItem, CheckpointInfo, JsonValue, RetentionPolicy, StoreChange, TrackEvent };
+export type {
+  CatalogItem,
+  CheckpointInfo,
+  EventsAfter,
+  JsonValue,
+  RetentionPolicy,
+  StoreChange,
+  StoredEvent,
+  TrackEvent,
+};
 
 export type Consent = 'granted' | 'denied' | 'pending';
 
@@ -64,32 +80,6 @@ export interface SessionData {
   /** Per sequence: its sessionId, or null for a session cut by inactivity. */
   sessionIds: (string | null)[];
   /** Stored rows that were unreadable (damaged) and left out. */
-  skipped: number;
-}
-
-/** A stored event as the store's readers see it: its sequence number and dense item index. */
-export interface StoredEvent {
-  /** The store's sequence number: increases with every write, whatever the timestamps say. */
-  id: number;
-  /** Epoch ms. */
-  t: number;
-  /** Dense item index (into the vocabulary). */
-  item: number;
-  type: string;
-  session?: string;
-}
-
-/** `readEventsAfter`: what was written since a reader's last seen sequence number. */
-export interface EventsAfter {
-  /** Valid rows with `id > afterId`, in write order. */
-  events: StoredEvent[];
-  /** Vocabulary from the requested index on. */
-  vocabulary: string[];
-  /** Sequence number of the oldest stored event by (time, id); null when empty. */
-  oldestId: number | null;
-  /** Largest stored sequence number; null when empty. */
-  lastId: number | null;
-  /** Rows after `afterId` that were unreadable (damaged) and left out. */
   skipped: number;
 }
 

@@ -5,7 +5,7 @@
  * a cached fit reports a misleadingly small fit time, and the cache keeps its products
  * alive as long as the `Sequences` object lives (WeakMap).
  */
-import type { Sequences } from '../scorer';
+import type { Sequences } from '../core/scorer';
 
 export class FitCache {
   private readonly store = new WeakMap<Sequences, Map<string, unknown>>();

@@ -3,8 +3,8 @@
  * matrix in CSR (and its transpose), and a growable CSR row writer. All typed arrays,
  * no Node APIs.
  */
-import { LocalRecError } from '../api/errors';
-import type { Sequences } from '../scorer';
+import { LocalRecError } from '../core/errors';
+import type { Sequences } from '../core/scorer';
 
 /** Number of fit interactions of each item (repeats count). */
 export function itemCounts(fit: Sequences): Float64Array {

@@ -12,7 +12,7 @@
  * `neighbors` similarities, built row by row so neither the full matrix nor its counts
  * ever exist: memory O(numItems · neighbors), for phones and large catalogs.
  */
-import type { Sequences } from '../scorer';
+import type { Sequences } from '../core/scorer';
 import type { FitCache } from './cache';
 import { binaryIncidence, type Csr, CsrWriter, checkSequences, itemCounts, maxOf } from './common';
 import { checkParam } from './params';

@@ -5,7 +5,7 @@
  * from shrinking the row the ranking actually uses. A row whose candidate maximum is not
  * positive is left unscaled (no division by zero).
  */
-import type { Sequences } from '../scorer';
+import type { Sequences } from '../core/scorer';
 import type { FitCache } from './cache';
 import { checkSequences } from './common';
 import { ITEMKNN_DEFAULTS, ItemKNN } from './itemknn';

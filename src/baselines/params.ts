@@ -1,4 +1,4 @@
-import { LocalRecError } from '../api/errors';
+import { LocalRecError } from '../core/errors';
 
 /** Validates one numeric hyper-parameter; throws INVALID_INPUT naming model and field. */
 export function checkParam(

@@ -1,5 +1,5 @@
 /** MostPop: score = number of fit interactions of the item (REFERENCE.md). */
-import type { Sequences } from '../scorer';
+import type { Sequences } from '../core/scorer';
 import { checkSequences, itemCounts } from './common';
 import { BaselineScorer } from './scorer-base';
 

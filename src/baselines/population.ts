@@ -12,14 +12,14 @@
  * weights as float16 (src/model/serialize.ts), so lists read back from one carry that
  * coarser rounding.
  */
-import { LocalRecError } from '../api/errors';
+import { LocalRecError } from '../core/errors';
+import type { Sequences } from '../core/scorer';
 import {
   type NeighbourLists,
   type PopulationMixParams,
   type PopulationStats,
   populationProblem,
 } from '../model/population';
-import type { Sequences } from '../scorer';
 import { type Csr, checkSequences, itemCounts, maxOf } from './common';
 import { ITEMKNN_DEFAULTS, ITEMKNN_TIE, topNeighbours } from './itemknn';
 import { SR_ITEMKNN_DEFAULTS } from './mix';

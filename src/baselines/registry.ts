@@ -3,8 +3,8 @@
  * validation grid each (for `tune` in src/eval). `createBaseline('sr', fit, { w: 5 })`.
  */
 
-import { LocalRecError } from '../api/errors';
-import type { Sequences } from '../scorer';
+import { LocalRecError } from '../core/errors';
+import type { Sequences } from '../core/scorer';
 import type { FitCache } from './cache';
 import { ITEMKNN_DEFAULTS, ItemKNN } from './itemknn';
 import { SR_ITEMKNN_DEFAULTS, SRItemKNN } from './mix';

@@ -3,7 +3,7 @@
  * uses, exact enough for REFERENCE.md's tie-breaks); `scores` is the float32 copy the
  * `Scorer` contract asks for (reused buffer, copy it to keep it).
  */
-import type { Scorer } from '../scorer';
+import type { Scorer } from '../core/scorer';
 
 export abstract class BaselineScorer implements Scorer {
   abstract readonly name: string;

@@ -17,7 +17,7 @@
  * Neighbour ties are broken by sequence index (lower first). Query cost: one pass over
  * the inverted index of the prefix items, O(Σ_{i in s} #sessions(i)), then O(k · |n|).
  */
-import type { Sequences } from '../scorer';
+import type { Sequences } from '../core/scorer';
 import { type BinaryIncidence, binaryIncidence, checkSequences } from './common';
 import { checkParam } from './params';
 import { BaselineScorer } from './scorer-base';

@@ -8,7 +8,7 @@
  * R is sparse (CSR, built row by row through a dense accumulator): fit cost
  * O(interactions · w), memory O(nnz).
  */
-import type { Sequences } from '../scorer';
+import type { Sequences } from '../core/scorer';
 import type { FitCache } from './cache';
 import { type Csr, CsrWriter, checkSequences, itemCounts, maxOf } from './common';
 import { checkParam } from './params';

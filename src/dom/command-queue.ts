@@ -8,9 +8,10 @@
 // the stub), and replays every command in order once the recommender exists; later
 // `LocalRec.push(cmd)` calls go through the same runner, so the order is kept. Pure: no
 // DOM, tested in Node with a fake recommender.
-import type { LocalRecError } from '../api/errors';
+
 import type { Recommender, RecommenderOptions } from '../api/recommender';
 import type { TrackEvent } from '../api/store-types';
+import type { LocalRecError } from '../core/errors';
 
 /** `[name, ...args]`, or a function called with the recommender once it exists. */
 export type Command =

@@ -6,7 +6,7 @@
  * Every problem is a `LocalRecError('INVALID_INPUT')` whose message is one line saying
  * what and where (line numbers are 1-based, the header is line 1).
  */
-import { LocalRecError } from '../api/errors';
+import { LocalRecError } from '../core/errors';
 import type { InteractionLog } from './protocol';
 
 function bad(message: string, line?: number): LocalRecError {

@@ -12,8 +12,8 @@
  * stamp array that grows with the user's sequence, so nothing big is allocated per
  * position.
  */
-import { LocalRecError } from '../api/errors';
-import type { Scorer } from '../scorer';
+import { LocalRecError } from '../core/errors';
+import type { Scorer } from '../core/scorer';
 import { type MetricTable, metricsFromRanks } from './metrics';
 import type { EvalDataset } from './protocol';
 

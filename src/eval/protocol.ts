@@ -13,8 +13,8 @@
  *
  * No Node APIs: it runs in the browser too.
  */
-import { LocalRecError } from '../api/errors';
-import type { Sequences } from '../scorer';
+import { LocalRecError } from '../core/errors';
+import type { Sequences } from '../core/scorer';
 
 /** Parallel arrays, one entry per interaction. Ids are raw (site) ids as numbers. */
 export interface InteractionLog {

@@ -7,7 +7,7 @@
  *
  * No Node APIs and no other layer: plain typed arrays in, numbers out.
  */
-import { LocalRecError } from '../api/errors';
+import { LocalRecError } from '../core/errors';
 import { METRICS, type MeanSE, type MetricName, metricValue } from './metrics';
 
 export interface ReplaySplitOptions {

@@ -2,7 +2,7 @@
  * Grid search on validation positions only (PROTOCOL.md step 9): every candidate is fit
  * on `data.train` and scored on the `valid` split; the test split is never touched.
  */
-import type { Scorer, Sequences } from '../scorer';
+import type { Scorer, Sequences } from '../core/scorer';
 import { evaluate } from './evaluate';
 import type { MetricName } from './metrics';
 import type { EvalDataset } from './protocol';

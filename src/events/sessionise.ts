@@ -1,4 +1,4 @@
-import type { Sequences } from '../scorer';
+import type { Sequences } from '../core/scorer';
 
 /** Default inactivity gap that ends a session without a sessionId: 30 minutes. */
 export const DEFAULT_SESSION_GAP_MS = 30 * 60 * 1000;

@@ -1,5 +1,5 @@
-import { invalidInput as invalid } from '../api/errors';
-import { DAY_MS, DEFAULT_RETENTION } from '../store/retention';
+import { invalidInput as invalid } from '../core/errors';
+import { DAY_MS, DEFAULT_RETENTION } from './retention';
 import {
   BUILTIN_EVENT_TYPES,
   CUSTOM_EVENT_TYPE,

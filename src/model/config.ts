@@ -1,4 +1,4 @@
-import { LocalRecError } from '../api/errors';
+import { LocalRecError } from '../core/errors';
 
 /**
  * Architecture of a GRU4Rec model: what the weights mean. Training knobs (loss,

@@ -1,13 +1,18 @@
-import type { Scorer, ScorerCursor } from '../scorer';
+import type { Scorer, ScorerCursor } from '../core/scorer';
 import { type GruConfig, inputSize } from './config';
 import type { GruArrays } from './params';
 
 /**
- * Scoring from a snapshot of the weights in plain Float32Arrays. For one sequence at a
- * time a GRU step is ~2·3H·(E+H) flops and a full score row N·(H+1): tens of
- * microseconds in JS, less than the dispatch cost of the ~15 TF.js ops it would take,
- * with no tensors to leak and the same numbers on every backend. Training stays on
- * TF.js; see `GruModel.scorer()` for when the snapshot is taken.
+ * Scoring from the model's weights in plain Float32Arrays. For one sequence at a time a
+ * GRU step is ~2·3H·(E+H) flops and a full score row N·(H+1): tens of microseconds in
+ * JS, less than the dispatch cost of the ~15 TF.js ops it would take, with no tensors to
+ * leak and the same numbers on every backend.
+ *
+ * The GRU cell here is the one the training kernels compute (step-js.ts for the hybrid
+ * kernel, train/kernels/device-ops.ts for the device kernel; test/model/consistency.test.ts
+ * holds them equal), written for one sequence in the model's weight layout with exact
+ * `Math.exp`/`Math.tanh`: the training step's batched, transposed form with `fastmath`
+ * would change the served scores in their last bits.
  */
 export class GruJsScorer implements Scorer {
   readonly name: string;

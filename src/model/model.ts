@@ -1,16 +1,7 @@
-import { LocalRecError } from '../api/errors';
+import { LocalRecError } from '../core/errors';
 import { checkInt, type GruConfig, inputSize, resolveGruConfig } from './config';
 import { GruJsScorer } from './js-scorer';
-import {
-  arraysToParams,
-  disposeParams,
-  type GruArrays,
-  type GruParams,
-  initArrays,
-  initEmbRows,
-  initItemRows,
-  paramsToArrays,
-} from './params';
+import { type GruArrays, initArrays, initEmbRows, initItemRows } from './params';
 import { Rng } from './rng';
 
 /** Bookkeeping carried with the weights (and serialised). */
@@ -24,29 +15,20 @@ export interface GruMeta {
 }
 
 /**
- * A GRU4Rec model: config, weights (JS arrays, tensors on demand), optional
- * vocabulary (external item id of each dense index) and meta. Training never mutates
- * a model: `trainGru` returns a new one, so a model that diverged is never handed out.
- * Call `dispose()` when done with it (it owns tensors).
+ * A GRU4Rec model: config, weights (plain arrays), optional vocabulary (external item
+ * id of each dense index) and meta. Training never mutates a model: `trainGru` returns
+ * a new one, so a model that diverged is never handed out. `dispose()` marks it unusable
+ * (a disposed model refuses to score or grow).
  */
 export class GruModel {
-  private snapshot: GruArrays | null = null;
   private disposed = false;
-  private p: GruParams | null;
 
-  /** From tensors (owned by the model from now on) or arrays (tensors made lazily). */
   constructor(
     readonly config: GruConfig,
-    weights: GruParams | GruArrays,
+    private readonly weights: GruArrays,
     readonly vocab: readonly string[] | null = null,
     readonly meta: GruMeta = { trainedEvents: 0, epochs: 0, seed: 0 },
   ) {
-    if (weights.items instanceof Float32Array) {
-      this.snapshot = weights as GruArrays;
-      this.p = null;
-    } else {
-      this.p = weights as GruParams;
-    }
     if (vocab && vocab.length !== config.numItems) {
       throw new LocalRecError('INVALID_INPUT', 'vocabulary length must equal numItems', {
         details: { field: 'vocab' },
@@ -85,21 +67,10 @@ export class GruModel {
     return this.disposed;
   }
 
-  /**
-   * The weights as tensors on the active backend, made on first use (owned by the
-   * model: do not dispose them). Scoring and training do not need them.
-   */
-  get params(): GruParams {
-    this.check();
-    this.p ??= arraysToParams(this.config, this.snapshot!);
-    return this.p;
-  }
-
-  /** Weights as plain arrays (read once, then cached: the model is immutable). */
+  /** The weights (not copied: the model is immutable, do not modify them). */
   toArrays(): GruArrays {
     this.check();
-    this.snapshot ??= paramsToArrays(this.p!);
-    return this.snapshot;
+    return this.weights;
   }
 
   /** A `Scorer` (with `cursor()` and `topK()`) over a JS snapshot of the weights. */
@@ -147,8 +118,6 @@ export class GruModel {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.p) disposeParams(this.p);
-    this.p = null;
   }
 
   private check(): void {

@@ -1,9 +1,9 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { type GruConfig, inputSize } from './config';
 import { Rng } from './rng';
 
 /**
- * The weights of a one-layer GRU4Rec model, as tensors on the active backend.
+ * The weights of a one-layer GRU4Rec model, as plain row-major arrays (training,
+ * serialisation, JS-side scoring).
  *
  * Shapes (N items, H hidden units, E input width = H when tied):
  *   items: [N, H + 1]  output item vectors with the per-item output bias as the last
@@ -14,15 +14,6 @@ import { Rng } from './rng';
  *   wh:    [H, 3H]     hidden-to-gates, same order.
  *   b:     [3H]        gate biases.
  */
-export interface GruParams {
-  items: tf.Tensor2D;
-  emb: tf.Tensor2D | null;
-  wx: tf.Tensor2D;
-  wh: tf.Tensor2D;
-  b: tf.Tensor1D;
-}
-
-/** The same weights as plain arrays (serialisation, JS-side scoring, tests). */
 export interface GruArrays {
   items: Float32Array;
   emb: Float32Array | null;
@@ -30,8 +21,6 @@ export interface GruArrays {
   wh: Float32Array;
   b: Float32Array;
 }
-
-export const PARAM_NAMES = ['items', 'emb', 'wx', 'wh', 'b'] as const;
 
 /** Expected element count of each array for a config. */
 export function paramSizes(c: GruConfig): Record<keyof GruArrays, number> {
@@ -111,58 +100,4 @@ export function initArrays(c: GruConfig, seed: number): GruArrays {
     }
   }
   return { items, emb, wx, wh, b: new Float32Array(3 * h) };
-}
-
-export function arraysToParams(c: GruConfig, a: GruArrays): GruParams {
-  const h = c.hiddenSize;
-  const e = inputSize(c);
-  return {
-    items: tf.tensor2d(a.items, [c.numItems, h + 1]),
-    emb: a.emb ? tf.tensor2d(a.emb, [c.numItems, e]) : null,
-    wx: tf.tensor2d(a.wx, [e, 3 * h]),
-    wh: tf.tensor2d(a.wh, [h, 3 * h]),
-    b: tf.tensor1d(a.b),
-  };
-}
-
-/** Read weights back to JS (one sync read per tensor; not for hot paths). */
-export function paramsToArrays(p: GruParams): GruArrays {
-  return {
-    items: p.items.dataSync() as Float32Array,
-    emb: p.emb ? (p.emb.dataSync() as Float32Array) : null,
-    wx: p.wx.dataSync() as Float32Array,
-    wh: p.wh.dataSync() as Float32Array,
-    b: p.b.dataSync() as Float32Array,
-  };
-}
-
-export function cloneParams(p: GruParams): GruParams {
-  return {
-    items: tf.clone(p.items),
-    emb: p.emb ? tf.clone(p.emb) : null,
-    wx: tf.clone(p.wx),
-    wh: tf.clone(p.wh),
-    b: tf.clone(p.b),
-  };
-}
-
-export function disposeParams(p: GruParams): void {
-  p.items.dispose();
-  p.emb?.dispose();
-  p.wx.dispose();
-  p.wh.dispose();
-  p.b.dispose();
-}
-
-/** True when every weight is finite (one read per tensor). */
-export function paramsFinite(p: GruParams): boolean {
-  const all = tf.tidy(() => {
-    const parts = [p.items, p.wx, p.wh, p.b, ...(p.emb ? [p.emb] : [])].map((t) =>
-      tf.all(tf.isFinite(t)),
-    );
-    return tf.all(tf.stack(parts));
-  });
-  const ok = all.dataSync()[0] === 1;
-  all.dispose();
-  return ok;
 }

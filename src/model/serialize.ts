@@ -1,4 +1,4 @@
-import { LocalRecError } from '../api/errors';
+import { LocalRecError } from '../core/errors';
 import { type GruConfig, resolveGruConfig } from './config';
 import { type GruMeta, GruModel } from './model';
 import { type GruArrays, paramSizes } from './params';

@@ -7,7 +7,7 @@ import { transposeJs } from './matmul';
  * and only the matrix products on the backend (`mm`, see matmul.ts): on the WASM
  * backend each elementwise op over a [B, H] tensor costs ~0.1 ms of dispatch and memory
  * traffic, ~50x a JS loop over the same numbers, while the products are 2-4x faster
- * there than in JS. Same maths as gru.ts / grads.ts (the op-by-op reference, used in
+ * there than in JS. Same maths as train/kernels/device-ops.ts (the device kernel, used in
  * the gradient test):
  *
  *   x' = x ⊙ mIn;  a = x'·Wx + b;  [r, z] = σ(a_rz + h·Wh_rz);  n = tanh(a_n + (r ⊙ h)·Wh_n)

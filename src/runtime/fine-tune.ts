@@ -1,7 +1,7 @@
 // How the device adapts a site's pretrained model to its visitor: the defaults, and which
 // of the visitor's sessions a run trains on. Pure (no TF.js, no store): the Recommender
 // calls it on the page, tests call it in Node.
-import { invalidInput as invalid } from '../api/errors';
+import { invalidInput as invalid } from '../core/errors';
 
 export interface FineTuneOptions {
   /**

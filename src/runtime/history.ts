@@ -3,9 +3,10 @@
 // (by the store's sequence numbers) are read, and retention's pruning is mirrored from
 // the store's oldest event instead of re-reading everything. A click then costs what it costs
 // on a short history (bench/click-recommend.ts measures the curve).
-import type { EventsAfter, StoredEvent } from '../api/store-types';
+
+import type { Sequences } from '../core/scorer';
 import { DEFAULT_SESSION_GAP_MS, sessionise } from '../events/sessionise';
-import type { Sequences } from '../scorer';
+import type { EventsAfter, StoredEvent } from '../store/types';
 
 /** What the history needs from the store. */
 export interface HistorySource {

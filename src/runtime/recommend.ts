@@ -1,11 +1,11 @@
 // Pure pieces of recommend(): option checking, exclusion and filter rules, and the
 // cold-start fallback that ranks with the classical baselines on the visitor's own
 // history (no TF.js, runs on the main thread).
-import { invalidInput as invalid } from '../api/errors';
 import { itemCounts } from '../baselines/common';
 import { SR_DEFAULTS, sequentialRulesRow } from '../baselines/sr';
+import { invalidInput as invalid } from '../core/errors';
+import type { Sequences } from '../core/scorer';
 import type { JsonValue } from '../events/types';
-import type { Sequences } from '../scorer';
 import type { CatalogItem } from '../store/types';
 
 /**

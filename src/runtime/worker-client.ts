@@ -3,7 +3,8 @@
 // loads the same bundle in-process with import() (the page's own bundle still never
 // imports TF.js). Never imports TF.js.
 import { proxy, releaseProxy, wrap } from 'comlink';
-import { LocalRecError } from '../api/errors';
+import { LocalRecError } from '../core/errors';
+import { installErrorTransfer } from '../worker/error-transfer';
 import type { WorkerApi } from '../worker/protocol';
 import { resolveWorkerUrl } from './worker-url';
 
@@ -25,10 +26,6 @@ export interface WorkerHandle {
   /** Set once the worker died; later calls reject with it at once. */
   readonly crashed: LocalRecError | undefined;
   terminate(): void;
-}
-
-function rethrow(error: unknown): never {
-  throw LocalRecError.fromJSON(error) ?? error;
 }
 
 function timed<T>(
@@ -66,14 +63,7 @@ function timed<T>(
     }
     started.then(
       (value) => finish(() => resolve(value)),
-      (error) =>
-        finish(() => {
-          try {
-            rethrow(error);
-          } catch (e) {
-            reject(e);
-          }
-        }),
+      (error) => finish(() => reject(error)),
     );
   });
 }
@@ -136,6 +126,7 @@ export async function startWorker(options: WorkerClientOptions = {}): Promise<Wo
     );
     for (const listener of crash.listeners) listener(crash.current);
   });
+  installErrorTransfer();
   const remote = wrap<WorkerApi>(worker);
   const api = remote as unknown as WorkerApi;
   let terminated = false;

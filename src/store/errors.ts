@@ -1,4 +1,4 @@
-import { isLocalRecErrorLike, LocalRecError } from '../api/errors';
+import { isLocalRecErrorLike, LocalRecError } from '../core/errors';
 
 /**
  * The one place DOMExceptions of IndexedDB become LocalRecError codes. Everything

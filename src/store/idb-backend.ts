@@ -1,4 +1,4 @@
-import { LocalRecError } from '../api/errors';
+import { LocalRecError } from '../core/errors';
 import type { NormalizedEvent } from '../events/types';
 import { domName, toStoreError } from './errors';
 import { request, runTransaction, walk } from './request';

@@ -1,6 +1,6 @@
-import { LocalRecError } from '../api/errors';
+import { LocalRecError } from '../core/errors';
+import { version as libraryVersion } from '../core/version';
 import type { NormalizedEvent } from '../events/types';
-import { version as libraryVersion } from '../version';
 import { ageCutoff } from './retention';
 import {
   META_CATALOG_FINGERPRINT,

@@ -1,4 +1,4 @@
-import { LocalRecError } from '../api/errors';
+import { LocalRecError } from '../core/errors';
 import { IdbBackend } from './idb-backend';
 import { MemoryBackend } from './memory-backend';
 import { MIGRATIONS, type Migration } from './schema';

@@ -1,25 +1,6 @@
-import type { RetentionPolicy } from './types';
+import { DAY_MS, type RetentionPolicy } from '../events/retention';
 
-/**
- * Defaults: a year of typical browsing in a few MB.
- *
- * Arithmetic. An engaged visitor of one site produces ~20 events per visit and ~10
- * visits a month: ~2,400 events a year; a heavy daily user ~50 a day: ~18,000 a year.
- * An event row (`{id, t, item, type, session}`) structured-clones to ~60-100 bytes;
- * with its by-time index entry (~20 B) and the engine's per-row overhead (LevelDB in
- * Chromium, SQLite in Firefox/Safari) ~150 B on disk; `stats().bytesEstimate` measures
- * ~130 B per event of serialised rows + overhead (bench/store.ts).
- * 20,000 events × 150 B ≈ 3 MB, plus a vocabulary of at most 20,000 ids × ~60 B
- * ≈ 1.2 MB worst case. So: 20,000 events and 365 days; the age cap binds for
- * typical visitors, the count cap for heavy ones. Events with large `properties`
- * (up to 1 KB each) can raise this, which is why `properties` is capped.
- */
-export const DEFAULT_RETENTION: Readonly<RetentionPolicy> = Object.freeze({
-  maxEvents: 20_000,
-  maxAgeDays: 365,
-});
-
-export const DAY_MS = 24 * 60 * 60 * 1000;
+export { DAY_MS, DEFAULT_RETENTION } from '../events/retention';
 
 /** Epoch ms before which events are pruned (exclusive), or -Infinity when disabled. */
 export function ageCutoff(retention: RetentionPolicy, now: number): number {

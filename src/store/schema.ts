@@ -1,4 +1,4 @@
-import { version as libraryVersion } from '../version';
+import { version as libraryVersion } from '../core/version';
 
 /**
  * Schema of the `localrec:<namespace>` database, as a list of migrations. The IndexedDB

@@ -42,12 +42,9 @@ export interface CheckpointRecord {
 export type CheckpointInfo = Omit<CheckpointRecord, 'data'>;
 
 /** Retention caps, applied in the transaction that writes events. */
-export interface RetentionPolicy {
-  /** Keep at most this many events (oldest pruned first). `Infinity` disables. */
-  maxEvents: number;
-  /** Drop events older than this many days. `Infinity` disables. */
-  maxAgeDays: number;
-}
+import type { RetentionPolicy } from '../events/retention';
+
+export type { RetentionPolicy };
 
 export interface AppendResult {
   written: number;
@@ -128,4 +125,30 @@ export interface Backend {
   destroy(): Promise<void>;
   /** Closes connections; later calls reject with DB_CLOSED. */
   close(): void;
+}
+
+/** A stored event as the store's readers see it: its sequence number and dense item index. */
+export interface StoredEvent {
+  /** The store's sequence number: increases with every write, whatever the timestamps say. */
+  id: number;
+  /** Epoch ms. */
+  t: number;
+  /** Dense item index (into the vocabulary). */
+  item: number;
+  type: string;
+  session?: string;
+}
+
+/** `readEventsAfter`: what was written since a reader's last seen sequence number. */
+export interface EventsAfter {
+  /** Valid rows with `id > afterId`, in write order. */
+  events: StoredEvent[];
+  /** Vocabulary from the requested index on. */
+  vocabulary: string[];
+  /** Sequence number of the oldest stored event by (time, id); null when empty. */
+  oldestId: number | null;
+  /** Largest stored sequence number; null when empty. */
+  lastId: number | null;
+  /** Rows after `afterId` that were unreadable (damaged) and left out. */
+  skipped: number;
 }

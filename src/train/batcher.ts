@@ -1,5 +1,5 @@
-import { LocalRecError } from '../api/errors';
-import type { Sequences } from '../scorer';
+import { LocalRecError } from '../core/errors';
+import type { Sequences } from '../core/scorer';
 
 /**
  * Session-parallel mini-batches (Hidasi et al. 2016, fig. 2). Each of the B slots

@@ -5,13 +5,14 @@
  * cli).
  */
 
+import type { Scorer, Sequences } from '../core/scorer';
 import { evaluate } from '../eval/evaluate';
 import type { EvalDataset } from '../eval/protocol';
 import type { GruJsScorer } from '../model/js-scorer';
-import type { Scorer, Sequences } from '../scorer';
 import { ensureNodeBackend } from './backend-node';
 import { trainGru } from './fit';
 import { chooseBeta, fitMix, GruMixScorer } from './hybrid';
+import { lossOfCode } from './losses';
 import type { TrainOptions } from './options';
 
 /** Defaults chosen on validation positions of ml-small-last5 (docs/experiments/2026-11-27-gru-tuning.md). */
@@ -20,7 +21,7 @@ export const GRU_EVAL_DEFAULTS: Readonly<Record<string, number>> = {
   epochs: 10,
   batchSize: 128,
   negatives: 128,
-  /** 0 = sampled cross-entropy, 1 = BPR-max */
+  /** Position in the loss registry (train/losses/registry.ts): 0 = sampled cross-entropy, 1 = BPR-max */
   loss: 0,
   lr: 0.05,
   /**
@@ -55,7 +56,7 @@ export function trainOptionsFrom(p: Record<string, number>): Partial<TrainOption
     epochs: p.epochs,
     batchSize: p.batchSize,
     negatives: p.negatives,
-    loss: p.loss === 1 ? 'bpr-max' : 'cross-entropy',
+    loss: lossOfCode(p.loss),
     lr: p.lr,
     lrEnd: p.lrEnd,
     momentum: p.momentum,

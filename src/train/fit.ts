@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { LocalRecError } from '../api/errors';
+import { LocalRecError } from '../core/errors';
+import type { Sequences } from '../core/scorer';
 import type { GruConfig } from '../model/config';
 import { GruJsScorer } from '../model/js-scorer';
 import { GruModel } from '../model/model';
 import type { GruArrays } from '../model/params';
 import { Rng } from '../model/rng';
-import type { Sequences } from '../scorer';
 import { checkSequences, SessionStream, sessionOrder, sessionParallelSteps } from './batcher';
+import type { KernelName } from './kernels';
+import { lossFor } from './losses';
 import { resolveTrainOptions, type TrainOptions, type TrainProgress } from './options';
 import { NegativeSampler } from './sampler';
 import { StepRunner } from './step';
@@ -34,6 +36,8 @@ export interface TrainResult {
   bestEpoch: number;
   stoppedEarly: boolean;
   backend: string;
+  /** The training-step kernel that ran (train/kernels/, chosen by `kernelFor`). */
+  kernel: KernelName;
   fullSoftmax: boolean;
 }
 
@@ -103,7 +107,8 @@ export async function trainGru(
   const sampler =
     opts.negatives > 0 ? new NegativeSampler(drawCounts, opts.sampleAlpha, rng) : null;
   let logQ: Float32Array | null = null;
-  if (opts.loss === 'cross-entropy' && opts.logQ > 0) {
+  const loss = lossFor(opts.loss);
+  if (loss.logQ && opts.logQ > 0) {
     // expected count of item j among a step's candidates: B targets ∝ pop + S ∝ pop^α
     let total = 0;
     for (const c of counts) total += c;
@@ -135,8 +140,7 @@ export async function trainGru(
 
   // loss of uniform scores, the yardstick of the divergence threshold
   const columns = runner.usesFullSoftmax ? config.numItems : opts.batchSize + opts.negatives;
-  const maxLoss =
-    opts.maxLossFactor * (opts.loss === 'bpr-max' ? Math.LN2 : Math.log(Math.max(columns, 2)));
+  const maxLoss = opts.maxLossFactor * loss.chance(columns);
   const bad = (sum: number, n: number) => !Number.isFinite(sum) || (n > 0 && sum / n > maxLoss);
   const history: EpochStat[] = [];
   let best: { score: number; epoch: number; arrays: GruArrays } | null = null;
@@ -263,6 +267,7 @@ export async function trainGru(
     bestEpoch: useBest ? best!.epoch : lastEpoch,
     stoppedEarly,
     backend: tf.getBackend(),
+    kernel: runner.kernelName,
     fullSoftmax: runner.usesFullSoftmax,
   };
 }

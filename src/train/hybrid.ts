@@ -6,8 +6,8 @@
  * validation positions only (`chooseBeta`).
  */
 import { SRItemKNN } from '../baselines/mix';
+import type { Scorer, Sequences } from '../core/scorer';
 import type { GruJsScorer } from '../model/js-scorer';
-import type { Scorer, Sequences } from '../scorer';
 
 export class GruMixScorer implements Scorer {
   readonly name = 'gru+sr+itemknn';

@@ -1,8 +1,9 @@
-import { LocalRecError } from '../api/errors';
+import { LocalRecError } from '../core/errors';
+import type { Scorer } from '../core/scorer';
 import { checkInt, checkNumber } from '../model/config';
-import type { LossKind } from '../model/loss';
 import type { OptimizerKind } from '../model/optimizer';
-import type { Scorer } from '../scorer';
+import type { KernelName } from './kernels/kernel';
+import { type LossKind, lossFor } from './losses';
 
 /** Progress report, every `syncEvery` steps and at each epoch end. */
 export interface TrainProgress {
@@ -71,15 +72,13 @@ export interface TrainOptions {
   dropoutHidden: number;
   optimizer: OptimizerKind;
   /**
-   * `hybrid` (default): elementwise maths in JS, only the matrix products on the
-   * backend (six round trips per step). `device`: every op of the GRU step on the
-   * backend, the loss in JS (fewer read-backs: may suit a real GPU). Same maths (tested
-   * equal to 1e-5). Measured on WASM, idle 2-core CPU: at batch 64 / 512 negatives
-   * hybrid 5,791 vs device 5,062 events/s; at the defaults (batch 128 / 256 negatives,
-   * `bench/train-profile.ts`, alternating runs) hybrid 12,328 / 9,530 / 10,423 vs device
-   * 11,675 / 10,065 / 11,601: level within this machine's run-to-run noise.
+   * The training-step kernel (src/train/kernels/). `auto` (default): the one `kernelFor`
+   * picks for the active backend, the same one the backend trial timed. `hybrid`:
+   * elementwise maths in JS, only the matrix products on the backend (six round trips
+   * per step). `device`: every op of the GRU step on the backend, the loss in JS (two
+   * read-backs per step). Same maths (tested equal to 1e-5); speeds in docs/MODEL.md.
    */
-  engine: 'hybrid' | 'device';
+  engine: 'auto' | KernelName;
   lr: number;
   /**
    * Learning-rate schedule: the rate goes linearly from `lr` at the first step to
@@ -130,7 +129,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   dropoutEmbedding: 0.1,
   dropoutHidden: 0.3,
   optimizer: 'adagrad',
-  engine: 'hybrid',
+  engine: 'auto',
   lr: 0.05,
   lrEnd: 1,
   momentum: 0.3,
@@ -161,17 +160,13 @@ export function resolveTrainOptions(o: Partial<TrainOptions>): TrainOptions {
   checkNumber('momentum', r.momentum, 0, 0.9999);
   checkNumber('eps', r.eps, 0, 1);
   checkNumber('maxLossFactor', r.maxLossFactor, 1, Number.MAX_VALUE);
-  if (r.loss !== 'cross-entropy' && r.loss !== 'bpr-max') {
-    throw new LocalRecError('INVALID_INPUT', `unknown loss ${r.loss}`, {
-      details: { field: 'loss' },
-    });
-  }
+  lossFor(r.loss);
   if (r.tail !== 'drop' && r.tail !== 'shrink' && r.tail !== 'wrap') {
     throw new LocalRecError('INVALID_INPUT', `unknown tail ${r.tail}`, {
       details: { field: 'tail' },
     });
   }
-  if (r.engine !== 'hybrid' && r.engine !== 'device') {
+  if (r.engine !== 'auto' && r.engine !== 'hybrid' && r.engine !== 'device') {
     throw new LocalRecError('INVALID_INPUT', `unknown engine ${r.engine}`, {
       details: { field: 'engine' },
     });

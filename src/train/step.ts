@@ -1,37 +1,42 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type GruConfig, inputSize } from '../model/config';
-import { type ForwardState, stepBackward, stepForward } from '../model/grads';
-import { crossEntropyTDevice, lossJs } from '../model/loss-js';
-import { type MatMuls, readBack, tfMatMuls, transposeJs } from '../model/matmul';
 import { OptimizedArray, type OptimizerHyper } from '../model/optimizer';
 import type { GruArrays } from '../model/params';
 import { Rng } from '../model/rng';
-import { backwardJs, forwardJs } from '../model/step-js';
 import type { BatchStep } from './batcher';
+import {
+  createKernel,
+  type KernelName,
+  kernelFor,
+  type StepGrads,
+  type StepKernel,
+  type StepLoss,
+} from './kernels';
+import { type Loss, type LossParams, lossFor } from './losses';
 import type { TrainOptions } from './options';
 
 /**
- * One session-parallel training step, split between JS and the TF.js backend:
+ * One session-parallel training step:
  *
  *   JS      columns = [batch targets (B) | shared negatives (S)] (or every item: full
  *           softmax); copy their rows of the item matrix ([N, H+1], the output bias as
- *           last column) and the inputs' rows; accidental-hit mask; logQ; dropout masks
- *   device  GRU step, scores S = [h', 1]·Wcᵀ, loss, exact one-step gradients (no BPTT,
- *           see model/grads.ts); the hidden state and the loss sum stay on the device
- *   JS      read the gradients back, sum them per unique item row, sparse row-wise
- *           update of the touched item rows, dense update of the GRU weights
+ *           last column) and the inputs' rows; accidental hits; logQ; dropout masks
+ *   kernel  GRU step, scores S = [h', 1]·Wcᵀ, the loss (train/losses/), exact one-step
+ *           gradients (no BPTT): the hybrid or the device kernel (train/kernels/), as
+ *           `kernelFor` picks for the backend unless `engine` names one
+ *   JS      sum the gradients per unique item row, sparse row-wise update of the
+ *           touched item rows, dense update of the GRU weights
  *
  * Weights and optimiser state live in JS arrays during training (see
- * model/optimizer.ts for why); the model's tensors are made once at the end.
+ * model/optimizer.ts for why), in the kernel's layout.
  */
 export class StepRunner {
-  /**
-   * Weights during training. With the hybrid engine `wx` and `wh` are kept transposed
-   * (W̃x = Wxᵀ [3H, E], W̃h = Whᵀ [3H, H], see model/step-js.ts); `arrays()` gives the
-   * usual layout.
-   */
+  /** The step kernel; it owns the weights (in its layout) and the hidden state. */
+  private readonly kernel: StepKernel;
+  /** Weights during training, in the kernel's layout; `arrays()` gives the model's. */
   private readonly w: GruArrays;
-  private readonly transposed: boolean;
+  private readonly loss: Loss;
+  private readonly lossParams: LossParams;
   private readonly opt: {
     items: OptimizedArray;
     emb: OptimizedArray | null;
@@ -39,8 +44,6 @@ export class StepRunner {
     wh: OptimizedArray;
     b: OptimizedArray;
   };
-  private h: tf.Tensor2D | null = null;
-  private hJs: Float32Array | null = null;
   private lossAcc = 0;
   private stepNo = 0;
   private readonly rng: Rng;
@@ -51,7 +54,7 @@ export class StepRunner {
   private stampNo = 0;
   /**
    * Milliseconds per phase: JS prep, forward + loss + backward (`compute`, which includes
-   * `products`, the backend matMul round trips of the hybrid engine, and `loss`), JS
+   * `products`, the backend matMul round trips of the hybrid kernel, and `loss`), JS
    * optimiser update. Read by bench/train-profile.ts.
    */
   readonly timing = { prep: 0, compute: 0, update: 0, products: 0, loss: 0 };
@@ -80,15 +83,11 @@ export class StepRunner {
       beta2: 0.999,
       eps: opts.eps,
     });
-    this.transposed = opts.engine === 'hybrid';
-    const h3 = 3 * this.hs;
-    this.w = {
-      items: init.items.slice(),
-      emb: init.emb ? init.emb.slice() : null,
-      wx: this.transposed ? transposeJs(init.wx, this.es, h3) : init.wx.slice(),
-      wh: this.transposed ? transposeJs(init.wh, this.hs, h3) : init.wh.slice(),
-      b: init.b.slice(),
-    };
+    this.loss = lossFor(opts.loss);
+    this.lossParams = { bprReg: opts.bprReg, elu: opts.elu };
+    const name = opts.engine === 'auto' ? kernelFor(tf.getBackend()) : opts.engine;
+    this.kernel = createKernel(name, config, init, this.timing);
+    this.w = this.kernel.weights;
     this.opt = {
       items: new OptimizedArray(this.w.items, this.cw, hp),
       emb: this.w.emb ? new OptimizedArray(this.w.emb, this.es, hp) : null,
@@ -102,17 +101,14 @@ export class StepRunner {
     this.where = new Int32Array(config.numItems);
   }
 
+  /** The kernel that runs the steps. */
+  get kernelName(): KernelName {
+    return this.kernel.name;
+  }
+
   /** A copy of the current weights in the model's layout. */
   arrays(): GruArrays {
-    const { w } = this;
-    const h3 = 3 * this.hs;
-    return {
-      items: w.items.slice(),
-      emb: w.emb ? w.emb.slice() : null,
-      wx: this.transposed ? transposeJs(w.wx, h3, this.es) : w.wx.slice(),
-      wh: this.transposed ? transposeJs(w.wh, h3, this.hs) : w.wh.slice(),
-      b: w.b.slice(),
-    };
+    return this.kernel.arrays();
   }
 
   /** Learning rate of the following steps: `opts.lr · scale`. */
@@ -126,9 +122,7 @@ export class StepRunner {
 
   /** Start of an epoch: hidden state back to zeros. */
   resetHidden(): void {
-    this.h?.dispose();
-    this.h = null;
-    this.hJs = null;
+    this.kernel.resetHidden();
   }
 
   /** Sum of per-event losses since the last call. */
@@ -220,7 +214,7 @@ export class StepRunner {
       : StepRunner.rows(w.emb!, es, es, batch.inputs);
     const hits = cols && opts.maskHits ? this.hitPairs(batch.targets, cols) : null;
     let logQCols: Float32Array | null = null;
-    if (cols && this.logQ && opts.loss === 'cross-entropy' && opts.logQ > 0) {
+    if (cols && this.logQ && this.loss.logQ && opts.logQ > 0) {
       logQCols = new Float32Array(M);
       for (let j = 0; j < M; j++) logQCols[j] = opts.logQ * this.logQ[cols[j]];
     }
@@ -236,51 +230,24 @@ export class StepRunner {
     const t1 = performance.now();
     // column of row b's target: b when sampled (targets come first), else the item
     const targetCol = cols ? iota(B) : batch.targets;
-    const lossOf = (S: Float32Array) => {
-      const tl = performance.now();
-      let mask: Float32Array | null = null;
-      if (hits) {
-        mask = new Float32Array(B * M);
-        for (let k = 0; k < hits.length; k += 2) mask[hits[k] * M + hits[k + 1]] = -1e9;
-      }
-      const r = lossJs(
-        S,
-        B,
-        M,
-        (b) => targetCol[b],
-        { kind: opts.loss, bprReg: opts.bprReg, elu: opts.elu },
-        logQCols,
-        mask,
-      );
-      this.lossAcc += r.lossSum;
-      this.timing.loss += performance.now() - tl;
-      return r.dS;
+    const { loss, lossParams } = this;
+    const stepLoss: StepLoss = {
+      rows: (S) => {
+        const tl = performance.now();
+        const r = loss.rows(S, B, M, targetCol, lossParams, logQCols, hits);
+        this.lossAcc += r.lossSum;
+        this.timing.loss += performance.now() - tl;
+        return r.dS;
+      },
+      transposed: async (ST) => {
+        const tl = performance.now();
+        const r = await loss.transposed(ST, B, M, targetCol, lossParams, logQCols, hits);
+        this.lossAcc += r.lossSum;
+        this.timing.loss += performance.now() - tl;
+        return r;
+      },
     };
-    // the hybrid engine's scores come transposed ([M, B])
-    const lossOfT = async (ST: Float32Array) => {
-      if (opts.loss !== 'cross-entropy') {
-        const dS = lossOf(transposeJs(ST, M, B));
-        return { dS, dST: transposeJs(dS, B, M) };
-      }
-      const tl = performance.now();
-      const r = await crossEntropyTDevice(
-        ST,
-        B,
-        M,
-        targetCol,
-        logQCols,
-        hits,
-        new Float32Array(B * M),
-      );
-      this.lossAcc += r.lossSum;
-      this.timing.loss += performance.now() - tl;
-      return r;
-    };
-    const inputs = { xRows, colRows, maskIn, maskH, B, M };
-    const g =
-      opts.engine === 'device'
-        ? await this.runDevice(batch, inputs, lossOf)
-        : await this.runHybrid(batch, inputs, lossOfT);
+    const g = await this.kernel.run({ batch, xRows, colRows, maskIn, maskH, B, M, loss: stepLoss });
     const t4 = performance.now();
     // ---- JS: optimiser updates (a plain method: see model/step-js.ts on async loops) ----
     this.update(g, batch, cols, M);
@@ -334,123 +301,9 @@ export class StepRunner {
     this.opt.b.dense(db, step);
   }
 
-  /** Hybrid engine: elementwise maths in JS, matrix products on the backend. */
-  private async runHybrid(
-    batch: BatchStep,
-    i: StepArrays,
-    lossOf: (ST: Float32Array) => Promise<{ dS: Float32Array; dST: Float32Array }>,
-  ): Promise<StepGrads> {
-    const { hs, es, w } = this;
-    const { B, M } = i;
-    // carried hidden state: drop finished rows, zero restarted ones
-    let h: Float32Array;
-    const prev = this.hJs;
-    if (!prev) h = new Float32Array(B * hs);
-    else {
-      h = prev;
-      if (batch.keep) {
-        h = new Float32Array(B * hs);
-        for (let r = 0; r < B; r++)
-          h.set(prev.subarray(batch.keep[r] * hs, batch.keep[r] * hs + hs), r * hs);
-      }
-      if (batch.resets) for (const r of batch.resets) h.fill(0, r * hs, r * hs + hs);
-    }
-    const mm: MatMuls = async (jobs) => {
-      const t = performance.now();
-      const r = await tfMatMuls(jobs);
-      this.timing.products += performance.now() - t;
-      return r;
-    };
-    const f = await forwardJs(
-      mm,
-      {
-        x: i.xRows,
-        h,
-        wxT: w.wx,
-        whT: w.wh,
-        b: w.b,
-        colW: i.colRows,
-        maskIn: i.maskIn,
-        maskH: i.maskH,
-      },
-      B,
-      es,
-      hs,
-      M,
-    );
-    this.hJs = f.out;
-    const { dS, dST } = await lossOf(f.ST);
-    const g = await backwardJs(mm, f, dS, dST);
-    return { dColW: g.dColW, dx: g.dx, dwx: g.dwxT, dwh: g.dwhT, db: g.db };
-  }
-
-  /** Device engine: every op on the backend (no JS in the step but the loss). */
-  private async runDevice(
-    batch: BatchStep,
-    i: StepArrays,
-    lossOf: (S: Float32Array) => Float32Array,
-  ): Promise<StepGrads> {
-    const { hs, es, cw, w } = this;
-    const { B, M } = i;
-    const prev = this.h;
-    const fwd = tf.tidy(() => {
-      let h: tf.Tensor2D;
-      if (!prev) h = tf.zeros([B, hs]);
-      else {
-        h = prev;
-        if (batch.keep) h = tf.gather(h, tf.tensor1d(batch.keep, 'int32'));
-        if (batch.resets) {
-          const m = new Float32Array(B).fill(1);
-          for (const r of batch.resets) m[r] = 0;
-          h = tf.mul(h, tf.tensor2d(m, [B, 1]));
-        }
-      }
-      const f = stepForward({
-        x: tf.tensor2d(i.xRows, [B, es]),
-        h,
-        wx: tf.tensor2d(w.wx, [es, 3 * hs]),
-        wh: tf.tensor2d(w.wh, [hs, 3 * hs]),
-        b: tf.tensor1d(w.b),
-        colW: tf.tensor2d(i.colRows, [M, cw]),
-        maskIn: i.maskIn ? tf.tensor2d(i.maskIn, [B, es]) : null,
-        maskH: i.maskH ? tf.tensor2d(i.maskH, [B, hs]) : null,
-      });
-      return f as unknown as tf.TensorContainer;
-    }) as unknown as ForwardState;
-    // this step's forward tensors, but the previous state and `keep`
-    const free = (keep: tf.Tensor | null) => {
-      for (const t of collect(fwd)) if (t !== keep && t !== prev && !t.isDisposed) t.dispose();
-    };
-    let res: Record<keyof StepGrads, tf.Tensor>;
-    try {
-      const [S] = await readBack([fwd.S]);
-      const dS = lossOf(S);
-      res = tf.tidy(() => {
-        const g = stepBackward(fwd, tf.tensor2d(dS, [B, M]));
-        return { dColW: g.dColW, dx: g.dx, dwx: g.dwx, dwh: g.dwh, db: g.db };
-      });
-    } catch (e) {
-      // a failed read (a lost GPU context) or loss: free this step's tensors, keep the
-      // carried state as it was
-      free(null);
-      throw e;
-    }
-    prev?.dispose();
-    this.h = tf.keep(fwd.out);
-    free(fwd.out); // everything but the new carried state
-    const all = [res.dColW, res.dx, res.dwx, res.dwh, res.db];
-    try {
-      const [dColW, dx, dwx, dwh, db] = await readBack(all);
-      return { dColW, dx, dwx, dwh, db };
-    } finally {
-      tf.dispose(all);
-    }
-  }
-
-  /** Free the device state (hidden state, loss sum, cached targets). */
+  /** Free the kernel's backend state. */
   dispose(): void {
-    this.h?.dispose();
-    this.h = null;
+    this.kernel.dispose();
   }
 }
 
@@ -466,38 +319,6 @@ function addRows(
     const o = ids[b] * width;
     for (let c = 0; c < take; c++) m[o + c] += g[b * take + c];
   }
-}
-
-/** A step's gradients; `dwx`/`dwh` in the runner's weight layout. */
-interface StepGrads {
-  dColW: Float32Array;
-  dx: Float32Array;
-  dwx: Float32Array;
-  dwh: Float32Array;
-  db: Float32Array;
-}
-
-interface StepArrays {
-  xRows: Float32Array;
-  colRows: Float32Array;
-  maskIn: Float32Array | null;
-  maskH: Float32Array | null;
-  B: number;
-  M: number;
-}
-
-/** Every tensor reachable from a forward state (inputs, cache, outputs). */
-function collect(f: ForwardState): tf.Tensor[] {
-  const out: tf.Tensor[] = [];
-  const add = (v: unknown) => {
-    if (v instanceof tf.Tensor) out.push(v);
-  };
-  for (const v of Object.values(f.inputs)) add(v);
-  for (const v of Object.values(f.cache)) add(v);
-  add(f.out);
-  add(f.outAug);
-  add(f.S);
-  return out;
 }
 
 function iota(n: number): Int32Array {

@@ -1,10 +1,11 @@
 // The worker surface over one Engine, without side effects: the worker entry exposes it
 // through Comlink, a page without Workers calls it in-process, and Node tools (the
 // replay protocol) drive the very same code.
-import { probeBackendsHere } from '../runtime/tf/probe';
-import { version } from '../version';
+
+import { version } from '../core/version';
 import { Engine } from './engine';
 import type { WorkerApi } from './protocol';
+import { probeBackendsHere } from './tf/probe';
 
 export function createWorkerApi(engine = new Engine()): WorkerApi {
   return {

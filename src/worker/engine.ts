@@ -4,24 +4,23 @@
 // never imports TF.js). It owns the model and the backend; the page owns the store.
 import * as tf from '@tensorflow/tfjs-core';
 import { transfer } from 'comlink';
-import { isLocalRecErrorLike, LocalRecError } from '../api/errors';
 import { PopulationMix } from '../baselines/population';
+import { isLocalRecErrorLike, LocalRecError } from '../core/errors';
+import { version } from '../core/version';
 import { blendToward } from '../model/blend';
 import { type GruJsScorer, topKOf } from '../model/js-scorer';
 import { GruModel } from '../model/model';
 import type { PopulationStats } from '../model/population';
 import { readModelFile, serializeGru } from '../model/serialize';
+import { trainGru } from '../train/fit';
+import { scaledParts } from '../train/hybrid';
+import type { TrainOptions } from '../train/options';
 import {
   candidateBackends,
   chooseBackend,
   decisionKey,
   ON_DEVICE_WORKLOAD,
-} from '../runtime/backend-choice';
-import { runTrials } from '../runtime/tf/trial';
-import { trainGru } from '../train/fit';
-import { scaledParts } from '../train/hybrid';
-import type { TrainOptions } from '../train/options';
-import { version } from '../version';
+} from './backend-choice';
 import type {
   BackendName,
   BackendStatus,
@@ -34,6 +33,7 @@ import type {
   TrainRequest,
   TrainResponse,
 } from './protocol';
+import { runTrials } from './tf/trial';
 
 /** Errors that say something about the data or the request, not about the backend. */
 const NOT_BACKEND_FAULTS = new Set([
@@ -43,11 +43,6 @@ const NOT_BACKEND_FAULTS = new Set([
   'MODEL_CORRUPT',
   'MODEL_MISMATCH',
 ]);
-
-/** Errors cross the worker boundary as plain objects with their code. */
-function plain(error: unknown): never {
-  throw LocalRecError.fromJSON(error)?.toJSON() ?? error;
-}
 
 /** The site's pretrained model: what fine-tuning starts from and the mix serves from. */
 interface Anchor {
@@ -70,52 +65,48 @@ export class Engine implements EngineApi {
   private training: AbortController | null = null;
 
   async init(request: EngineInit): Promise<BackendStatus> {
-    try {
-      const names = candidateBackends({ force: request.force, exclude: request.exclude });
-      const batchSize = request.batchSize ?? ON_DEVICE_WORKLOAD.batchSize;
-      const negatives = request.negatives ?? ON_DEVICE_WORKLOAD.negatives;
-      const key = decisionKey({
-        prefer: request.prefer ?? [],
-        version,
-        hidden: request.hiddenSize,
-        numItems: request.numItems,
-        batchSize,
-        negatives,
-        userAgent: globalThis.navigator?.userAgent ?? 'node',
-      });
-      const cached = request.cached;
-      if (
-        cached &&
-        cached.key === key &&
-        names.includes(cached.backend) &&
-        (await tf.setBackend(cached.backend))
-      ) {
-        this.backend = { ...cached, failed: [] };
-        this.watchDevice();
-        return this.backend;
-      }
-      const trials = await runTrials(names, {
-        numItems: Math.max(16, request.numItems),
-        hiddenSize: request.hiddenSize,
-        batchSize,
-        negatives,
-        budgetMs: request.trialBudgetMs ?? 20_000,
-      });
-      const decision = chooseBackend(trials, key, Date.now(), request.prefer ?? []);
-      if (!(await tf.setBackend(decision.backend))) {
-        throw new LocalRecError(
-          'BACKEND_UNAVAILABLE',
-          `${decision.backend} stopped working after its trial`,
-        );
-      }
-      this.backend = { ...decision, failed: [] };
+    const names = candidateBackends({ force: request.force, exclude: request.exclude });
+    const batchSize = request.batchSize ?? ON_DEVICE_WORKLOAD.batchSize;
+    const negatives = request.negatives ?? ON_DEVICE_WORKLOAD.negatives;
+    const key = decisionKey({
+      prefer: request.prefer ?? [],
+      version,
+      hidden: request.hiddenSize,
+      numItems: request.numItems,
+      batchSize,
+      negatives,
+      userAgent: globalThis.navigator?.userAgent ?? 'node',
+    });
+    const cached = request.cached;
+    if (
+      cached &&
+      cached.key === key &&
+      names.includes(cached.backend) &&
+      (await tf.setBackend(cached.backend))
+    ) {
+      this.backend = { ...cached, failed: [] };
       this.watchDevice();
-      // Weights loaded before the decision live on the old backend: move them.
-      if (this.lastGood) await this.loadBuffer(this.lastGood.slice(0));
       return this.backend;
-    } catch (error) {
-      plain(error);
     }
+    const trials = await runTrials(names, {
+      numItems: Math.max(16, request.numItems),
+      hiddenSize: request.hiddenSize,
+      batchSize,
+      negatives,
+      budgetMs: request.trialBudgetMs ?? 20_000,
+    });
+    const decision = chooseBackend(trials, key, Date.now(), request.prefer ?? []);
+    if (!(await tf.setBackend(decision.backend))) {
+      throw new LocalRecError(
+        'BACKEND_UNAVAILABLE',
+        `${decision.backend} stopped working after its trial`,
+      );
+    }
+    this.backend = { ...decision, failed: [] };
+    this.watchDevice();
+    // Weights loaded before the decision live on the old backend: move them.
+    if (this.lastGood) await this.loadBuffer(this.lastGood.slice(0));
+    return this.backend;
   }
 
   /** WebGPU reports a lost device through a promise: remember it for backendHealthy(). */
@@ -128,11 +119,7 @@ export class Engine implements EngineApi {
   }
 
   async load(checkpoint: ArrayBuffer, options: { pretrained?: boolean } = {}): Promise<ModelInfo> {
-    try {
-      return await this.loadBuffer(checkpoint, options.pretrained === true);
-    } catch (error) {
-      plain(error);
-    }
+    return await this.loadBuffer(checkpoint, options.pretrained === true);
   }
 
   private async loadBuffer(checkpoint: ArrayBuffer, pretrained = false): Promise<ModelInfo> {
@@ -199,7 +186,7 @@ export class Engine implements EngineApi {
     onProgress?: (p: TrainProgressMessage) => void,
   ): Promise<TrainResponse> {
     if (this.training) {
-      plain(new LocalRecError('INVALID_INPUT', 'training is already running in this worker'));
+      throw new LocalRecError('INVALID_INPUT', 'training is already running in this worker');
     }
     const abort = new AbortController();
     this.training = abort;
@@ -236,8 +223,6 @@ export class Engine implements EngineApi {
           }
         }
       }
-    } catch (error) {
-      plain(error);
     } finally {
       this.training = null;
     }
@@ -320,10 +305,9 @@ export class Engine implements EngineApi {
     const mapped = Int32Array.from(items, (i) => rows[i]);
     const numItems = base ? base.numItems + added.length : itemIds.length;
     const backend = (this.backend?.backend ?? tf.getBackend()) as BackendName;
+    // The step kernel is the one `kernelFor` picks for the backend (trainGru's default
+    // engine 'auto'), the one the backend trial timed.
     const options: Partial<TrainOptions> = {
-      // The hybrid step reads back to JS six times per step: cheap on WASM/CPU (a
-      // memcpy), a pipeline stall on a GPU. GPU backends keep the whole step on device.
-      ...(backend === 'webgl' || backend === 'webgpu' ? { engine: 'device' as const } : {}),
       ...(request.options as Partial<TrainOptions>),
       ...(anchor?.population && tune?.populationNegatives
         ? { popularity: anchor.population.counts }
@@ -358,6 +342,7 @@ export class Engine implements EngineApi {
       eventsPerSecond: result.eventsPerSecond,
       loss: last?.loss ?? Number.NaN,
       backend,
+      kernel: result.kernel,
       fellBackFrom: [],
     };
   }
@@ -409,18 +394,14 @@ export class Engine implements EngineApi {
   }
 
   async recommend(request: ScoreRequest): Promise<ScoredItem[]> {
-    try {
-      const { model, scorer } = this.requireModel();
-      const { prefix, allowed } = this.prefixOf(request);
-      const gru = this.stateAfter(scorer, prefix);
-      const explainGru = gruExplainer(scorer, model, prefix, this.trail(prefix), allowed);
-      if (request.mix !== false && this.anchor?.mix && this.anchor.population && this.anchorRowOf)
-        return this.recommendMix(model, gru, prefix, allowed, explainGru, request);
-      const top = topKOf(gru, request.k, this.rows(request.exclude));
-      return Array.from(top.items, (row, i) => explainGru.item(row, top.scores[i]));
-    } catch (error) {
-      plain(error);
-    }
+    const { model, scorer } = this.requireModel();
+    const { prefix, allowed } = this.prefixOf(request);
+    const gru = this.stateAfter(scorer, prefix);
+    const explainGru = gruExplainer(scorer, model, prefix, this.trail(prefix), allowed);
+    if (request.mix !== false && this.anchor?.mix && this.anchor.population && this.anchorRowOf)
+      return this.recommendMix(model, gru, prefix, allowed, explainGru, request);
+    const top = topKOf(gru, request.k, this.rows(request.exclude));
+    return Array.from(top.items, (row, i) => explainGru.item(row, top.scores[i]));
   }
 
   /**
@@ -558,21 +539,17 @@ export class Engine implements EngineApi {
   } | null = null;
 
   async similar(itemId: string, k: number, exclude: string[]): Promise<ScoredItem[]> {
-    try {
-      const { model, scorer } = this.requireModel();
-      const row = this.rowOf.get(itemId);
-      if (row === undefined) return [];
-      // What the model predicts next after viewing this item alone.
-      const top = scorer.topK(Int32Array.of(row), k, [row, ...this.rows(exclude)]);
-      const vocab = model.vocab as readonly string[];
-      return Array.from(top.items, (r, i) => ({
-        itemId: vocab[r],
-        score: top.scores[i],
-        because: itemId,
-      }));
-    } catch (error) {
-      plain(error);
-    }
+    const { model, scorer } = this.requireModel();
+    const row = this.rowOf.get(itemId);
+    if (row === undefined) return [];
+    // What the model predicts next after viewing this item alone.
+    const top = scorer.topK(Int32Array.of(row), k, [row, ...this.rows(exclude)]);
+    const vocab = model.vocab as readonly string[];
+    return Array.from(top.items, (r, i) => ({
+      itemId: vocab[r],
+      score: top.scores[i],
+      because: itemId,
+    }));
   }
 
   async info() {

@@ -1,8 +1,10 @@
+import type { KernelName } from '../train/kernels/kernel';
 import type { TrainProgress } from '../train/options';
 
 /**
  * Wire types of the worker boundary (Comlink). Type-only: importing this module pulls no
- * code into the main-thread bundle. Errors cross as `LocalRecError.toJSON()` shapes.
+ * code into the main-thread bundle. A thrown LocalRecError arrives as a LocalRecError with
+ * its code and details (error-transfer.ts).
  */
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -54,7 +56,15 @@ export interface WorkerApi extends EngineApi {
 export interface BackendStatus {
   backend: BackendName;
   reason: string;
-  trials: { name: BackendName; ok: boolean; software?: boolean; stepMs?: number; error?: string }[];
+  trials: {
+    name: BackendName;
+    ok: boolean;
+    software?: boolean;
+    stepMs?: number;
+    /** The training-step kernel the trial timed (the one training runs there). */
+    kernel?: KernelName;
+    error?: string;
+  }[];
   key: string;
   decidedAt: number;
   /** Backends that failed during use (context lost, device lost), most recent last. */
@@ -132,6 +142,8 @@ export interface TrainResponse {
   eventsPerSecond: number;
   loss: number;
   backend: BackendName;
+  /** The training-step kernel that ran (absent when there was nothing to train). */
+  kernel?: KernelName;
   /** Backends given up on during this run (the epoch was discarded and redone). */
   fellBackFrom: BackendName[];
   /** Set when there was nothing to train (the model is unchanged; `checkpoint` is empty). */

@@ -10,6 +10,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { env } from '@tensorflow/tfjs-core';
 import { expose } from 'comlink';
 import { createWorkerApi } from './api';
+import { installErrorTransfer } from './error-transfer';
 
 export { createWorkerApi };
 
@@ -24,4 +25,7 @@ env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 
 const WorkerScope = (globalThis as { WorkerGlobalScope?: abstract new () => unknown })
   .WorkerGlobalScope;
-if (WorkerScope !== undefined && globalThis instanceof WorkerScope) expose(createWorkerApi());
+if (WorkerScope !== undefined && globalThis instanceof WorkerScope) {
+  installErrorTransfer();
+  expose(createWorkerApi());
+}

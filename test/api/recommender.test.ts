@@ -2,13 +2,13 @@
 // trigger, fine-tuning, recommend with its mix) over the Engine run in-process on WASM,
 // as the replay protocol drives it. Tiny models on planted data.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LocalRecError } from '../../src/api/errors';
 import {
   createRecommender,
   type Recommender,
   type RecommenderOptions,
 } from '../../src/api/recommender';
 import { buildPopulation } from '../../src/baselines/population';
+import { LocalRecError } from '../../src/core/errors';
 import { serializeGru } from '../../src/model/serialize';
 import { aloneElection } from '../../src/runtime/leader';
 import { inProcessHandle } from '../../src/runtime/worker-client';

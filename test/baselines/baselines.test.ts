@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hasCode } from '../../src/api/errors';
 import { FitCache } from '../../src/baselines/cache';
 import { ItemKNN } from '../../src/baselines/itemknn';
 import { SRItemKNN } from '../../src/baselines/mix';
@@ -8,6 +7,7 @@ import { MostPop } from '../../src/baselines/pop';
 import { BASELINES, createBaseline } from '../../src/baselines/registry';
 import { SKNN, VSKNN } from '../../src/baselines/sknn';
 import { SequentialRules, sequentialRules, sequentialRulesRow } from '../../src/baselines/sr';
+import { hasCode } from '../../src/core/errors';
 import { arbLog, order, seqs } from './helpers';
 
 const P = (...items: number[]) => Int32Array.from(items);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { Sequences } from '../../src/scorer';
+import type { Sequences } from '../../src/core/scorer';
 
 export function seqs(lists: number[][], numItems: number): Sequences {
   const offsets = new Int32Array(lists.length + 1);

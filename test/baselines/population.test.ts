@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { hasCode } from '../../src/api/errors';
 import { itemCounts } from '../../src/baselines/common';
 import { SRItemKNN } from '../../src/baselines/mix';
 import {
@@ -8,8 +7,9 @@ import {
   PopulationMix,
 } from '../../src/baselines/population';
 import { sequentialRules } from '../../src/baselines/sr';
+import { hasCode } from '../../src/core/errors';
+import type { Sequences } from '../../src/core/scorer';
 import type { PopulationStats } from '../../src/model/population';
-import type { Sequences } from '../../src/scorer';
 import { seqs } from './helpers';
 
 const P = (...items: number[]) => Int32Array.from(items);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasCode, type LocalRecError } from '../../src/api/errors';
+import { hasCode, type LocalRecError } from '../../src/core/errors';
 import { forEachCsvRecord, parseInteractionsCsv } from '../../src/eval/csv';
 
 function records(text: string): string[][] {

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hasCode, type LocalRecError } from '../../src/api/errors';
+import { hasCode, type LocalRecError } from '../../src/core/errors';
+import type { Scorer, ScorerCursor } from '../../src/core/scorer';
 import { evaluate, pessimisticRank } from '../../src/eval/evaluate';
 import { METRICS, meanSE, metricsFromRanks, metricValue } from '../../src/eval/metrics';
 import { type EvalDataset, prepareDataset } from '../../src/eval/protocol';
-import type { Scorer, ScorerCursor } from '../../src/scorer';
 
 /** 6 users × 12 items, user u sees items in a user-specific rotation, k = 2. */
 function tinyDataset(k = 2): EvalDataset {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasCode } from '../../src/api/errors';
+import { hasCode } from '../../src/core/errors';
 import { prepareDataset, tieBreakHash } from '../../src/eval/protocol';
 
 /** PROTOCOL.md's h(u, i) in exact integer arithmetic (independent of Math.imul). */

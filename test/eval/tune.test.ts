@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { Scorer, Sequences } from '../../src/core/scorer';
 import { prepareDataset } from '../../src/eval/protocol';
 import { gridPoints, tune } from '../../src/eval/tune';
-import type { Scorer, Sequences } from '../../src/scorer';
 
 describe('gridPoints', () => {
   it('crosses the grid over the base, first key outermost', () => {

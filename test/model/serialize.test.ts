@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hasCode } from '../../src/api/errors';
 import { buildPopulation } from '../../src/baselines/population';
+import { hasCode } from '../../src/core/errors';
 import { GruModel } from '../../src/model/model';
 import type { PopulationStats } from '../../src/model/population';
 import {

@@ -1,5 +1,5 @@
+import type { Sequences } from '../../src/core/scorer';
 import { Rng } from '../../src/model/rng';
-import type { Sequences } from '../../src/scorer';
 
 /** CSR sequences from arrays. */
 export function seqs(list: number[][], numItems: number): Sequences {

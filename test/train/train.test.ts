@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { hasCode } from '../../src/api/errors';
+import { hasCode } from '../../src/core/errors';
 import { GruModel } from '../../src/model/model';
 import { sessionParallelSteps } from '../../src/train/batcher';
 import { trainGru } from '../../src/train/fit';

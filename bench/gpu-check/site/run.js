@@ -303,7 +303,9 @@ function summaryLine(data, r) {
   const eps = t.result?.eventsPerSecond ?? last?.eventsPerSecond ?? 0;
   const wallFor = t.result ? t.wallSeconds : (t.lastAtSeconds ?? 0);
   const engine =
-    data.options.engine ?? (used === 'webgl' || used === 'webgpu' ? 'device' : data.defaultEngine);
+    data.options.engine && data.options.engine !== 'auto'
+      ? data.options.engine
+      : (data.kernels?.[used] ?? trial?.kernel ?? '?');
   return [
     `${requested} -> ${used}${requested !== 'auto' && used !== requested ? ' (FELL BACK)' : ''}`,
     software,

@@ -1,12 +1,15 @@
 // A short timed trial of REAL training steps on one backend: a throw-away GRU of the
-// size the site will train, on synthetic sessions. Its best-of-two step time is what the
-// backend choice compares (src/runtime/backend-choice.ts).
+// size the site will train, on synthetic sessions, run by the step kernel that training
+// on that backend runs (`kernelFor`, through trainGru's default engine). Its best-of-two
+// step time is what the backend choice compares (src/worker/backend-choice.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { GruConfig } from '../../model/config';
+import { Rng } from '../../model/rng';
 import { trainGru } from '../../train/fit';
+import type { KernelName } from '../../train/kernels';
 import type { TrainOptions } from '../../train/options';
-import type { BackendName } from '../../worker/protocol';
 import type { BackendTrial } from '../backend-choice';
+import type { BackendName } from '../protocol';
 import { probeBackendsHere } from './probe';
 
 export interface TrialSpec {
@@ -21,22 +24,22 @@ export interface TrialSpec {
 function syntheticSessions(numItems: number, sessions: number, length: number, seed: number) {
   const items = new Int32Array(sessions * length);
   const offsets = new Int32Array(sessions + 1);
-  let x = seed >>> 0 || 1;
+  const rng = new Rng(seed);
   for (let s = 0; s < sessions; s++) {
     offsets[s + 1] = (s + 1) * length;
-    for (let j = 0; j < length; j++) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      items[s * length + j] = (x >>> 0) % numItems;
-    }
+    for (let j = 0; j < length; j++) items[s * length + j] = rng.int(numItems);
   }
   return { items, offsets, numItems };
 }
 
-async function timedRun(spec: TrialSpec, signal: AbortSignal): Promise<number> {
+/** One timed training run; the step time and the kernel that ran it. */
+async function timedRun(
+  spec: TrialSpec,
+  signal: AbortSignal,
+): Promise<{ ms: number; kernel: KernelName }> {
   const length = 9;
   const data = syntheticSessions(spec.numItems, spec.batchSize, length, 7);
+  // engine 'auto' (the default), as training: the kernel `kernelFor` picks for the backend
   const options: Partial<TrainOptions> = {
     epochs: 1,
     batchSize: spec.batchSize,
@@ -50,7 +53,7 @@ async function timedRun(spec: TrialSpec, signal: AbortSignal): Promise<number> {
   const ms = performance.now() - started;
   result.model.dispose();
   // One step per position after the first of each session.
-  return ms / (length - 1);
+  return { ms: ms / (length - 1), kernel: result.kernel };
 }
 
 function trialRank(name: BackendName): number {
@@ -82,7 +85,13 @@ export async function runTrials(
       await timedRun(spec, abort.signal); // warm-up: shader compilation, WASM tiering
       const a = await timedRun(spec, abort.signal);
       const b = await timedRun(spec, abort.signal);
-      trials.push({ name: probe.name, ok: true, software: probe.software, stepMs: Math.min(a, b) });
+      trials.push({
+        name: probe.name,
+        ok: true,
+        software: probe.software,
+        stepMs: Math.min(a.ms, b.ms),
+        kernel: b.kernel,
+      });
     } catch (error) {
       const message = abort.signal.aborted
         ? `trial exceeded ${spec.budgetMs} ms`

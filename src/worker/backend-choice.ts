@@ -1,8 +1,9 @@
 // Choosing the TF.js backend by measurement, not by a fixed order. Pure logic: the
-// worker runs the trials (src/runtime/tf/), this decides and explains. On a CPU-only
+// worker runs the trials (src/worker/tf/), this decides and explains. On a CPU-only
 // machine WASM wins on the numbers; on a device with a real GPU, WebGPU or WebGL may.
-import { LocalRecError } from '../api/errors';
-import { BACKEND_NAMES, type BackendName } from '../worker/protocol';
+import { LocalRecError } from '../core/errors';
+import type { KernelName } from '../train/kernels/kernel';
+import { BACKEND_NAMES, type BackendName } from './protocol';
 
 export interface BackendTrial {
   name: BackendName;
@@ -12,6 +13,8 @@ export interface BackendTrial {
   software?: boolean;
   /** Median milliseconds of one real training step in the trial. */
   stepMs?: number;
+  /** The training-step kernel the trial ran (the one training runs on this backend). */
+  kernel?: KernelName;
   /** Why it was not usable. */
   error?: string;
 }

@@ -1,12 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { stepBackward, stepForward } from '../../src/model/grads';
-import { gruForward } from '../../src/model/gru';
-import { bprMaxForward, crossEntropyForward } from '../../src/model/loss';
-import { crossEntropyT, crossEntropyTDevice, lossJs } from '../../src/model/loss-js';
-import { transposeJs } from '../../src/model/matmul';
 import { Rng } from '../../src/model/rng';
-import { maxAbsDiff, useBackend } from './helpers';
+import { gruForward, stepBackward, stepForward } from '../../src/train/kernels/device-ops';
+import { maxAbsDiff, useBackend } from '../model/helpers';
 
 function rand(shape: number[], rng: Rng, scale = 0.5): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -16,119 +12,6 @@ function rand(shape: number[], rng: Rng, scale = 0.5): tf.Tensor {
 const B = 4;
 const H = 6;
 const M = 9;
-
-describe('loss gradients (JS) equal tf.grad of the reference losses (CPU backend)', () => {
-  beforeAll(() => useBackend('cpu'));
-
-  const cases = [
-    { loss: 'cross-entropy', elu: false, logQ: false, hits: false },
-    { loss: 'cross-entropy', elu: false, logQ: true, hits: true },
-    { loss: 'bpr-max', elu: false, logQ: false, hits: false },
-    { loss: 'bpr-max', elu: true, logQ: false, hits: true },
-  ] as const;
-  for (const c of cases) {
-    it(`${c.loss} elu=${c.elu} logQ=${c.logQ} hits=${c.hits}`, () => {
-      const rng = new Rng(7);
-      const S = rng.fillUniform(new Float32Array(B * M), 3);
-      const targets = [2, 0, 7, 4];
-      const logQ = c.logQ ? rng.fillUniform(new Float32Array(M), 2) : null;
-      const hits = c.hits ? new Float32Array(B * M) : null;
-      if (hits) {
-        hits[0 * M + 5] = -1e9;
-        hits[2 * M + 1] = -1e9;
-      }
-      const js = lossJs(
-        S,
-        B,
-        M,
-        (b) => targets[b],
-        { kind: c.loss, bprReg: 0.7, elu: c.elu },
-        logQ,
-        hits,
-      );
-      const Y = tf.cast(tf.oneHot(tf.tensor1d(targets, 'int32'), M), 'float32') as tf.Tensor2D;
-      const hitT = hits ? (tf.tensor2d(hits, [B, M]) as tf.Tensor2D) : null;
-      const f = (s: tf.Tensor) => {
-        let z = s as tf.Tensor2D;
-        if (logQ) z = tf.sub(z, tf.tensor2d(logQ, [1, M]));
-        return c.loss === 'bpr-max'
-          ? bprMaxForward(z, Y, 0.7, c.elu, hitT)
-          : crossEntropyForward(z, Y, hitT);
-      };
-      const St = tf.tensor2d(S, [B, M]);
-      const ref = f(St).dataSync()[0];
-      const g = tf.grad(f)(St).dataSync();
-      expect(Math.abs(js.lossSum / B - ref)).toBeLessThan(1e-4);
-      expect(maxAbsDiff(js.dS, g)).toBeLessThan(1e-5);
-      expect(maxAbsDiff(g, new Float32Array(g.length))).toBeGreaterThan(1e-3);
-    });
-  }
-});
-
-describe('cross-entropy over transposed scores (the hybrid step) equals lossJs', () => {
-  for (const [logQ, hits] of [
-    [false, false],
-    [true, true],
-  ]) {
-    it(`logQ=${logQ} hits=${hits}`, async () => {
-      const rng = new Rng(3);
-      const S = rng.fillUniform(new Float32Array(B * M), 3);
-      const targets = Int32Array.from([2, 0, 7, 4]);
-      const q = logQ ? rng.fillUniform(new Float32Array(M), 2) : null;
-      const pairs = hits ? Int32Array.from([0, 5, 2, 1, 3, 8]) : null;
-      const mask = hits ? new Float32Array(B * M) : null;
-      if (mask && pairs)
-        for (let k = 0; k < pairs.length; k += 2) mask[pairs[k] * M + pairs[k + 1]] = -1e9;
-      const ref = lossJs(
-        S,
-        B,
-        M,
-        (b) => targets[b],
-        { kind: 'cross-entropy', bprReg: 0, elu: false },
-        q,
-        mask,
-      );
-      // the JS version and the one with the softmax on the backend
-      for (const ce of [crossEntropyT, crossEntropyTDevice]) {
-        const dS = new Float32Array(B * M);
-        const got = await ce(transposeJs(S, B, M), B, M, targets, q, pairs, dS);
-        expect(Math.abs(got.lossSum - ref.lossSum), ce.name).toBeLessThan(1e-4);
-        expect(maxAbsDiff(got.dS, ref.dS), ce.name).toBeLessThan(1e-6);
-        expect(maxAbsDiff(got.dST, transposeJs(ref.dS, B, M)), ce.name).toBeLessThan(1e-6);
-        if (pairs) expect(got.dS[0 * M + 5], ce.name).toBe(0);
-      }
-    });
-  }
-});
-
-describe('cross-entropy on the backend: a target probability that underflows float32', () => {
-  it('still reports the exact (huge) loss, so divergence is seen', async () => {
-    const S = new Float32Array(B * M).fill(300);
-    const targets = Int32Array.from([2, 0, 7, 4]);
-    for (let b = 0; b < B; b++) S[b * M + targets[b]] = -300; // p(target) = e^-600
-    const ref = await crossEntropyT(
-      transposeJs(S, B, M),
-      B,
-      M,
-      targets,
-      null,
-      null,
-      new Float32Array(B * M),
-    );
-    const dev = await crossEntropyTDevice(
-      transposeJs(S, B, M),
-      B,
-      M,
-      targets,
-      null,
-      null,
-      new Float32Array(B * M),
-    );
-    expect(ref.lossSum / B).toBeGreaterThan(600);
-    expect(Math.abs(dev.lossSum - ref.lossSum)).toBeLessThan(1e-3);
-    expect(maxAbsDiff(dev.dS, ref.dS)).toBeLessThan(1e-6);
-  });
-});
 
 describe('manual step backward equals tf.grad (CPU backend)', () => {
   beforeAll(() => useBackend('cpu'));
@@ -184,13 +67,14 @@ describe('manual step backward equals tf.grad (CPU backend)', () => {
   }
 });
 
-describe('hybrid engine (JS elementwise + backend matMul) equals the op-by-op step', () => {
+describe('hybrid kernel maths (JS elementwise + backend matMul) equals the device kernel op-by-op step', () => {
   beforeAll(() => useBackend('cpu'));
 
   for (const masks of [false, true]) {
     it(`dropout=${masks}`, async () => {
       const { forwardJs, backwardJs } = await import('../../src/model/step-js');
-      const { tfMatMuls, jsMatMuls, transposeJs } = await import('../../src/model/matmul');
+      const { jsMatMuls, transposeJs } = await import('../../src/model/matmul');
+      const { tfMatMuls } = await import('../../src/train/kernels/backend-io');
       const rng = new Rng(5);
       const E = 5;
       const arr = (n: number, s = 0.5) => rng.fillUniform(new Float32Array(n), s);

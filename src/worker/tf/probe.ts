@@ -1,14 +1,14 @@
 // Backend capability probe, run inside the worker: which TF.js backends initialise in
 // this browser and compute a known result correctly. Never assumes a GPU.
 import * as tf from '@tensorflow/tfjs-core';
-import { version } from '../../version';
+import { version } from '../../core/version';
 import {
   BACKEND_NAMES,
   type BackendName,
   type BackendProbe,
   type CapabilityReport,
   type ProbeOptions,
-} from '../../worker/protocol';
+} from '../protocol';
 
 const SOFTWARE_RENDERER = /swiftshader|llvmpipe|software|basic render/i;
 

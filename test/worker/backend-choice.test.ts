@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { hasCode } from '../../src/api/errors';
+import { hasCode } from '../../src/core/errors';
 import {
   type BackendTrial,
   candidateBackends,
   chooseBackend,
   decisionKey,
-} from '../../src/runtime/backend-choice';
+} from '../../src/worker/backend-choice';
 
 const cpuOnlyMachine: BackendTrial[] = [
   { name: 'webgpu', ok: true, software: true, stepMs: 95 },

@@ -1,0 +1,107 @@
+import { type GruConfig, inputSize } from '../../model/config';
+import { type MatMuls, transposeJs } from '../../model/matmul';
+import type { GruArrays } from '../../model/params';
+import { backwardJs, forwardJs } from '../../model/step-js';
+import { tfMatMuls } from './backend-io';
+import type { KernelTiming, PreparedStep, StepGrads, StepKernel } from './kernel';
+
+/**
+ * The hybrid kernel: the GRU's elementwise maths in JS (model/step-js.ts), the matrix
+ * products on the TF.js backend, the loss in its transposed form (the scores come out
+ * as Sᵀ [M, B]). The fastest step on WASM and CPU.
+ *
+ * Weight layout: `wx` and `wh` are kept transposed (W̃x = Wxᵀ [3H, E], W̃h = Whᵀ [3H, H],
+ * see model/step-js.ts for why); `arrays()` gives the model's layout. The carried
+ * hidden state is a JS array.
+ */
+export class HybridKernel implements StepKernel {
+  readonly name = 'hybrid' as const;
+  readonly weights: GruArrays;
+  private h: Float32Array | null = null;
+  private readonly hs: number;
+  private readonly es: number;
+  private readonly mm: MatMuls;
+
+  constructor(
+    config: GruConfig,
+    /** Initial weights in the model's layout; copied. */
+    init: GruArrays,
+    timing: KernelTiming,
+  ) {
+    this.hs = config.hiddenSize;
+    this.es = inputSize(config);
+    const h3 = 3 * this.hs;
+    this.weights = {
+      items: init.items.slice(),
+      emb: init.emb ? init.emb.slice() : null,
+      wx: transposeJs(init.wx, this.es, h3),
+      wh: transposeJs(init.wh, this.hs, h3),
+      b: init.b.slice(),
+    };
+    this.mm = async (jobs) => {
+      const t = performance.now();
+      const r = await tfMatMuls(jobs);
+      timing.products += performance.now() - t;
+      return r;
+    };
+  }
+
+  arrays(): GruArrays {
+    const w = this.weights;
+    const h3 = 3 * this.hs;
+    return {
+      items: w.items.slice(),
+      emb: w.emb ? w.emb.slice() : null,
+      wx: transposeJs(w.wx, h3, this.es),
+      wh: transposeJs(w.wh, h3, this.hs),
+      b: w.b.slice(),
+    };
+  }
+
+  resetHidden(): void {
+    this.h = null;
+  }
+
+  async run(i: PreparedStep): Promise<StepGrads> {
+    const { hs, es, weights: w } = this;
+    const { B, M, batch } = i;
+    // carried hidden state: drop finished rows, zero restarted ones
+    let h: Float32Array;
+    const prev = this.h;
+    if (!prev) h = new Float32Array(B * hs);
+    else {
+      h = prev;
+      if (batch.keep) {
+        h = new Float32Array(B * hs);
+        for (let r = 0; r < B; r++)
+          h.set(prev.subarray(batch.keep[r] * hs, batch.keep[r] * hs + hs), r * hs);
+      }
+      if (batch.resets) for (const r of batch.resets) h.fill(0, r * hs, r * hs + hs);
+    }
+    const f = await forwardJs(
+      this.mm,
+      {
+        x: i.xRows,
+        h,
+        wxT: w.wx,
+        whT: w.wh,
+        b: w.b,
+        colW: i.colRows,
+        maskIn: i.maskIn,
+        maskH: i.maskH,
+      },
+      B,
+      es,
+      hs,
+      M,
+    );
+    this.h = f.out;
+    const { dS, dST } = await i.loss.transposed(f.ST);
+    const g = await backwardJs(this.mm, f, dS, dST);
+    return { dColW: g.dColW, dx: g.dx, dwx: g.dwxT, dwh: g.dwhT, db: g.db };
+  }
+
+  dispose(): void {
+    this.h = null;
+  }
+}

@@ -1,0 +1,14 @@
+import type { KernelName } from './kernel';
+
+/**
+ * The training-step kernel for a TF.js backend: the one place that knows which kernel
+ * runs where. Training (`trainGru` with `engine: 'auto'`, the default), the backend trial
+ * (worker/tf/trial.ts) and the benchmarks all ask here, so the trial times the step that
+ * training then runs.
+ *
+ * The hybrid kernel reads back to JS six times per step: cheap on WASM/CPU (a memcpy),
+ * a pipeline stall on a GPU. GPU backends keep the whole step on the device.
+ */
+export function kernelFor(backend: string): KernelName {
+  return backend === 'webgl' || backend === 'webgpu' ? 'device' : 'hybrid';
+}
