@@ -9,8 +9,7 @@ import {
   type CapabilityReport,
   type ProbeOptions,
 } from '../../worker/protocol';
-
-const SOFTWARE_RENDERER = /swiftshader|llvmpipe|software|basic render/i;
+import { isSoftwareRenderer } from './renderer';
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -148,8 +147,11 @@ async function probeOne(name: BackendName, timeoutMs: number): Promise<BackendPr
         Object.entries(info).filter(([, v]) => v !== undefined && v !== ''),
       ) as Record<string, string | boolean>;
       result.software =
-        info.isFallbackAdapter === true ||
-        SOFTWARE_RENDERER.test(`${info.vendor} ${info.architecture} ${info.description}`);
+        info.isFallbackAdapter === true
+          ? true
+          : isSoftwareRenderer(
+              [info.vendor, info.architecture, info.description].filter(Boolean).join(' '),
+            );
     }
     const ok = await withTimeout(tf.setBackend(name), timeoutMs, `setBackend('${name}')`);
     if (!ok) throw new Error('setBackend returned false (initialisation failed)');
@@ -160,7 +162,7 @@ async function probeOne(name: BackendName, timeoutMs: number): Promise<BackendPr
         renderer: renderer ?? 'unknown',
         version: tf.env().getNumber('WEBGL_VERSION'),
       };
-      result.software = renderer !== undefined && SOFTWARE_RENDERER.test(renderer);
+      result.software = isSoftwareRenderer(renderer);
     }
     if (name === 'wasm') {
       result.info = {
