@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // `npm test`: every check of the project, in order, stopping at the first failure:
 // typecheck, lint, build, unit tests (Node + fake-indexeddb), e2e tests (real Chromium
-// through playwright-core against the built dist/ and demo). It finds a browser by
-// itself (see scripts/lib/chromium.mjs) and never downloads one.
+// through playwright-core against the built dist/ and demo; the core scenarios also in
+// Firefox ESR and WebKitGTK, e2e/engines/). It finds the browsers by itself (see
+// scripts/lib/chromium.mjs and browsers.mjs) and never downloads one.
 //
 // Usage: node scripts/test.mjs [--only typecheck|lint|build|unit|e2e ...] [vitest args after --]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BrowserNotFound, ensureBrowsers, FIREFOX_ENV, WEBKIT_ENV } from './lib/browsers.mjs';
 import { CHROMIUM_ENV, ChromiumNotFound, ensureChromium } from './lib/chromium.mjs';
 import { checkInstalled, checkNode, die } from './lib/env-check.mjs';
 
@@ -31,8 +33,13 @@ if (wants('e2e')) {
   try {
     env[CHROMIUM_ENV] = ensureChromium({ log: (l) => console.log(`test: ${l}`) });
     console.log(`test: browser ${env[CHROMIUM_ENV]}`);
+    // Firefox ESR and WebKitGTK for the core scenarios of e2e/engines/.
+    const { firefox, webkit } = ensureBrowsers({ log: (l) => console.log(`test: ${l}`) });
+    [env[FIREFOX_ENV], env[WEBKIT_ENV]] = [firefox, webkit.browser];
+    console.log(`test: browsers ${firefox}, ${webkit.browser} (${webkit.driver}, ${webkit.xvfb})`);
   } catch (error) {
-    if (error instanceof ChromiumNotFound) die('test', error.message);
+    if (error instanceof ChromiumNotFound || error instanceof BrowserNotFound)
+      die('test', error.message);
     throw error;
   }
 }

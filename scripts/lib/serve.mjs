@@ -31,14 +31,24 @@ export class PortInUse extends Error {}
  *   crossOriginIsolated?: boolean, headers?: (path: string) => Record<string, string> | undefined,
  *   redirects?: Record<string, string> }} options
  *   mounts: URL prefix (ending in '/') → folder.
- * @returns {Promise<{ url: string, port: number, close: () => Promise<void>, requests: string[] }>}
+ * @returns {Promise<{ url: string, port: number, close: () => Promise<void>, requests: string[],
+ *   urls: string[] }>}
  */
 export function startServer(options) {
   const { mounts, port = 0, host = '127.0.0.1', crossOriginIsolated = true } = options;
   const prefixes = Object.keys(mounts).sort((a, b) => b.length - a.length);
   const requests = [];
+  const urls = [];
+  let self = '';
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    // A browser that uses this server as its HTTP proxy (e2e/engines/) sends absolute
+    // URLs: log them whole, and answer only those addressed to this server.
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+    urls.push(url.href);
+    if (/^[a-z]+:\/\//i.test(req.url ?? '') && url.host !== self) {
+      res.writeHead(502, { 'content-type': 'text/plain' });
+      return res.end('this test server does not proxy to other hosts');
+    }
     let path = decodeURIComponent(url.pathname);
     requests.push(path);
     if (options.redirects?.[path]) {
@@ -99,10 +109,12 @@ export function startServer(options) {
     });
     server.listen(port, host, () => {
       const actual = server.address().port;
+      self = `${host}:${actual}`;
       resolvePromise({
         url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${actual}`,
         port: actual,
         requests,
+        urls,
         close: () => new Promise((r) => server.close(() => r())),
       });
     });

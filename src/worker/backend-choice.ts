@@ -9,7 +9,10 @@ export interface BackendTrial {
   name: BackendName;
   /** Initialised, passed the numerical self-check and ran the timed trial. */
   ok: boolean;
-  /** Emulated GPU (SwiftShader, WebGPU fallback adapter). */
+  /**
+   * GPU backends: true when emulated (SwiftShader, WebGPU fallback adapter), false when the
+   * renderer is known hardware, absent when unknown or masked (see tf/renderer.ts).
+   */
   software?: boolean;
   /** Median milliseconds of one real training step in the trial. */
   stepMs?: number;
@@ -77,9 +80,21 @@ export function candidateBackends(prefs: BackendPreferences = {}): BackendName[]
   return left;
 }
 
+const GPU_BACKENDS: readonly BackendName[] = ['webgpu', 'webgl'];
+
+/**
+ * Is this trial's claim to a GPU backed by its renderer? A GPU backend whose renderer is
+ * emulated or unknown (masked: WebKit says "Apple GPU" for software WebGL) gets no
+ * preference in a near-tie; only its measured step time speaks for it.
+ */
+function noGpuClaim(t: BackendTrial): boolean {
+  return t.software === true || (GPU_BACKENDS.includes(t.name) && t.software !== false);
+}
+
 /**
  * The decision for a device: the `ok` trial with the smallest step time. Near-ties go to
- * a hardware backend over an emulated one, then to the order webgpu, webgl, wasm, cpu.
+ * a GPU backend known to be hardware, then to WASM and CPU, then to GPU backends that are
+ * emulated or whose renderer is unknown; within each, the order webgpu, webgl, wasm, cpu.
  */
 export function chooseBackend(
   trials: BackendTrial[],
@@ -107,15 +122,11 @@ export function chooseBackend(
   }
   const fastest = Math.min(...usable.map((t) => t.stepMs as number));
   const rank = (t: BackendTrial) =>
-    BACKEND_NAMES.indexOf(t.name) + (t.software ? BACKEND_NAMES.length : 0);
+    BACKEND_NAMES.indexOf(t.name) + (noGpuClaim(t) ? BACKEND_NAMES.length : 0);
   const best = usable
     .filter((t) => (t.stepMs as number) <= fastest * TIE)
     .sort((a, b) => rank(a) - rank(b))[0];
-  const others = trials
-    .filter((t) => t !== best)
-    .map((t) =>
-      t.ok ? `${t.name} ${fmt(t.stepMs)}${t.software ? ' software' : ''}` : `${t.name} failed`,
-    );
+  const others = trials.filter((t) => t !== best).map(describe);
   const how =
     best.stepMs === fastest
       ? 'fastest trial step'
@@ -123,13 +134,19 @@ export function chooseBackend(
   const reason =
     trials.length === 1
       ? `${best.name}: forced by the site (trial step ${fmt(best.stepMs)})`
-      : `${best.name}: ${how} ${fmt(best.stepMs)}${best.software ? ' (software)' : ''}` +
+      : `${best.name}: ${how} ${fmt(best.stepMs)}${kind(best) ? ` (${kind(best)})` : ''}` +
         (others.length ? ` (${others.join(', ')})` : '');
   return { backend: best.name, reason, trials, key, decidedAt: now };
 }
 
+/** 'software', 'renderer unknown' (a GPU backend whose renderer is masked) or ''. */
+function kind(t: BackendTrial): string {
+  if (t.software === true) return 'software';
+  return GPU_BACKENDS.includes(t.name) && t.software === undefined ? 'renderer unknown' : '';
+}
+
 function describe(t: BackendTrial): string {
-  return t.ok ? `${t.name} ${fmt(t.stepMs)}${t.software ? ' software' : ''}` : `${t.name} failed`;
+  return t.ok ? `${t.name} ${fmt(t.stepMs)}${kind(t) ? ` ${kind(t)}` : ''}` : `${t.name} failed`;
 }
 
 function fmt(ms: number | undefined): string {

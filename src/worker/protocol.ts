@@ -18,7 +18,11 @@ export interface BackendProbe {
   error?: string;
   /** Milliseconds to initialise and run the self-check. */
   initMs?: number;
-  /** Runs on a CPU emulation of a GPU (SwiftShader, WebGPU fallback adapter). */
+  /**
+   * GPU backends: true on a CPU emulation (SwiftShader, llvmpipe, a WebGPU fallback
+   * adapter), false on a renderer known to be a hardware GPU, absent when the browser
+   * masks or does not name it (WebKit's "Apple GPU").
+   */
   software?: boolean;
   /** Free-form facts: WebGL renderer, WebGPU adapter, WASM SIMD/threads. */
   info?: Record<string, string | number | boolean>;

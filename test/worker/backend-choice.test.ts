@@ -48,7 +48,7 @@ describe('chooseBackend', () => {
     ];
     expect(chooseBackend(near, 'k').backend).toBe('wasm');
     const bothHardware: BackendTrial[] = [
-      { name: 'webgl', ok: true, stepMs: 4.3 },
+      { name: 'webgl', ok: true, software: false, stepMs: 4.3 },
       { name: 'wasm', ok: true, stepMs: 4.0 },
     ];
     expect(chooseBackend(bothHardware, 'k').backend).toBe('webgl');
@@ -57,6 +57,28 @@ describe('chooseBackend', () => {
     expect(r).toContain('webgl: trial step within 10% of the fastest');
     expect(r).not.toContain('fastest trial step');
     expect(r).toContain('wasm 4.00 ms');
+  });
+
+  it('gives no GPU preference to a renderer it cannot identify (masked, e.g. "Apple GPU")', () => {
+    // WebKitGTK under Xvfb: software WebGL behind the masked name "Apple GPU", within 10%
+    // of WASM in a short trial, about 20 times slower in real training.
+    const masked: BackendTrial[] = [
+      { name: 'webgl', ok: true, stepMs: 4.0 },
+      { name: 'wasm', ok: true, stepMs: 4.3 },
+      { name: 'cpu', ok: true, stepMs: 40 },
+    ];
+    const d = chooseBackend(masked, 'k');
+    expect(d.backend).toBe('wasm');
+    expect(d.reason).toContain('webgl 4.00 ms renderer unknown');
+    // Clearly faster, it still wins: the trial decides.
+    const fast: BackendTrial[] = [
+      { name: 'webgl', ok: true, stepMs: 2.0 },
+      { name: 'wasm', ok: true, stepMs: 4.3 },
+    ];
+    expect(chooseBackend(fast, 'k').backend).toBe('webgl');
+    expect(chooseBackend(fast, 'k').reason).toMatch(
+      /^webgl: fastest trial step 2\.00 ms \(renderer unknown\)/,
+    );
   });
 
   it('skips failed backends and fails with BACKEND_UNAVAILABLE when none works', () => {

@@ -9,8 +9,7 @@ import {
   type CapabilityReport,
   type ProbeOptions,
 } from '../protocol';
-
-const SOFTWARE_RENDERER = /swiftshader|llvmpipe|software|basic render/i;
+import { isSoftwareRenderer } from './renderer';
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -39,6 +38,46 @@ export function webglRenderer(): string | undefined {
   }
 }
 
+/** Running in a worker (dedicated, shared or service), not on a page's main thread. */
+function inWorker(): boolean {
+  const scope = (globalThis as { WorkerGlobalScope?: abstract new () => unknown })
+    .WorkerGlobalScope;
+  return scope !== undefined && globalThis instanceof scope;
+}
+
+/**
+ * Why TF.js's WebGL backend cannot start here, or undefined when it may. Asked before
+ * setBackend('webgl'), which would print a warning and a stack trace to the console for
+ * what is an expected absence: in a worker TF.js needs WebGL2 on an OffscreenCanvas, which
+ * Firefox (headless) and WebKitGTK do not give workers; on a page, a canvas with WebGL2 or
+ * WebGL1.
+ */
+function webglUnavailable(): string | undefined {
+  try {
+    if (inWorker()) {
+      if (typeof OffscreenCanvas !== 'undefined') {
+        const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+        if (gl) {
+          gl.getExtension('WEBGL_lose_context')?.loseContext();
+          return undefined;
+        }
+      }
+      return 'WebGL not available in workers in this browser';
+    }
+    if (typeof document !== 'undefined') {
+      const canvas = document.createElement('canvas');
+      const gl = canvas.getContext('webgl2') ?? canvas.getContext('webgl');
+      if (gl) {
+        gl.getExtension('WEBGL_lose_context')?.loseContext();
+        return undefined;
+      }
+    }
+    return 'WebGL not available in this browser';
+  } catch (error) {
+    return `WebGL not available in this browser (${error instanceof Error ? error.message : String(error)})`;
+  }
+}
+
 interface GpuAdapterInfoLike {
   vendor?: string;
   architecture?: string;
@@ -46,8 +85,13 @@ interface GpuAdapterInfoLike {
   isFallbackAdapter?: boolean;
 }
 
+function webgpu(): { requestAdapter(): Promise<unknown> } | undefined {
+  return (globalThis.navigator as { gpu?: { requestAdapter(): Promise<unknown> } } | undefined)
+    ?.gpu;
+}
+
 async function webgpuAdapterInfo(): Promise<GpuAdapterInfoLike | undefined> {
-  const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  const gpu = webgpu();
   if (!gpu) return undefined;
   const adapter = (await gpu.requestAdapter()) as {
     info?: GpuAdapterInfoLike;
@@ -88,7 +132,14 @@ async function probeOne(name: BackendName, timeoutMs: number): Promise<BackendPr
   const started = performance.now();
   const result: BackendProbe = { name, ok: false };
   try {
+    // An absence the browser explains, said plainly; TF.js's webgpu backend does not even
+    // register itself where navigator.gpu is missing.
+    if (name === 'webgpu' && !webgpu()) throw new Error('WebGPU not available in this browser');
     if (!tf.findBackendFactory(name)) throw new Error('backend not registered in this bundle');
+    if (name === 'webgl') {
+      const why = webglUnavailable();
+      if (why) throw new Error(why);
+    }
     if (name === 'webgpu') {
       const info = await withTimeout(webgpuAdapterInfo(), timeoutMs, 'requestAdapter');
       if (!info) throw new Error('navigator.gpu missing or no adapter');
@@ -96,8 +147,11 @@ async function probeOne(name: BackendName, timeoutMs: number): Promise<BackendPr
         Object.entries(info).filter(([, v]) => v !== undefined && v !== ''),
       ) as Record<string, string | boolean>;
       result.software =
-        info.isFallbackAdapter === true ||
-        SOFTWARE_RENDERER.test(`${info.vendor} ${info.architecture} ${info.description}`);
+        info.isFallbackAdapter === true
+          ? true
+          : isSoftwareRenderer(
+              [info.vendor, info.architecture, info.description].filter(Boolean).join(' '),
+            );
     }
     const ok = await withTimeout(tf.setBackend(name), timeoutMs, `setBackend('${name}')`);
     if (!ok) throw new Error('setBackend returned false (initialisation failed)');
@@ -108,7 +162,7 @@ async function probeOne(name: BackendName, timeoutMs: number): Promise<BackendPr
         renderer: renderer ?? 'unknown',
         version: tf.env().getNumber('WEBGL_VERSION'),
       };
-      result.software = renderer !== undefined && SOFTWARE_RENDERER.test(renderer);
+      result.software = isSoftwareRenderer(renderer);
     }
     if (name === 'wasm') {
       result.info = {
