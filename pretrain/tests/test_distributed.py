@@ -58,7 +58,16 @@ class Distributed(unittest.TestCase):
         with open(self.summary) as f:
             summary = json.load(f)
         self.assertEqual(summary["world"], 2)
-        model, m = model_from_file(self.full)
+        accuracy, total = self.planted_accuracy(self.full)
+        print(f"\n2-process run: planted successor ranked first for {accuracy:.1%} of {total} prefixes "
+              f"(chance {1 / ITEMS:.1%}); {summary['eventsPerSecond']:.0f} events/s")
+        self.assertGreater(accuracy, 0.9)
+        seen = json.loads(tsx("describe", self.full))
+        self.assertEqual(seen["config"]["numItems"], ITEMS)
+        self.assertEqual(seen["meta"]["epochs"], 3)
+
+    def planted_accuracy(self, path):
+        model, m = model_from_file(path)
         data = prepare(self.log)
         hits = total = 0
         for s in range(data.num_users):
@@ -66,16 +75,19 @@ class Distributed(unittest.TestCase):
             seq = data.full.items[a:b].tolist()
             for n in (3, 8, len(seq) - 1):
                 scores = model.scores(seq[:n]).numpy()
-                want = int(m["vocab"].index(str(1000 + self.succ[int(m["vocab"][seq[n - 1]]) - 1000])))
+                want = m["vocab"].index(str(1000 + self.succ[int(m["vocab"][seq[n - 1]]) - 1000]))
                 hits += int(np.argmax(scores) == want)
                 total += 1
-        accuracy = hits / total
-        print(f"\n2-process run: planted successor ranked first for {accuracy:.1%} of {total} prefixes "
-              f"(chance {1 / ITEMS:.1%}); {summary['eventsPerSecond']:.0f} events/s")
+        return hits / total, total
+
+    def test_bpr_max_with_a_separate_embedding_learns_it_too(self):
+        out = os.path.join(self.tmp.name, "bpr.bin")
+        job("--data", self.log, "--out", out, "--params", f"{PARAMS},loss=1,separate=1,bprReg=0.5")
+        model, m = model_from_file(out)
+        self.assertEqual(m["config"]["embedding"], "separate")
+        accuracy, total = self.planted_accuracy(out)
+        print(f"\n1 process, BPR-max, separate embedding: planted successor first for {accuracy:.1%} of {total}")
         self.assertGreater(accuracy, 0.9)
-        seen = json.loads(tsx("describe", self.full))
-        self.assertEqual(seen["config"]["numItems"], ITEMS)
-        self.assertEqual(seen["meta"]["epochs"], 3)
 
     def test_a_killed_job_resumes_to_the_same_model(self):
         d = self.tmp.name

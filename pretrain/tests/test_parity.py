@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from localrec_pretrain.data import prepare
-from localrec_pretrain.model import Gru4Rec
+from localrec_pretrain.model import Gru4Rec, bpr_max, cross_entropy
 from localrec_pretrain.modelfile import ModelCorrupt, read_model, write_model
 from localrec_pretrain.rng import init_arrays
 
@@ -115,3 +115,39 @@ class Parity(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Losses(unittest.TestCase):
+    """The losses and their gradients against src/model/loss-js.ts on the same scores."""
+
+    def test_losses_and_gradients_match_typescript(self):
+        g = torch.Generator().manual_seed(3)
+        B, M = 6, 14
+        S = (torch.randn(B, M, generator=g, dtype=torch.float64) * 2).to(torch.float32).to(torch.float64)
+        log_q = torch.randn(M, generator=g, dtype=torch.float64).to(torch.float32).to(torch.float64)
+        hits = [[0, 7], [2, 9], [5, 3]]
+        mask = torch.zeros(B, M, dtype=torch.bool)
+        for b, j in hits:
+            mask[b, j] = True
+        cases = [
+            ("cross-entropy", dict(log_q=True, elu=False)),
+            ("bpr-max", dict(log_q=False, elu=False)),
+            ("bpr-max", dict(log_q=False, elu=True)),
+        ]
+        with tempfile.TemporaryDirectory() as d:
+            for kind, o in cases:
+                with self.subTest(kind=kind, **o):
+                    case = {"S": S.reshape(-1).tolist(), "B": B, "M": M, "kind": kind, "bprReg": 0.7,
+                            "elu": o["elu"], "logQ": log_q.tolist() if o["log_q"] else None, "hits": hits}
+                    path = os.path.join(d, "case.json")
+                    with open(path, "w") as f:
+                        json.dump(case, f)
+                    ts = json.loads(tsx("loss", path))
+                    x = S.clone().requires_grad_(True)
+                    if kind == "cross-entropy":
+                        loss = cross_entropy(x, log_q, mask)
+                    else:
+                        loss = bpr_max(x, torch.arange(B), mask, 0.7, o["elu"])
+                    (loss / B).backward()
+                    self.assertAlmostEqual(loss.item(), ts["lossSum"], places=5)
+                    np.testing.assert_allclose(x.grad.numpy().reshape(-1), ts["dS"], atol=1e-6)

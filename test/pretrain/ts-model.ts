@@ -8,9 +8,12 @@
  *       readModelFile, then the GRU's scores after each prefix, float32 little-endian
  *   tsx test/pretrain/ts-model.ts describe MODEL.bin
  *       what readModelFile sees, as JSON
+ *   tsx test/pretrain/ts-model.ts loss CASE.json
+ *       lossJs (src/model/loss-js.ts) on a score matrix: { lossSum, dS } as JSON
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { buildPopulation } from '../../src/baselines/population';
+import { lossJs } from '../../src/model/loss-js';
 import { GruModel } from '../../src/model/model';
 import { readModelFile, serializeGru } from '../../src/model/serialize';
 
@@ -56,7 +59,25 @@ if (mode === 'init') {
       population: population !== null,
     })}\n`,
   );
+} else if (mode === 'loss') {
+  const c = JSON.parse(readFileSync(args[0], 'utf8'));
+  const { B, M } = c;
+  let hits: Float32Array | null = null;
+  if (c.hits) {
+    hits = new Float32Array(B * M);
+    for (const [b, j] of c.hits) hits[b * M + j] = -1e9;
+  }
+  const r = lossJs(
+    Float32Array.from(c.S),
+    B,
+    M,
+    (b) => b,
+    { kind: c.kind, bprReg: c.bprReg, elu: c.elu },
+    c.logQ ? Float32Array.from(c.logQ) : null,
+    hits,
+  );
+  process.stdout.write(`${JSON.stringify({ lossSum: r.lossSum, dS: [...r.dS] })}\n`);
 } else {
-  process.stderr.write('usage: ts-model.ts init|score|describe …\n');
+  process.stderr.write('usage: ts-model.ts init|score|describe|loss …\n');
   process.exit(2);
 }
