@@ -298,22 +298,23 @@ def run(args: argparse.Namespace) -> dict:
                 opt.update(k)
             loss_sum += loss.detach().double().cpu()
             step_no += 1
-            trained += rows
+            trained += B  # rows of the global batch
         epoch_loss = all_sum(loss_sum.reshape(1)).item() / (steps_per_epoch * B)
         if not math.isfinite(epoch_loss) or epoch_loss > max_loss or not all(torch.isfinite(v).all() for v in params.values()):
             raise Diverged(f"loss is not finite (epoch {epoch})")
         seconds = time.perf_counter() - t0
         history.append({"epoch": epoch, "loss": epoch_loss})
-        log(rank, f"epoch {epoch} loss {epoch_loss:.4f} {trained * world / seconds:.0f} events/s")
+        log(rank, f"epoch {epoch} loss {epoch_loss:.4f} {trained / seconds:.0f} events/s")
         if ckpt:
             _checkpoint(ckpt, epoch, rank, world, params, opt, stream, gen, h, distributed)
     seconds = time.perf_counter() - t0
     result = {"world": world, "events": events, "steps": total_steps, "history": history,
               "trainSeconds": seconds, "readSeconds": read_seconds,
-              "eventsPerSecond": (trained * world) / max(seconds, 1e-9)}
+              "eventsPerSecond": trained / max(seconds, 1e-9)}
     if rank == 0 and args.out:
         arrays = model.arrays()
-        meta = {"trainedEvents": events * p["epochs"], "epochs": p["epochs"], "seed": p["seed"]}
+        # as fit.ts counts them: every row of every step
+        meta = {"trainedEvents": total_steps * B, "epochs": p["epochs"], "seed": p["seed"]}
         size = write_model(args.out, model.config, arrays, data.vocab, meta)
         print(f"wrote {args.out}: {size} bytes · {N} items · {events} events × {p['epochs']} epochs in "
               f"{seconds:.1f} s ({result['eventsPerSecond']:.0f} events/s, {world} process(es), {backend})", flush=True)

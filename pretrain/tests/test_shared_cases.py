@@ -8,7 +8,7 @@ import unittest
 
 import numpy as np
 
-from localrec_pretrain.data import InvalidInput, prepare, sessionise, tie_break_hash
+from localrec_pretrain.data import InvalidInput, Sequences, prepare, sessionise, sessionise_users, tie_break_hash
 
 from .helpers import FIXTURES, MOVIELENS, load_json
 
@@ -28,6 +28,19 @@ class SharedCases(unittest.TestCase):
                 self.assertEqual(seqs.offsets.tolist(), e["offsets"])
                 self.assertEqual(seqs.times.tolist(), e["times"])
                 self.assertEqual(ids, e["sessionIds"])
+
+    def test_histories_cut_into_sessions_per_user(self):
+        c = self.cases["sessionise"][0]
+        i, e = c["input"], c["expected"]
+        n = len(i["items"])
+        # two users with the same history: each is cut as the TypeScript cuts one stream
+        seqs = Sequences(np.array(i["items"] * 2, dtype=np.int32), np.array([0, n, 2 * n]),
+                         np.array(i["times"] * 2, dtype=np.float64), 10, np.array([3, 8]))
+        got = sessionise_users(seqs, i["gapMs"])
+        sizes = np.diff(e["offsets"]).tolist()
+        self.assertEqual(np.diff(got.offsets).tolist(), sizes * 2)
+        self.assertEqual(got.items.tolist(), e["items"] * 2)
+        self.assertEqual(got.index.tolist()[: len(sizes)], [3 * (1 << 20) + q for q in range(len(sizes))])
 
     def test_protocol(self):
         for c in self.cases["protocol"]:
