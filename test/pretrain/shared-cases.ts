@@ -5,6 +5,7 @@
  * this code produces today; pretrain/tests/test_shared_cases.py checks the Python side.
  *
  * Regenerate: npx tsx test/pretrain/shared-cases.ts > test/pretrain/fixtures/shared-cases.json
+ * && npx biome format --write test/pretrain/fixtures/shared-cases.json
  */
 import { parseInteractionsCsv } from '../../src/eval/csv';
 import { type ProtocolOptions, prepareDataset } from '../../src/eval/protocol';
