@@ -3,7 +3,7 @@
     torchrun --nproc_per_node P -m localrec_pretrain --data log.csv.gz --out model.bin
 
 Every process (rank r of P) reads the log in a streaming pass and keeps its shard of
-users (protocol.py), runs its own session-parallel stream of B/P slots over them
+users (data.py), runs its own session-parallel stream of B/P slots over them
 (src/train/batcher.ts, tail 'wrap': a slot whose session ends takes the next one, after
 the last the order starts again), draws its own shared negatives ∝ pop^alpha from the
 global item counts (src/train/sampler.ts), and computes its rows' mean loss.
