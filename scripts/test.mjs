@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // `npm test`: every check of the project, in order, stopping at the first failure:
-// typecheck, lint, build, unit tests (Node + fake-indexeddb), e2e tests (real Chromium
-// through playwright-core against the built dist/ and demo; the core scenarios also in
-// Firefox ESR and WebKitGTK, e2e/engines/). It finds the browsers by itself (see
-// scripts/lib/chromium.mjs and browsers.mjs) and never downloads one.
+// typecheck, lint, build, unit tests (Node + fake-indexeddb), the PyTorch pretraining
+// package's tests (pretrain/: parity with the TypeScript model, a 2-process DDP run), e2e
+// tests (real Chromium through playwright-core against the built dist/ and demo; the core
+// scenarios also in Firefox ESR and WebKitGTK, e2e/engines/). It finds the browsers and a
+// Python with torch by itself (scripts/lib/chromium.mjs, browsers.mjs, python-torch.mjs)
+// and installs them only through the system's apt, never downloading a browser.
 //
-// Usage: node scripts/test.mjs [--only typecheck|lint|build|unit|e2e ...] [vitest args after --]
+// Usage: node scripts/test.mjs [--only typecheck|lint|build|unit|python|e2e ...] [vitest args after --]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { BrowserNotFound, ensureBrowsers, FIREFOX_ENV, WEBKIT_ENV } from './lib/browsers.mjs';
 import { CHROMIUM_ENV, ChromiumNotFound, ensureChromium } from './lib/chromium.mjs';
 import { checkInstalled, checkNode, die } from './lib/env-check.mjs';
+import { ensurePythonTorch, PythonTorchNotFound } from './lib/python-torch.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -96,5 +99,34 @@ step('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
 step('lint', bin('biome'), ['ci', '--colors=off', '.']);
 step('build', process.execPath, [join(root, 'scripts', 'build.mjs'), '--demo']);
 step('unit', bin('vitest'), vitest('unit'));
+if (wants('python')) {
+  // skipped only where nothing can be installed (no apt-get or not root), never in CI
+  const started = performance.now();
+  let python;
+  try {
+    python = ensurePythonTorch({ log: (l) => console.log(`test: ${l}`) });
+  } catch (error) {
+    if (!(error instanceof PythonTorchNotFound)) throw error;
+    if (error.installable || env.CI) die('test', error.message);
+    console.log(`test: python SKIPPED: ${error.message}`);
+    summary.push('python SKIPPED (no PyTorch, nothing installable)');
+  }
+  if (python) {
+    console.log(
+      `test: python ${python} (${((performance.now() - started) / 1000).toFixed(1)} s to find)`,
+    );
+    env.PYTHONPATH = join(root, 'pretrain');
+    step('python', python, [
+      '-m',
+      'unittest',
+      'discover',
+      '-s',
+      'pretrain/tests',
+      '-t',
+      'pretrain',
+      '-v',
+    ]);
+  }
+}
 step('e2e', bin('vitest'), vitest('e2e'));
 printSummary();

@@ -46,7 +46,9 @@ const FLAGS: Record<string, FlagSpec> = {
   variants: {
     help: 'replay: comma-separated (default served,pretrained,hybrid,finetuned,continued,cold,pop,sr,itemknn,sr+itemknn,sr+itemknn-lists)',
   },
-  model: { help: 'replay: pretrained model file (default: pretrain on the population first)' },
+  model: {
+    help: "a model file (`localrec pretrain` or pretrain/'s PyTorch job) scored as model 'gru-file' beside --models; replay: the pretrained model (default: pretrain on the population first)",
+  },
   'save-model': { help: 'replay: write the model pretrained on the population here' },
   'pretrain-params': { help: 'replay: pretraining settings as `localrec pretrain --params`' },
   served: {
@@ -86,14 +88,17 @@ export interface EvalReport {
   wallSeconds: number;
 }
 
-function readLog(path: string, io: CliIO, flags: Record<string, string>): CsvLog {
-  let bytes: Buffer;
+function readBytes(path: string, io: CliIO): Buffer {
   try {
-    bytes = readFileSync(resolve(io.cwd, path));
+    return readFileSync(resolve(io.cwd, path));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? '';
     throw new CliError(`cannot read ${path}${code ? ` (${code})` : ''}`);
   }
+}
+
+function readLog(path: string, io: CliIO, flags: Record<string, string>): CsvLog {
+  const bytes = readBytes(path, io);
   let text: string;
   try {
     text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
@@ -202,6 +207,7 @@ async function runEval(args: string[], io: CliIO): Promise<number> {
     }
     factories.push((await loadModel(name)) as ModelFactory);
   }
+  if (values.model) factories.push(modelFileFactory(readBytes(values.model, io), values.model));
   const overrides = parseParamOverrides(values.params);
   for (const [model, params] of Object.entries(overrides)) {
     const f = factories.find((x) => x.name === model);
@@ -373,6 +379,64 @@ function signed(v: number): string {
 
 function bestOf(t: NonNullable<ModelReport['tuning']>): number {
   return Math.max(...t.points.map((p) => p.value));
+}
+
+/**
+ * `--model FILE`: a trained model file scored like any model (fit data ignored: the same
+ * weights for validation and test rows). Its vocabulary must name every item of the
+ * prepared data; rows are reordered to the data's dense item order.
+ */
+function modelFileFactory(buffer: Uint8Array, path: string): ModelFactory {
+  return {
+    name: 'gru-file',
+    label: `GRU from ${path}`,
+    defaults: {},
+    grid: {},
+    async create(_fit, _params, ctx) {
+      const [{ deserializeGru }, { GruJsScorer }, { paramSizes }] = await Promise.all([
+        import('../../src/model/serialize'),
+        import('../../src/model/js-scorer'),
+        import('../../src/model/params'),
+      ]);
+      let model: ReturnType<typeof deserializeGru>;
+      try {
+        model = deserializeGru(buffer);
+      } catch (error) {
+        if (error instanceof LocalRecError) throw new CliError(`${path}: ${error.message}`);
+        throw error;
+      }
+      const ids = ctx.data.itemIds;
+      const row = new Map((model.vocab ?? []).map((id, j) => [id, j]));
+      const perm = Int32Array.from(ids, (id) => row.get(String(id)) ?? -1);
+      const missing = perm.filter((j) => j < 0).length;
+      if (!model.vocab || missing > 0) {
+        throw new CliError(
+          `${path}: the model's vocabulary lacks ${model.vocab ? missing : ids.length} of the data's ${ids.length} items`,
+        );
+      }
+      const a = model.toArrays();
+      const config = { ...model.config, numItems: ids.length };
+      const take = (m: Float32Array | null, width: number) => {
+        if (!m) return null;
+        const out = new Float32Array(ids.length * width);
+        for (let k = 0; k < ids.length; k++)
+          out.set(m.subarray(perm[k] * width, perm[k] * width + width), k * width);
+        return out;
+      };
+      const sizes = paramSizes(config);
+      const scorer = new GruJsScorer(
+        config,
+        {
+          ...a,
+          items: take(a.items, sizes.items / ids.length) as Float32Array,
+          emb: take(a.emb, sizes.emb / ids.length),
+        },
+        'gru-file',
+      );
+      model.dispose();
+      return scorer;
+    },
+  };
 }
 
 export const command: Command = {
