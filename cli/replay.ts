@@ -362,6 +362,9 @@ export async function runReplay(o: ReplayRunOptions): Promise<ReplayReport> {
         rec.on('trained', (s) => {
           if (s.trained) updates.push(s.seconds);
         });
+        // A page's engine is up long before a visitor's fifth event: start it now, so the
+        // first scored position gets the model, as a visitor would.
+        if (v.pretrained) await rec.warmUp();
         try {
           const seen = new Set<string>();
           for (let t = 0; t < end; t++) {

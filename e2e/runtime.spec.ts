@@ -257,6 +257,7 @@ describe('training policy, warm start and no-worker fallback', () => {
         backend: { force: 'wasm' },
         training: { auto: false },
       });
+      await rec.warmUp(); // recommend() answers from the fallback until the model is in
       await rec.track({ itemId: 'i5', type: 'view' });
       const first = await rec.recommend({ k: 1 });
       const loaded = await rec.status();
@@ -417,10 +418,13 @@ describe('runtime faults', () => {
       await rec.debugFault('crash');
       await new Promise((res) => setTimeout(res, 300));
       await rec.track({ itemId: 'i5', type: 'view' });
-      const first = await rec.recommend({ k: 1 }); // the crash is noticed; fallback answers
-      const second = await rec.recommend({ k: 1 }); // a new worker, model reloaded
+      // The crash is noticed: the fallback answers at once while a new worker starts.
+      const first = await rec.recommend({ k: 1 });
+      await rec.warmUp(); // the new worker, the model reloaded
+      const second = await rec.recommend({ k: 1 });
       return { first, second, status: await rec.status() };
     });
+    expect(r.first[0].scorer).not.toBe('gru');
     expect(r.second[0]).toMatchObject({ itemId: 'i17', scorer: 'gru' });
     expect(r.status.engine).toBe('worker');
     // the page was told (status and on('error')), not left to guess

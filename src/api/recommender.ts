@@ -88,9 +88,9 @@ export interface RecommenderOptions extends StoreOptions {
    * Timeouts, ms. `startMs`: the worker's first answer (default 30 000); `callMs`: one
    * call into the engine (default 30 000); `trainMs`: a training run (default 15 min);
    * `answerMs`: how long `recommend()`/`similar()` wait for an engine that is still
-   * starting before they answer from the on-page fallback (default 3000; 0: at once).
-   * The start goes on in the background and the next call uses the model (the `model`
-   * event says when). After a failed start the engine is retried with a growing delay
+   * starting before they answer from the on-page fallback (default 0: at once; call
+   * `warmUp()` first to wait for the model). The start goes on in the background and the
+   * next call uses the model (the `model` event says when). After a failed start the engine is retried with a growing delay
    * (2 s doubling to 5 min); until then calls answer from the fallback at once and
    * `train()` rejects at once.
    */
@@ -164,8 +164,11 @@ export interface RecommenderDeps {
 const CHECKPOINT = 'gru';
 const BACKEND_RECORD = 'backend-decision';
 const DEFAULT_HIDDEN = 64;
-/** How long recommend() waits for a starting engine before answering from the fallback. */
-const DEFAULT_ANSWER_MS = 3000;
+/**
+ * How long recommend() waits for a starting engine before answering from the fallback:
+ * not at all by default (the `model` event tells the page when to ask again).
+ */
+const DEFAULT_ANSWER_MS = 0;
 /** First delay before a failed engine start is retried; it doubles up to the maximum. */
 const START_RETRY_FIRST_MS = 2000;
 const START_RETRY_MAX_MS = 5 * 60_000;

@@ -56,6 +56,8 @@ async function recommender(options: Partial<RecommenderOptions>): Promise<Recomm
     { startEngine: async () => inProcessHandle(createWorkerApi()), electLeader: aloneElection },
   );
   open.push(rec);
+  // recommend() does not wait for a starting engine: these tests are about the model.
+  if (options.pretrained !== undefined || !('pretrained' in options)) await rec.warmUp();
   return rec;
 }
 
