@@ -192,6 +192,8 @@ function toError(error: unknown): LocalRecError {
 export class Recommender {
   private handle: WorkerHandle | null = null;
   private starting: Promise<WorkerHandle> | null = null;
+  /** The training backend's choice for the current engine (null until started). */
+  private backendReady: Promise<BackendStatus> | null = null;
   private modelMeta: {
     source: string;
     trainedUntil: number | null;
@@ -401,6 +403,11 @@ export class Recommender {
     return this.starting;
   }
 
+  /**
+   * Starts the worker and loads the models: enough to recommend, since scoring runs in
+   * plain JS whatever the TF.js backend. The backend trial (which can take seconds on a
+   * first visit) runs after, in the background; training waits for it (`trainingEngine`).
+   */
   private async startEngine(): Promise<WorkerHandle> {
     const handle = await (this.deps.startEngine ?? startWorker)({
       workerUrl: this.options.workerUrl,
@@ -408,41 +415,64 @@ export class Recommender {
       useWorker: this.options.useWorker,
     });
     try {
-      const prefs = this.options.backend ?? {};
-      candidateBackends(prefs); // INVALID_INPUT early, on the page
-      const cachedRecord = await this.store.getCheckpoint(BACKEND_RECORD).catch(() => undefined);
-      const cached = cachedRecord?.metadata as unknown as BackendStatus | undefined;
-      const status = await handle.call(
-        'init',
-        (a) =>
-          a.init({
-            force: prefs.force,
-            exclude: prefs.exclude ? [...prefs.exclude] : undefined,
-            prefer: prefs.prefer ? [...prefs.prefer] : undefined,
-            cached,
-            hiddenSize: this.options.model?.hiddenSize ?? DEFAULT_HIDDEN,
-            numItems: Math.max(16, (this.options.catalog?.length ?? 0) || 1000),
-            // the trial runs at the site's training batch and negatives, when it sets them
-            ...trialWorkload(this.options.training?.options),
-          }),
-        this.options.timeouts?.startMs ?? 120_000,
-      );
-      const changed = !cached || cached.key !== status.key || cached.backend !== status.backend;
-      if (changed && !this.forgotten) {
-        await this.store
-          .putCheckpoint(BACKEND_RECORD, {
-            metadata: JSON.parse(JSON.stringify(status)),
-            data: new ArrayBuffer(0),
-          })
-          .catch(() => {});
-      }
+      candidateBackends(this.options.backend ?? {}); // INVALID_INPUT early, on the page
       this.handle = handle;
+      this.backendReady = null;
       await this.loadInitialModel(handle);
+      this.backendReady = this.chooseBackend(handle);
+      this.backendReady.catch(() => {}); // reported by the training that waits for it
       return handle;
     } catch (error) {
+      if (this.handle === handle) this.handle = null;
       handle.terminate();
       throw error;
     }
+  }
+
+  /** The backend trial (or the decision cached from an earlier visit), then its record. */
+  private async chooseBackend(handle: WorkerHandle): Promise<BackendStatus> {
+    const prefs = this.options.backend ?? {};
+    const cachedRecord = await this.store.getCheckpoint(BACKEND_RECORD).catch(() => undefined);
+    const cached = cachedRecord?.metadata as unknown as BackendStatus | undefined;
+    const status = await handle.call(
+      'init',
+      (a) =>
+        a.init({
+          force: prefs.force,
+          exclude: prefs.exclude ? [...prefs.exclude] : undefined,
+          prefer: prefs.prefer ? [...prefs.prefer] : undefined,
+          cached,
+          hiddenSize: this.options.model?.hiddenSize ?? DEFAULT_HIDDEN,
+          numItems: Math.max(16, (this.options.catalog?.length ?? 0) || 1000),
+          // the trial runs at the site's training batch and negatives, when it sets them
+          ...trialWorkload(this.options.training?.options),
+        }),
+      this.options.timeouts?.startMs ?? 120_000,
+    );
+    const changed = !cached || cached.key !== status.key || cached.backend !== status.backend;
+    if (changed && !this.forgotten) {
+      await this.store
+        .putCheckpoint(BACKEND_RECORD, {
+          metadata: JSON.parse(JSON.stringify(status)),
+          data: new ArrayBuffer(0),
+        })
+        .catch(() => {});
+    }
+    return status;
+  }
+
+  /** The engine with its training backend chosen (a failed choice is tried again next time). */
+  private async trainingEngine(): Promise<WorkerHandle> {
+    const handle = await this.engine();
+    this.backendReady ??= this.chooseBackend(handle);
+    const ready = this.backendReady;
+    try {
+      await ready;
+    } catch (error) {
+      if (this.backendReady === ready) this.backendReady = null;
+      throw error;
+    }
+    return handle;
   }
 
   private async loadInitialModel(handle: WorkerHandle): Promise<void> {
@@ -529,9 +559,12 @@ export class Recommender {
     }
   }
 
-  /** Loads the engine (worker, backend choice, saved model) ahead of the first use. */
+  /**
+   * Loads the engine (worker, saved or pretrained model) and chooses its training backend,
+   * ahead of the first use; recommend() after it answers from the model.
+   */
   async warmUp(): Promise<RecommenderStatus> {
-    await this.engine();
+    await this.trainingEngine();
     return this.status();
   }
 
@@ -596,7 +629,7 @@ export class Recommender {
     epochs?: number;
     mode?: 'fresh' | 'continue';
   }): Promise<TrainSummary> {
-    await this.engine();
+    await this.trainingEngine();
     this.pendingEvents = 0;
     const view = await this.history.current();
     const data = view.sessions();

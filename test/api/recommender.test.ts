@@ -407,6 +407,56 @@ describe('Recommender on the device (Node, in-process engine)', () => {
     expect(errors.filter((e) => e.message === 'could not start the worker')).toHaveLength(1);
   });
 
+  it('serves from the model while the backend trial is still running; training waits for it', async () => {
+    let releaseTrial: () => void = () => {};
+    const trialGate = new Promise<void>((r) => {
+      releaseTrial = r;
+    });
+    const rec = await createRecommender(
+      {
+        namespace: `t${Math.random().toString(36).slice(2)}`,
+        indexedDB: null,
+        broadcast: false,
+        pretrained: pretrained.slice(0),
+        training: { auto: false, fineTune: { blend: 1 } },
+        ...GRU_ONLY,
+      },
+      {
+        startEngine: async () => {
+          const api = createWorkerApi();
+          // A first visit's backend trial, held until the test lets it finish.
+          const init = api.init;
+          api.init = async (r) => {
+            await trialGate;
+            return init(r);
+          };
+          return inProcessHandle(api);
+        },
+        electLeader: aloneElection,
+      },
+    );
+    open.push(rec);
+    const model = new Promise((r) => rec.on('model', r));
+    await rec.track({ itemId: 'i5', type: 'view' });
+    await rec.recommend({ k: 1 }); // starts the engine
+    await model;
+    expect((await rec.recommend({ k: 1 }))[0]).toMatchObject({ itemId: 'i17', scorer: 'gru' });
+    let trained = false;
+    await rec.trackMany([
+      { itemId: 'i3', type: 'click', timestamp: clock + 1 },
+      { itemId: 'i9', type: 'click', timestamp: clock + 2 },
+    ]);
+    const training = rec.train().then((s) => {
+      trained = s.trained;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(trained).toBe(false); // waiting for the backend
+    releaseTrial();
+    await training;
+    expect(trained).toBe(true);
+    expect((await rec.status()).backend?.backend).toBe('wasm');
+  });
+
   it('a refused createRecommender leaves no database behind', async () => {
     const factory = freshFactory();
     for (const bad of [
