@@ -105,7 +105,7 @@ async function libraryRun(browser: Browser, url: string, rate: number): Promise<
         modelMs: firstMs,
         since: t0,
         longTasks: w.__longTasks as [number, number][],
-        backend: `${status.backend?.backend} (${status.engine})`,
+        backend: `${status.backend?.backend ?? 'trial still running'} (${status.engine})`,
       };
     },
     { items },
