@@ -39,6 +39,8 @@ const CATALOG_KEYS = new Set(['id', 'title', 'attributes']);
 const CATALOG_TITLE_MAX = 1024;
 const CATALOG_ATTRIBUTES_MAX_CHARS = 16_384;
 const CHECKPOINT_NAME_MAX = 128;
+/** Settings live in the meta store under this prefix, apart from its own keys. */
+const SETTING_PREFIX = 'setting:';
 
 function isConsent(value: unknown): value is Consent {
   return typeof value === 'string' && (CONSENTS as readonly string[]).includes(value);
@@ -202,6 +204,7 @@ const FORGOTTEN: Pick<
   | 'hasCheckpoint'
   | 'listCheckpoints'
   | 'deleteCheckpoint'
+  | 'getMeta'
   | 'dump'
   | 'stats'
 > = {
@@ -212,6 +215,7 @@ const FORGOTTEN: Pick<
   hasCheckpoint: async () => false,
   listCheckpoints: async () => [],
   deleteCheckpoint: async () => undefined,
+  getMeta: async () => undefined,
   dump: async () => ({ events: [], vocabulary: [], catalog: [], checkpoints: [], meta: {} }),
   stats: async () => ({
     events: 0,
@@ -474,6 +478,22 @@ class Store implements LocalRecStore {
     this.check();
     checkCheckpointName(name);
     await this.reading((b) => b.deleteCheckpoint(name));
+  }
+
+  async getSetting(name: string): Promise<JsonValue | undefined> {
+    this.check();
+    checkCheckpointName(name);
+    return (await this.reading((b) => b.getMeta(`${SETTING_PREFIX}${name}`))) as
+      | JsonValue
+      | undefined;
+  }
+
+  async putSetting(name: string, value: JsonValue): Promise<void> {
+    this.check();
+    checkCheckpointName(name);
+    const bad = findNonJson(value, 'value', 0, 32);
+    if (bad !== undefined) throw invalid(bad, 'must be JSON');
+    await this.writing((b) => b.setMeta(`${SETTING_PREFIX}${name}`, value));
   }
 
   async hasCheckpoint(name: string): Promise<boolean> {

@@ -162,7 +162,9 @@ export interface RecommenderDeps {
 }
 
 const CHECKPOINT = 'gru';
-const BACKEND_RECORD = 'backend-decision';
+/** The device's backend decision (a setting of the store), reused while its key matches. */
+const BACKEND_SETTING = 'backend-decision';
+const OLD_BACKEND_RECORD = 'backend-decision';
 const DEFAULT_HIDDEN = 64;
 /**
  * How long recommend() waits for a starting engine before answering from the fallback:
@@ -432,8 +434,9 @@ export class Recommender {
   /** The backend trial (or the decision cached from an earlier visit), then its record. */
   private async chooseBackend(handle: WorkerHandle): Promise<BackendStatus> {
     const prefs = this.options.backend ?? {};
-    const cachedRecord = await this.store.getCheckpoint(BACKEND_RECORD).catch(() => undefined);
-    const cached = cachedRecord?.metadata as unknown as BackendStatus | undefined;
+    const cached = (await this.store.getSetting(BACKEND_SETTING).catch(() => undefined)) as
+      | BackendStatus
+      | undefined;
     const status = await handle.call(
       'init',
       (a) =>
@@ -452,11 +455,10 @@ export class Recommender {
     const changed = !cached || cached.key !== status.key || cached.backend !== status.backend;
     if (changed && !this.forgotten) {
       await this.store
-        .putCheckpoint(BACKEND_RECORD, {
-          metadata: JSON.parse(JSON.stringify(status)),
-          data: new ArrayBuffer(0),
-        })
+        .putSetting(BACKEND_SETTING, JSON.parse(JSON.stringify(status)))
         .catch(() => {});
+      // Where earlier releases kept it: a checkpoint with no model bytes.
+      await this.store.deleteCheckpoint(OLD_BACKEND_RECORD).catch(() => {});
     }
     return status;
   }

@@ -152,6 +152,9 @@ export interface LocalRecStore {
   /** MODEL_CORRUPT when the stored record is damaged. */
   getCheckpoint(name: string): Promise<Checkpoint | undefined>;
   deleteCheckpoint(name: string): Promise<void>;
+  /** A small JSON record of the library's own (e.g. the backend decision); undefined when absent. */
+  getSetting(name: string): Promise<JsonValue | undefined>;
+  putSetting(name: string, value: JsonValue): Promise<void>;
   /** Whether a checkpoint exists (a key lookup: no model bytes are read). */
   hasCheckpoint(name: string): Promise<boolean>;
   listCheckpoints(): Promise<CheckpointInfo[]>;

@@ -457,6 +457,35 @@ describe('Recommender on the device (Node, in-process engine)', () => {
     expect((await rec.status()).backend?.backend).toBe('wasm');
   });
 
+  it('keeps the backend decision as a setting, not a checkpoint, and reuses it next visit', async () => {
+    const factory = freshFactory();
+    const options = {
+      namespace: 'backend-setting',
+      indexedDB: factory,
+      broadcast: false,
+      pretrained: pretrained.slice(0),
+      training: { auto: false },
+    };
+    const deps = {
+      startEngine: async () => inProcessHandle(createWorkerApi()),
+      electLeader: aloneElection,
+    };
+    const first = await createRecommender(options, deps);
+    open.push(first);
+    const status = await first.warmUp();
+    expect(await first.store.getSetting('backend-decision')).toMatchObject({
+      backend: status.backend?.backend,
+      key: status.backend?.key,
+    });
+    expect((await first.store.listCheckpoints()).map((c) => c.name)).toEqual([]);
+    first.close();
+    const again = await createRecommender(options, deps);
+    open.push(again);
+    // The cached decision: no trials were run this time.
+    expect((await again.warmUp()).backend).toMatchObject({ backend: status.backend?.backend });
+    expect((await again.warmUp()).backend?.reason).toBe(status.backend?.reason);
+  });
+
   it('a refused createRecommender leaves no database behind', async () => {
     const factory = freshFactory();
     for (const bad of [

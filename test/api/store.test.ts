@@ -36,6 +36,19 @@ describe.each([
     expect((await store.stats()).persistent).toBe(factory() !== null);
   });
 
+  it('settings: small JSON records apart from checkpoints and events, refused when not JSON', async () => {
+    const store = await open({ indexedDB: factory() });
+    expect(await store.getSetting('x')).toBeUndefined();
+    await store.putSetting('x', { a: [1, 'b'], c: null });
+    expect(await store.getSetting('x')).toEqual({ a: [1, 'b'], c: null });
+    expect(await store.listCheckpoints()).toEqual([]);
+    await expect(store.putSetting('y', { f: () => 1 } as never)).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    await expect(store.putSetting('', 1)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(await store.getSetting('y')).toBeUndefined();
+  });
+
   it('track/trackMany then readSequences: sessions by id and by gap, dense persistent indices', async () => {
     const store = await open({ indexedDB: factory(), sessionGapMs: 10 * 60_000 });
     await store.track({ itemId: 'p1', type: 'view', timestamp: NOW - 100 * 60_000 });
