@@ -418,6 +418,7 @@ describe('Recommender on the device (Node, in-process engine)', () => {
         indexedDB: null,
         broadcast: false,
         pretrained: pretrained.slice(0),
+        backend: { force: 'wasm' },
         training: { auto: false, fineTune: { blend: 1 } },
         ...GRU_ONLY,
       },
