@@ -27,6 +27,7 @@
  * Pure: no Node APIs, no other layer but core.
  */
 import { LocalRecError } from '../core/errors';
+import type { Float64Scorer } from './evaluate';
 import type { InteractionLog } from './protocol';
 
 export interface SyntheticOptions {
@@ -369,7 +370,7 @@ export function oracleProbabilities(
  * under pessimistic ranking a tie would otherwise cost the oracle, while any fixed order
  * has the same expected metric.
  */
-export class SyntheticOracle {
+export class SyntheticOracle implements Float64Scorer {
   readonly name = 'oracle';
   readonly numItems: number;
   private readonly toWorld: Int32Array;
