@@ -16,4 +16,5 @@ export const SUBCOMMANDS: Record<string, () => Promise<{ command: Command }>> = 
   eval: () => import('./commands/eval'),
   bench: () => import('./commands/bench'),
   pretrain: () => import('./commands/pretrain'),
+  synth: () => import('./commands/synth'),
 };

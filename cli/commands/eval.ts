@@ -12,6 +12,12 @@ import { type CsvLog, parseInteractionsCsv } from '../../src/eval/csv';
 import { type EvalResult, evaluate } from '../../src/eval/evaluate';
 import { METRICS, type MeanSE, type MetricTable, pairedDifference } from '../../src/eval/metrics';
 import { type EvalDataset, prepareDataset } from '../../src/eval/protocol';
+import {
+  generateSynthetic,
+  matchesSynthetic,
+  SyntheticOracle,
+  type SyntheticWorld,
+} from '../../src/eval/synthetic';
 import { type Params, tune } from '../../src/eval/tune';
 import { type FlagSpec, intFlag, parseFlags, usageLines } from '../args';
 import { CliError, type CliIO, Progress } from '../io';
@@ -23,6 +29,7 @@ import {
   type ModelFactory,
 } from '../models';
 import type { Command } from '../subcommands';
+import { parseSyntheticSpec } from './synth';
 
 const FLAGS: Record<string, FlagSpec> = {
   data: { help: 'interaction log, .csv or .csv.gz (required)' },
@@ -48,6 +55,9 @@ const FLAGS: Record<string, FlagSpec> = {
   },
   model: {
     help: "a model file (`localrec pretrain` or pretrain/'s PyTorch job) scored as model 'gru-file' beside --models; replay: the pretrained model (default: pretrain on the population first)",
+  },
+  oracle: {
+    help: "a spec from `localrec synth`: the data's Bayes-optimal scorer is evaluated as model 'oracle' beside --models, and each model's share of it is printed",
   },
   'save-model': { help: 'replay: write the model pretrained on the population here' },
   'pretrain-params': { help: 'replay: pretraining settings as `localrec pretrain --params`' },
@@ -85,6 +95,8 @@ export interface EvalReport {
    * other model of the run by test NDCG@10: `model − reference`.
    */
   paired?: { model: string; reference: string; metrics: Record<string, MeanSE> }[];
+  /** With `--oracle`: each model's test metric as a fraction of the oracle's. */
+  oracleShare?: Record<string, Record<string, number>>;
   wallSeconds: number;
 }
 
@@ -208,6 +220,9 @@ async function runEval(args: string[], io: CliIO): Promise<number> {
     factories.push((await loadModel(name)) as ModelFactory);
   }
   if (values.model) factories.push(modelFileFactory(readBytes(values.model, io), values.model));
+  const oracleOptions = values.oracle
+    ? parseSyntheticSpec(readBytes(values.oracle, io).toString('utf8'), values.oracle)
+    : undefined;
   const overrides = parseParamOverrides(values.params);
   for (const [model, params] of Object.entries(overrides)) {
     const f = factories.find((x) => x.name === model);
@@ -226,6 +241,15 @@ async function runEval(args: string[], io: CliIO): Promise<number> {
     io.stderr(
       `note: non-numeric ids in ${log.mappedIdColumns.join(', ')} were mapped to sorted codes\n`,
     );
+  }
+  if (oracleOptions) {
+    const generated = generateSynthetic(oracleOptions);
+    if (!matchesSynthetic(log, generated)) {
+      throw new CliError(
+        `--oracle ${values.oracle}: ${values.data} is not the log this spec generates (regenerate both with 'localrec synth')`,
+      );
+    }
+    factories.push(oracleFactory(generated.world));
   }
   const data = prepareDataset(log, { k, minItemCount, minUserCount });
   if (data.counts.evalUsers === 0) {
@@ -328,8 +352,10 @@ async function runEval(args: string[], io: CliIO): Promise<number> {
     };
   }
   report.paired = pairedAgainstBest(report, testRanks);
+  if (oracleOptions) report.oracleShare = oracleShares(report);
   report.wallSeconds = (performance.now() - t0) / 1000;
   io.stdout(`\n${formatTable(report)}\n`);
+  if (report.oracleShare) io.stdout(`${formatOracleShare(report.oracleShare)}\n`);
   io.stdout(
     `test metrics ± standard error (sample std / sqrt(n), n = ${data.counts.test}); fit s = fit time of the model scored on test; wall ${fmt(report.wallSeconds, 1)} s\n`,
   );
@@ -356,7 +382,8 @@ export function pairedAgainstBest(
   ranks: ReadonlyMap<string, Int32Array>,
 ): NonNullable<EvalReport['paired']> {
   const names = Object.keys(report.models);
-  const others = names.filter((n) => !n.includes('gru'));
+  // The oracle (--oracle) is a ceiling, not a model to beat.
+  const others = names.filter((n) => !n.includes('gru') && n !== 'oracle');
   if (!others.length) return [];
   const ref = others.reduce((a, b) =>
     report.models[b].test['NDCG@10'].mean > report.models[a].test['NDCG@10'].mean ? b : a,
@@ -371,6 +398,44 @@ export function pairedAgainstBest(
     out.push({ model: n, reference: ref, metrics });
   }
   return out;
+}
+
+/** Each model's test metrics divided by the oracle's (the oracle's own row omitted). */
+export function oracleShares(report: EvalReport): Record<string, Record<string, number>> {
+  const oracle = report.models.oracle;
+  const out: Record<string, Record<string, number>> = {};
+  if (!oracle) return out;
+  for (const [name, r] of Object.entries(report.models)) {
+    if (name === 'oracle') continue;
+    out[name] = Object.fromEntries(METRICS.map((m) => [m, r.test[m].mean / oracle.test[m].mean]));
+  }
+  return out;
+}
+
+function formatOracleShare(shares: Record<string, Record<string, number>>): string {
+  const head = ['model', ...METRICS.map((m) => `${m} / oracle`)];
+  const lines = [`| ${head.join(' | ')} |`, `|---|${METRICS.map(() => '---:').join('|')}|`];
+  for (const [name, s] of Object.entries(shares))
+    lines.push(`| ${name} | ${METRICS.map((m) => fmt(s[m], 3)).join(' | ')} |`);
+  return `share of the oracle (test means):\n${lines.join('\n')}\n`;
+}
+
+/** `--oracle SPEC`: the exact next-item probabilities of the synthetic world (no fitting). */
+function oracleFactory(world: SyntheticWorld): ModelFactory {
+  return {
+    name: 'oracle',
+    label: 'Bayes-optimal oracle of the synthetic log',
+    defaults: {},
+    grid: {},
+    create(_fit, _params, ctx) {
+      try {
+        return new SyntheticOracle(world, ctx.data.itemIds);
+      } catch (error) {
+        if (error instanceof LocalRecError) throw new CliError(`--oracle: ${error.message}`);
+        throw error;
+      }
+    },
+  };
 }
 
 function signed(v: number): string {
