@@ -1,5 +1,5 @@
 import { LocalRecError } from '../core/errors';
-import { type GruConfig, resolveGruConfig } from './config';
+import { type GruConfig, inputSize, resolveGruConfig } from './config';
 import { type GruMeta, GruModel } from './model';
 import { type GruArrays, paramSizes } from './params';
 import { type PopulationMixParams, type PopulationStats, populationProblem } from './population';
@@ -8,11 +8,18 @@ import { type PopulationMixParams, type PopulationStats, populationProblem } fro
  * Binary format of a GRU model, little-endian:
  *
  *   0  u8[4]  magic "LRGR"
- *   4  u32    format version (2; version 1 files are still read)
+ *   4  u32    format version (3 for f16 / i8 weights, 2 for float32; 1 is still read)
  *   8  u32    header byte length L
- *   12 u8[L]  header: UTF-8 JSON { kind, config, vocab, meta, population? },
+ *   12 u8[L]  header: UTF-8 JSON { kind, config, vocab, meta, weights?, population? },
  *             space-padded to 4 bytes
- *   .. f32[]  items, emb (separate only), wx, wh, b (sizes from config)
+ *   .. items, emb (separate only): the per-item matrices [N, W] (W = H + 1, resp. E),
+ *      encoded as the header's `weights` says (version 3; float32 before):
+ *        'f32'  f32[N · W]
+ *        'f16'  f16[N · W], zero-padded to 4 bytes (IEEE binary16, as below)
+ *        'i8'   f32[N] row scales s, then i8[N · W] q, zero-padded to 4 bytes:
+ *               x = q · s, q in −127..127 (s = max |row| / 127, so |x − x̂| ≤ s / 2)
+ *   .. f32[]  wx, wh, b (sizes from config; always float32: 4 · (E + H + 1) · 3H bytes,
+ *             ~100 KB at H 64, against the item matrix's N · (H + 1) values)
  *   .. population section, only when the header has population =
  *      { srWidth, knnWidth, ids: 'u16' | 'i32', weights: 'f16', mix } (N = config.numItems,
  *      S = srWidth, K = knnWidth; every array zero-padded to a multiple of 4 bytes):
@@ -25,14 +32,33 @@ import { type PopulationMixParams, type PopulationStats, populationProblem } fro
  *      weights (the float16 values, exact in float32).
  *   .. u32    FNV-1a 32-bit checksum of every byte before it
  *
- * Version 1 is the same layout without a population section. Every array starts
- * 4-aligned, so the f32 weights of a fresh copy can be viewed as typed arrays directly.
+ * Version 2 is version 3 with float32 item matrices and no `weights` entry; a float32
+ * file is written as version 2, so readers of version 2 (older builds, the Python
+ * pretrainer) still read it. Version 1 is version 2 without a population section. Every
+ * array starts 4-aligned, so the f32 weights of a fresh copy can be viewed as typed
+ * arrays directly. Readers dequantize f16 / i8 once into float32 (`readModelFile`).
  *
  * A plain ArrayBuffer: fits IndexedDB, a fetch() of a pretrained file, postMessage.
  */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
+/** The version of a float32 file (the same bytes version 2 readers read). */
+const F32_VERSION = 2;
 /** Versions this build reads. */
-const READS = [1, 2];
+const READS = [1, 2, 3];
+
+/**
+ * How the item matrix (and a separate input embedding) is stored: float32, float16, or
+ * int8 with one float32 scale per row. The GRU's gate matrices are float32 in every case.
+ */
+export type WeightPrecision = 'f32' | 'f16' | 'i8';
+export const WEIGHT_PRECISIONS: readonly WeightPrecision[] = ['f32', 'f16', 'i8'];
+
+/** Bytes of a per-item matrix of `rows` × `width` values in `precision`. */
+function matrixBytes(rows: number, width: number, precision: WeightPrecision): number {
+  if (precision === 'f32') return 4 * rows * width;
+  if (precision === 'f16') return pad4(2 * rows * width);
+  return 4 * rows + pad4(rows * width);
+}
 const MAGIC = [0x4c, 0x52, 0x47, 0x52]; // LRGR
 
 export function fnv1a(bytes: Uint8Array): number {
@@ -129,11 +155,34 @@ export function float16Value(bits: number): number {
   return bits & 0x8000 ? -v : v;
 }
 
+/** Options of `serializeGru`. */
+export interface SerializeOptions {
+  /**
+   * Encoding of the item matrix (and a separate input embedding): 'f32' (default,
+   * format version 2), 'f16' or 'i8' (format version 3).
+   */
+  precision?: WeightPrecision;
+}
+
 /**
- * Format version 2, with `population` (checked against the model's catalogue size,
- * INVALID_INPUT when it does not fit) or without.
+ * A model file with `population` (checked against the model's catalogue size,
+ * INVALID_INPUT when it does not fit) or without, its item matrix in `precision`
+ * (float32: format version 2; f16 / i8: version 3). INVALID_INPUT for an unknown
+ * precision, or a float16 weight beyond float16's range.
  */
-export function serializeGru(model: GruModel, population?: PopulationStats | null): ArrayBuffer {
+export function serializeGru(
+  model: GruModel,
+  population?: PopulationStats | null,
+  options: SerializeOptions = {},
+): ArrayBuffer {
+  const precision = options.precision ?? 'f32';
+  if (!WEIGHT_PRECISIONS.includes(precision)) {
+    throw new LocalRecError(
+      'INVALID_INPUT',
+      `precision '${precision}' is not one of ${WEIGHT_PRECISIONS.join(', ')}`,
+      { details: { field: 'precision' } },
+    );
+  }
   const numItems = model.config.numItems;
   if (population) {
     const problem = populationProblem(population, numItems);
@@ -155,6 +204,8 @@ export function serializeGru(model: GruModel, population?: PopulationStats | nul
     config: model.config,
     vocab: model.vocab,
     meta: model.meta,
+    // a float32 file stays byte for byte a version-2 file
+    ...(precision !== 'f32' ? { weights: precision } : {}),
     ...(popHeader ? { population: popHeader } : {}),
   });
   let hb = new TextEncoder().encode(header);
@@ -164,27 +215,91 @@ export function serializeGru(model: GruModel, population?: PopulationStats | nul
     p.set(hb);
     hb = p;
   }
-  const arrays: Float32Array[] = [a.items, ...(a.emb ? [a.emb] : []), a.wx, a.wh, a.b];
-  const words = arrays.reduce((s, x) => s + x.length, 0);
+  const matrices: [string, Float32Array, number][] = [
+    ['items', a.items, model.config.hiddenSize + 1],
+  ];
+  if (a.emb) matrices.push(['emb', a.emb, inputSize(model.config)]);
+  const gru: Float32Array[] = [a.wx, a.wh, a.b];
+  const matrixTotal = matrices.reduce((s, [, , w]) => s + matrixBytes(numItems, w, precision), 0);
+  const gruBytes = gru.reduce((s, x) => s + x.byteLength, 0);
   const popBytes = population
     ? sectionBytes(numItems, population.sr.width, population.knn.width, ids)
     : 0;
-  const total = 12 + hb.length + words * 4 + popBytes + 4;
+  const total = 12 + hb.length + matrixTotal + gruBytes + popBytes + 4;
   const buf = new ArrayBuffer(total);
   const u8 = new Uint8Array(buf);
   const dv = new DataView(buf);
   u8.set(MAGIC, 0);
-  dv.setUint32(4, FORMAT_VERSION, true);
+  dv.setUint32(4, precision === 'f32' ? F32_VERSION : FORMAT_VERSION, true);
   dv.setUint32(8, hb.length, true);
   u8.set(hb, 12);
   let off = 12 + hb.length;
-  for (const x of arrays) {
+  for (const [name, x, width] of matrices)
+    off = writeMatrix(u8, dv, off, name, x, numItems, width, precision);
+  for (const x of gru) {
     u8.set(new Uint8Array(x.buffer, x.byteOffset, x.byteLength), off);
     off += x.byteLength;
   }
   if (population) off = writePopulation(u8, dv, off, population, ids);
   dv.setUint32(off, fnv1a(new Uint8Array(buf, 0, off)), true);
   return buf;
+}
+
+/**
+ * Quantizes a row to int8 with one scale: s = max |x| / 127 (as float32), q = round(x / s)
+ * in −127..127 (−128 is never written: the range stays symmetric). Returns s.
+ */
+function quantizeRow(
+  x: Float32Array,
+  from: number,
+  width: number,
+  q: Int8Array,
+  at: number,
+): number {
+  let m = 0;
+  for (let j = 0; j < width; j++) m = Math.max(m, Math.abs(x[from + j]));
+  const s = Math.fround(m / 127);
+  if (s === 0) return 0; // an all-zero row (or one below float32's smallest scale): q stays 0
+  for (let j = 0; j < width; j++) {
+    const v = Math.round(x[from + j] / s);
+    q[at + j] = Math.min(127, Math.max(-127, v));
+  }
+  return s;
+}
+
+/** Writes a per-item matrix [rows, width] at `at` in `precision`; returns its end. */
+function writeMatrix(
+  u8: Uint8Array,
+  dv: DataView,
+  at: number,
+  name: string,
+  x: Float32Array,
+  rows: number,
+  width: number,
+  precision: WeightPrecision,
+): number {
+  if (precision === 'f32') {
+    u8.set(new Uint8Array(x.buffer, x.byteOffset, x.byteLength), at);
+    return at + x.byteLength;
+  }
+  if (precision === 'f16') {
+    for (let j = 0; j < x.length; j++) {
+      const h = float16Bits(x[j]);
+      if ((h & 0x7c00) === 0x7c00) {
+        throw new LocalRecError(
+          'INVALID_INPUT',
+          `${name} weight ${x[j]} at ${j} is beyond float16's range (largest 65504): write this model as f32 or i8`,
+          { details: { field: 'precision' } },
+        );
+      }
+      dv.setUint16(at + 2 * j, h, true);
+    }
+    return at + pad4(2 * x.length);
+  }
+  const q = new Int8Array(u8.buffer, u8.byteOffset + at + 4 * rows, rows * width);
+  for (let r = 0; r < rows; r++)
+    dv.setFloat32(at + 4 * r, quantizeRow(x, r * width, width, q, r * width), true);
+  return at + matrixBytes(rows, width, 'i8');
 }
 
 /** Writes the population section at `at` (the buffer is zeroed: padding stays 0); returns its end. */
@@ -242,8 +357,8 @@ export interface ModelFile {
 }
 
 /**
- * Read a model written by `serializeGru` (format 1 or 2) and the population it carries,
- * if any. Refuses with `MODEL_CORRUPT` a buffer that is truncated, fails its checksum or
+ * Read a model written by `serializeGru` (format 1, 2 or 3) and the population it carries,
+ * if any; float16 and int8 weights come back dequantized into float32. Refuses with `MODEL_CORRUPT` a buffer that is truncated, fails its checksum or
  * has inconsistent contents (weights or population), and with `MODEL_MISMATCH` one from
  * an unknown format version or whose config differs from `expect` (e.g. the catalog size
  * or hidden size the caller needs).
@@ -293,6 +408,7 @@ function read(
   if (hl % 4 !== 0 || 12 + hl > sumAt) throw corrupt('header length');
   let header: {
     kind?: unknown;
+    weights?: unknown;
     config?: GruConfig;
     vocab?: string[] | null;
     meta?: GruMeta;
@@ -319,27 +435,43 @@ function read(
       );
     }
   }
+  const precision = version >= 3 ? weightsHeader(header.weights) : 'f32';
   const sizes = paramSizes(config);
-  const floats = sizes.items + sizes.emb + sizes.wx + sizes.wh + sizes.b;
-  const weightsEnd = 12 + hl + floats * 4;
+  const n = config.numItems;
+  const gruFloats = sizes.wx + sizes.wh + sizes.b;
+  const itemsWidth = config.hiddenSize + 1;
+  const embWidth = sizes.emb ? inputSize(config) : 0;
+  const matrixTotal =
+    matrixBytes(n, itemsWidth, precision) + (embWidth ? matrixBytes(n, embWidth, precision) : 0);
+  const weightsEnd = 12 + hl + matrixTotal + gruFloats * 4;
   // version 1 never had a population section, whatever its header says
   const pop = version >= 2 ? populationHeader(header.population, config.numItems) : null;
   const popBytes = pop ? sectionBytes(config.numItems, pop.srWidth, pop.knnWidth, pop.ids) : 0;
   if (weightsEnd + popBytes !== sumAt)
     throw corrupt(pop ? 'weights or population size' : 'weights size');
-  // copy out (the source buffer may be unaligned or reused by the caller)
-  const all = copyOut(u8, 12 + hl, floats, Float32Array);
-  for (let i = 0; i < all.length; i++)
-    if (!Number.isFinite(all[i])) throw corrupt('non-finite weight');
+  // decoded into fresh float32 arrays (the source buffer may be unaligned or reused by the
+  // caller); f16 and i8 are dequantized here, once
+  let at = 12 + hl;
+  const matrix = (width: number): Float32Array => {
+    const x = readMatrix(u8, dv, at, n, width, precision);
+    at += matrixBytes(n, width, precision);
+    return x;
+  };
+  const items = matrix(itemsWidth);
+  const emb = sizes.emb ? matrix(embWidth) : null;
+  const gru = copyOut(u8, at, gruFloats, Float32Array);
+  for (const all of emb ? [items, emb, gru] : [items, gru])
+    for (let i = 0; i < all.length; i++)
+      if (!Number.isFinite(all[i])) throw corrupt('non-finite weight');
   let k = 0;
-  const take = (n: number) => {
-    const x = all.subarray(k, k + n);
-    k += n;
+  const take = (count: number) => {
+    const x = gru.subarray(k, k + count);
+    k += count;
     return x;
   };
   const arrays: GruArrays = {
-    items: take(sizes.items),
-    emb: sizes.emb ? take(sizes.emb) : null,
+    items,
+    emb,
     wx: take(sizes.wx),
     wh: take(sizes.wh),
     b: take(sizes.b),
@@ -355,6 +487,48 @@ function read(
   const population =
     pop && withPopulation ? readPopulation(u8, dv, weightsEnd, config.numItems, pop) : null;
   return { model: GruModel.fromArrays(config, arrays, vocab, meta), population };
+}
+
+/** The header's `weights` entry of a version-3 file: MODEL_CORRUPT when absent or unknown. */
+function weightsHeader(value: unknown): WeightPrecision {
+  if (!WEIGHT_PRECISIONS.includes(value as WeightPrecision)) throw corrupt('weights encoding');
+  return value as WeightPrecision;
+}
+
+/**
+ * A per-item matrix [rows, width] at `at`, decoded into float32. MODEL_CORRUPT for a
+ * negative or non-finite int8 scale, an int8 of −128, or non-zero padding.
+ */
+function readMatrix(
+  u8: Uint8Array,
+  dv: DataView,
+  at: number,
+  rows: number,
+  width: number,
+  precision: WeightPrecision,
+): Float32Array {
+  const count = rows * width;
+  if (precision === 'f32') return copyOut(u8, at, count, Float32Array);
+  const x = new Float32Array(count);
+  let end: number;
+  if (precision === 'f16') {
+    for (let j = 0; j < count; j++) x[j] = float16Value(dv.getUint16(at + 2 * j, true));
+    end = at + 2 * count;
+  } else {
+    const q = new Int8Array(u8.buffer, u8.byteOffset + at + 4 * rows, count);
+    for (let r = 0; r < rows; r++) {
+      const s = dv.getFloat32(at + 4 * r, true);
+      if (!(Number.isFinite(s) && s >= 0)) throw corrupt(`int8 scale ${s} of row ${r}`);
+      const o = r * width;
+      for (let j = o; j < o + width; j++) {
+        if (q[j] === -128) throw corrupt(`int8 weight -128 in row ${r} (the range is ±127)`);
+        x[j] = q[j] * s;
+      }
+    }
+    end = at + 4 * rows + count;
+  }
+  for (let k = end; k < pad4(end); k++) if (u8[k] !== 0) throw corrupt('weights padding');
+  return x;
 }
 
 /** The header's population entry: null when absent, MODEL_CORRUPT when malformed. */

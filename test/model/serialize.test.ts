@@ -14,7 +14,7 @@ import {
   serializeGru,
 } from '../../src/model/serialize';
 import { seqs } from '../baselines/helpers';
-import { halfRounded, useBackend } from './helpers';
+import { halfRounded, maxAbsDiff, useBackend } from './helpers';
 
 function code(f: () => unknown): string | undefined {
   try {
@@ -114,6 +114,12 @@ function writeV1(m: GruModel): ArrayBuffer {
   return buf;
 }
 
+/** The JSON header of a model file. */
+function headerOf(buf: ArrayBuffer): Record<string, unknown> {
+  const hl = new DataView(buf).getUint32(8, true);
+  return JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 12, hl)));
+}
+
 /** A copy of `buf` changed by `edit`, with its checksum made valid again. */
 function edited(buf: ArrayBuffer, edit: (u8: Uint8Array, dv: DataView) => void): ArrayBuffer {
   const u8 = new Uint8Array(buf.slice(0));
@@ -157,11 +163,13 @@ describe('model file with population (format 2)', () => {
     });
 
   it('round-trips the population beside the model, and reads files without one', () => {
-    expect(FORMAT_VERSION).toBe(2);
+    expect(FORMAT_VERSION).toBe(3);
     const m = GruModel.create({ numItems: 12, hiddenSize: 5 }, { seed: 4 });
     const pop = population();
     const buf = serializeGru(m, pop);
+    // float32 weights: still a version-2 file, which older readers read
     expect(new DataView(buf).getUint32(4, true)).toBe(2);
+    expect(headerOf(buf)).not.toHaveProperty('weights');
     expect(buf.byteLength - serializeGru(m).byteLength).toBeGreaterThan(populationByteLength(pop));
     // u16 ids and float16 weights: 4 bytes a count, 2 an id, 2 a weight
     expect(populationByteLength(pop)).toBe(4 * 12 + 4 * 12 * (3 + 4));
@@ -223,7 +231,7 @@ describe('model file with population (format 2)', () => {
     }
   });
 
-  it('refuses a corrupt population with MODEL_CORRUPT and version 3 with MODEL_MISMATCH', () => {
+  it('refuses a corrupt population with MODEL_CORRUPT and version 4 with MODEL_MISMATCH', () => {
     const m = GruModel.create({ numItems: 12, hiddenSize: 5 }, { seed: 4 });
     const pop = population();
     const buf = serializeGru(m, pop);
@@ -286,9 +294,13 @@ describe('model file with population (format 2)', () => {
     // deserializeGru still checks the section size and the checksum
     expect(code(() => deserializeGru(cases[1][1]))).toBe('MODEL_CORRUPT');
     expect(code(() => deserializeGru(flipped))).toBe('MODEL_CORRUPT');
+    const v4 = edited(buf, (_, dv) => dv.setUint32(4, 4, true));
+    expect(code(() => readModelFile(v4))).toBe('MODEL_MISMATCH');
+    expect(code(() => deserializeGru(v4))).toBe('MODEL_MISMATCH');
+    // version 3 must say how its weights are stored
     const v3 = edited(buf, (_, dv) => dv.setUint32(4, 3, true));
-    expect(code(() => readModelFile(v3))).toBe('MODEL_MISMATCH');
-    expect(code(() => deserializeGru(v3))).toBe('MODEL_MISMATCH');
+    expect(code(() => readModelFile(v3))).toBe('MODEL_CORRUPT');
+    expect(() => readModelFile(v3)).toThrow(/weights encoding/);
     // a population for another catalogue is refused on write
     expect(code(() => serializeGru(m, buildPopulation({ ...FIT, numItems: 13 })))).toBe(
       'INVALID_INPUT',
@@ -532,3 +544,271 @@ function tryLoad(b: ArrayBuffer): unknown {
     return e;
   }
 }
+
+describe('compact weights (format 3)', () => {
+  beforeAll(() => useBackend('wasm'));
+
+  const PREFIXES = [[3], [1, 5, 9], [40, 2, 2, 77, 150, 8], [199, 0, 13, 64, 5, 120, 31, 7, 99]];
+
+  /** A model with weights the size a trained one has, and every row's bias set. */
+  function modelOf(embedding: 'tied' | 'separate'): GruModel {
+    const m = GruModel.create(
+      { numItems: 200, hiddenSize: 16, embedding, embeddingSize: 12 },
+      { seed: 7, vocab: Array.from({ length: 200 }, (_, i) => `p${i}`) },
+    );
+    const a = m.toArrays();
+    const items = a.items.map((x, i) => (i % 17 === 16 ? Math.sin(i) * 3 : x * 4));
+    items.fill(0, 17 * 5, 17 * 6); // an all-zero row: scale 0
+    const r = GruModel.fromArrays(m.config, { ...a, items }, m.vocab, m.meta);
+    return r;
+  }
+
+  /** Largest |a − b| allowed for each weight in f16. */
+  const f16Bounds = (x: Float32Array) =>
+    Float32Array.from(x, (v) => Math.max(Math.abs(v) * 2 ** -11, 2 ** -25));
+
+  /** Largest |a − b| allowed for each weight of a per-item matrix [rows, width] in i8. */
+  function i8Bounds(x: Float32Array, width: number): Float32Array {
+    const out = new Float32Array(x.length);
+    for (let o = 0; o < x.length; o += width) {
+      let max = 0;
+      for (let j = o; j < o + width; j++) max = Math.max(max, Math.abs(x[j]));
+      // half a step of the row's scale max/127, plus float32 rounding of the scale and of q·s
+      out.fill(max / 127 / 2 + max * 2 ** -23, o, o + width);
+    }
+    return out;
+  }
+
+  for (const embedding of ['tied', 'separate'] as const) {
+    it(`round-trips f16 and i8 within their bounds, and scores with them (${embedding})`, () => {
+      const m = modelOf(embedding);
+      const a = m.toArrays();
+      const pop = buildPopulation(
+        seqs(
+          [
+            [0, 1, 2, 3],
+            [4, 5, 1, 2],
+            [199, 3, 7],
+          ],
+          200,
+        ),
+        {
+          srWidth: 2,
+          knnWidth: 3,
+        },
+      );
+      const f32 = serializeGru(m, pop);
+      const f32Scorer = m.scorer();
+      const n = 200;
+      const e = embedding === 'tied' ? 0 : 12;
+      for (const precision of ['f16', 'i8'] as const) {
+        const buf = serializeGru(m, pop, { precision });
+        expect(new DataView(buf).getUint32(4, true), precision).toBe(3);
+        expect(headerOf(buf).weights).toBe(precision);
+        // the item matrix (and emb) in 2 bytes a weight, or 1 byte a weight + 4 a row
+        const matrix = (w: number) => (precision === 'f16' ? 2 * n * w : 4 * n + n * w);
+        const saved = 4 * n * 17 + 4 * n * e - matrix(17) - (e ? matrix(e) : 0);
+        // the header grows by `,"weights":"…"` (15-16 bytes; each header padded to 4)
+        const grown = new DataView(buf).getUint32(8, true) - new DataView(f32).getUint32(8, true);
+        expect(grown).toBeGreaterThanOrEqual(12);
+        expect(grown).toBeLessThanOrEqual(19);
+        expect(f32.byteLength - buf.byteLength, precision).toBe(saved - grown);
+        const r = readModelFile(buf, { numItems: n });
+        expect(r.model.config).toEqual(m.config);
+        expect(r.model.vocab).toEqual(m.vocab);
+        expect(r.population).toEqual(halfRounded(pop));
+        const b = r.model.toArrays();
+        // the GRU's gate matrices stay float32, bit for bit
+        expect(Array.from(b.wx)).toEqual(Array.from(a.wx));
+        expect(Array.from(b.wh)).toEqual(Array.from(a.wh));
+        expect(Array.from(b.b)).toEqual(Array.from(a.b));
+        const matrices: [Float32Array, Float32Array, number][] = [[a.items, b.items, 17]];
+        if (a.emb && b.emb) matrices.push([a.emb, b.emb, 12]);
+        expect(b.emb === null).toBe(embedding === 'tied');
+        let worstScale = 0;
+        for (const [x, y, width] of matrices) {
+          expect(y).toBeInstanceOf(Float32Array);
+          expect(y.length).toBe(x.length);
+          if (precision === 'f16') {
+            // exactly the float16 rounding of each weight
+            expect(Array.from(y)).toEqual(Array.from(x, (v) => float16Value(float16Bits(v))));
+            // relative 2^-11 for normals, half a subnormal step (2^-25) below 2^-14
+            const bound = f16Bounds(x);
+            let over = 0;
+            for (let i = 0; i < x.length; i++) if (Math.abs(y[i] - x[i]) > bound[i]) over++;
+            expect(over, precision).toBe(0);
+          } else {
+            const bound = i8Bounds(x, width);
+            let over = 0;
+            for (let i = 0; i < x.length; i++) if (Math.abs(y[i] - x[i]) > bound[i]) over++;
+            expect(over, precision).toBe(0);
+            // the all-zero row stays zero, and the rounding is not exact everywhere
+            if (width === 17)
+              expect(Array.from(y.subarray(85, 102))).toEqual(new Array(17).fill(0));
+            expect(maxAbsDiff(y, x)).toBeGreaterThan(0);
+            for (const s of bound) worstScale = Math.max(worstScale, s);
+          }
+        }
+        // Scores from one hidden state: |Δ score_i| ≤ Σ_j |h_j| · bound_ij + bound_i,bias
+        // (|h_j| ≤ 1, the state is a mix of tanh outputs) — the output matrix's share only.
+        const scorer = r.model.scorer();
+        const state = Float32Array.from({ length: 16 }, (_, j) => Math.cos(j * 1.3));
+        const want = f32Scorer.scoresFromState(state, new Float32Array(n));
+        const got = scorer.scoresFromState(state, new Float32Array(n));
+        const bound = precision === 'f16' ? f16Bounds(a.items) : i8Bounds(a.items, 17);
+        for (let i = 0; i < n; i++) {
+          let allowed = bound[i * 17 + 16] + 2 ** -23 * (Math.abs(want[i]) + 1);
+          for (let j = 0; j < 16; j++) allowed += Math.abs(state[j]) * bound[i * 17 + j];
+          if (!(Math.abs(got[i] - want[i]) <= allowed))
+            expect(Math.abs(got[i] - want[i]), `${precision} item ${i}`).toBeLessThanOrEqual(
+              allowed,
+            );
+        }
+        // After whole prefixes (the input rows are rounded too): scores within a stated
+        // tolerance of the float32 model’s — f16 4e-3, i8 0.06, on scores within ±4 (worst
+        // measured 0.0012 and 0.024) — and the same best item.
+        const tolerance = precision === 'f16' ? 4e-3 : 0.06;
+        for (const p of PREFIXES) {
+          const s32 = f32Scorer.scores(Int32Array.from(p)).slice();
+          const s = scorer.scores(Int32Array.from(p));
+          expect(maxAbsDiff(s, s32), `${precision} ${p}`).toBeLessThanOrEqual(tolerance);
+          expect(s.indexOf(Math.max(...s)), `${precision} ${p}`).toBe(
+            s32.indexOf(Math.max(...s32)),
+          );
+        }
+        if (precision === 'i8') expect(worstScale).toBeGreaterThan(0);
+        // deserializeGru reads the same weights; an unaligned view too
+        const shifted = new Uint8Array(buf.byteLength + 1);
+        shifted.set(new Uint8Array(buf), 1);
+        const g = deserializeGru(shifted.subarray(1));
+        expect(Array.from(g.toArrays().items)).toEqual(Array.from(b.items));
+        g.dispose();
+        r.model.dispose();
+      }
+      m.dispose();
+    });
+  }
+
+  it('writes i8 as q = round(x / s) with s = max |row| / 127, never −128', () => {
+    const config = { numItems: 3, hiddenSize: 3 };
+    const base = GruModel.create(config, { seed: 1 });
+    // rows of H + 1 = 4: a plain one, one whose largest value is negative, one of zeros
+    const items = Float32Array.from([1, -0.3, 0.25, 0.127, -2.54, 1.2, 0, 0.1, 0, 0, 0, 0]);
+    const m = GruModel.fromArrays(base.config, { ...base.toArrays(), items }, null, base.meta);
+    const buf = serializeGru(m, null, { precision: 'i8' });
+    const at = 12 + new DataView(buf).getUint32(8, true);
+    const dv = new DataView(buf);
+    expect([0, 1, 2].map((r) => dv.getFloat32(at + 4 * r, true))).toEqual([
+      Math.fround(1 / 127),
+      Math.fround(2.54 / 127),
+      0,
+    ]);
+    expect(Array.from(new Int8Array(buf, at + 12, 12))).toEqual([
+      127, -38, 32, 16, -127, 60, 0, 5, 0, 0, 0, 0,
+    ]);
+    // 12 int8 values: no padding; the gate weights start right after them
+    const r = deserializeGru(buf);
+    expect(r.toArrays().items[4]).toBe(Math.fround(-127 * Math.fround(2.54 / 127)));
+    expect(Array.from(r.toArrays().wx)).toEqual(Array.from(m.toArrays().wx));
+    r.dispose();
+    base.dispose();
+  });
+
+  it('refuses corrupt, truncated and tampered compact files with MODEL_CORRUPT', () => {
+    // 7 items × (H 4 + 1) = 35 int8 values (1 byte of padding), 70 f16 bytes (2 of padding)
+    const m = GruModel.create({ numItems: 7, hiddenSize: 4 }, { seed: 3 });
+    const i8 = serializeGru(m, null, { precision: 'i8' });
+    const f16 = serializeGru(m, null, { precision: 'f16' });
+    const at = 12 + new DataView(i8).getUint32(8, true);
+    const scales = at;
+    const q = at + 4 * 7;
+    const f16At = 12 + new DataView(f16).getUint32(8, true);
+    const readErr = (b: ArrayBuffer | Uint8Array) => {
+      try {
+        readModelFile(b).model.dispose();
+      } catch (e) {
+        return e as { code?: string; message?: string };
+      }
+      return undefined;
+    };
+    const tamperedScale = new Uint8Array(i8.slice(0));
+    new DataView(tamperedScale.buffer).setFloat32(scales + 8, 0.5, true);
+    const header = (buf: ArrayBuffer, from: string, to: string) =>
+      edited(buf, (u8) => {
+        const i = Buffer.from(u8).indexOf(from);
+        expect(i, from).toBeGreaterThan(0);
+        u8.set(new TextEncoder().encode(to), i);
+      });
+    const cases: [string, ArrayBuffer | Uint8Array, RegExp][] = [
+      ['tampered scale', tamperedScale, /checksum/],
+      ['truncated i8', i8.slice(0, i8.byteLength - 20), /checksum/],
+      ['truncated f16', f16.slice(0, f16.byteLength - 20), /checksum/],
+      ['truncated i8, checksum fixed', edited(i8.slice(0, i8.byteLength - 8), () => {}), /size/],
+      ['truncated f16, checksum fixed', edited(f16.slice(0, f16.byteLength - 8), () => {}), /size/],
+      ['negative scale', edited(i8, (_, dv) => dv.setFloat32(scales + 4, -0.01, true)), /scale/],
+      ['NaN scale', edited(i8, (_, dv) => dv.setFloat32(scales, Number.NaN, true)), /scale/],
+      ['infinite scale', edited(i8, (_, dv) => dv.setFloat32(scales, 1 / 0, true)), /scale/],
+      ['int8 −128', edited(i8, (_, dv) => dv.setInt8(q + 3, -128)), /-128/],
+      [
+        'i8 padding',
+        edited(i8, (u8) => {
+          u8[q + 35] = 1;
+        }),
+        /padding/,
+      ],
+      [
+        'f16 padding',
+        edited(f16, (u8) => {
+          u8[f16At + 70] = 1;
+        }),
+        /padding/,
+      ],
+      ['f16 NaN', edited(f16, (_, dv) => dv.setUint16(f16At + 6, 0x7e00, true)), /non-finite/],
+      ['f16 Infinity', edited(f16, (_, dv) => dv.setUint16(f16At, 0xfc00, true)), /non-finite/],
+      ['i8 claimed f16', header(i8, '"weights":"i8"', '"weights":"f1"'), /weights encoding/],
+      ['f16 read as i8', header(f16, '"weights":"f16"', '"weights":"i8" '), /size/],
+      ['f16 read as f32', header(f16, '"weights":"f16"', '"weights":"f32"'), /size/],
+    ];
+    for (const [what, b, message] of cases) {
+      const e = readErr(b);
+      expect(e?.code, what).toBe('MODEL_CORRUPT');
+      expect(e?.message, what).toMatch(message);
+    }
+    // a version-2 reading of a compact file is never attempted: its version is 3
+    expect(new DataView(i8).getUint32(4, true)).toBe(3);
+    // every single-byte flip of an i8 file is refused
+    const u8 = new Uint8Array(i8);
+    let refused = 0;
+    for (let i = 0; i < u8.length; i += 5) {
+      const c = u8.slice();
+      c[i] ^= 0x21;
+      const e = tryLoad(c.buffer);
+      if (hasCode(e, 'MODEL_CORRUPT') || hasCode(e, 'MODEL_MISMATCH')) refused++;
+    }
+    expect(refused).toBe(Math.ceil(u8.length / 5));
+    m.dispose();
+  });
+
+  it('refuses on write an unknown precision, and f16 for a weight beyond float16’s range', () => {
+    const base = GruModel.create({ numItems: 4, hiddenSize: 2 }, { seed: 1 });
+    const items = base.toArrays().items.slice();
+    items[7] = 70000;
+    const m = GruModel.fromArrays(base.config, { ...base.toArrays(), items }, null, base.meta);
+    let error: unknown;
+    try {
+      serializeGru(m, null, { precision: 'f16' });
+    } catch (e) {
+      error = e;
+    }
+    expect(hasCode(error, 'INVALID_INPUT')).toBe(true);
+    expect((error as Error).message).toMatch(/items weight 70000 at 7 .*float16.*f32 or i8/);
+    // i8 and f32 take it
+    const r = deserializeGru(serializeGru(m, null, { precision: 'i8' }));
+    expect(r.toArrays().items[7]).toBe(70000);
+    r.dispose();
+    expect(code(() => serializeGru(m, null, { precision: 'f8' as unknown as 'f16' }))).toBe(
+      'INVALID_INPUT',
+    );
+    base.dispose();
+  });
+});
