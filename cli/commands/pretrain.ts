@@ -10,7 +10,12 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { checkParam } from '../../src/baselines/params';
 import { buildPopulation, POPULATION_DEFAULTS } from '../../src/baselines/population';
-import { populationByteLength, serializeGru } from '../../src/model/serialize';
+import {
+  populationByteLength,
+  serializeGru,
+  WEIGHT_PRECISIONS,
+  type WeightPrecision,
+} from '../../src/model/serialize';
 import { ensureNodeBackend } from '../../src/train/backend-node';
 import { trainOptionsFrom } from '../../src/train/eval-factory';
 import { trainGru } from '../../src/train/fit';
@@ -24,6 +29,9 @@ const MIX_PARAMS: Readonly<Record<string, number>> = {
   beta: POPULATION_DEFAULTS.beta,
   mixAlpha: POPULATION_DEFAULTS.alpha,
 };
+
+/** See docs/MODEL.md, "Compact weights", for the measurements behind it. */
+const DEFAULT_PRECISION: WeightPrecision = 'f32';
 
 const FLAGS = {
   ...GRU_FLAGS,
@@ -39,6 +47,9 @@ const FLAGS = {
     help: `SR successors kept per item (default ${POPULATION_DEFAULTS.srWidth})`,
   },
   'no-population': { boolean: true, help: 'write the GRU only, without population statistics' },
+  precision: {
+    help: `item matrix encoding: f32, f16 or i8 (int8 with a scale per row; default ${DEFAULT_PRECISION}). f16 and i8 files are format 3, which localrec builds before it do not read`,
+  },
   help: { boolean: true, help: 'show this help' },
 };
 
@@ -56,6 +67,11 @@ async function run(args: string[], io: CliIO): Promise<number> {
   const p = gruParams(values.params, MIX_PARAMS);
   // named as on the command line (buildPopulation calls mixAlpha `alpha`)
   for (const k of Object.keys(MIX_PARAMS)) checkParam('pretrain', k, p[k], { min: 0, max: 1 });
+  const precision = (values.precision ?? DEFAULT_PRECISION) as WeightPrecision;
+  if (!WEIGHT_PRECISIONS.includes(precision))
+    throw new CliError(
+      `pretrain: --precision '${values.precision}' is not one of ${WEIGHT_PRECISIONS.join(', ')}`,
+    );
   const withPopulation = !booleans.has('no-population');
   for (const flag of ['neighbours', 'sr-neighbours'] as const) {
     if (!withPopulation && values[flag] !== undefined)
@@ -105,7 +121,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
       vocab,
     },
   );
-  const buf = serializeGru(r.model, population);
+  const buf = serializeGru(r.model, population, { precision });
   r.model.dispose();
   try {
     writeFileSync(resolve(io.cwd, values.out), new Uint8Array(buf));
@@ -118,7 +134,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
     ? `population ${populationByteLength(population)} bytes (${population.sr.width} SR successors, ${population.knn.width} item-kNN neighbours per item)`
     : 'no population';
   io.stdout(
-    `wrote ${values.out}: ${buf.byteLength} bytes (${populationText}) · ${fit.numItems} items · ${r.events} events in ${r.seconds.toFixed(1)} s (${Math.round(r.eventsPerSecond)} events/s, ${backend}) · ${booleans.has('all') ? 'all interactions' : 'protocol training interactions'}\nsettings: ${settingsText(p)}\n`,
+    `wrote ${values.out}: ${buf.byteLength} bytes (${populationText}) · ${precision} item matrix · ${fit.numItems} items · ${r.events} events in ${r.seconds.toFixed(1)} s (${Math.round(r.eventsPerSecond)} events/s, ${backend}) · ${booleans.has('all') ? 'all interactions' : 'protocol training interactions'}\nsettings: ${settingsText(p)}\n`,
   );
   return 0;
 }

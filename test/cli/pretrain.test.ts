@@ -96,6 +96,48 @@ describe('localrec pretrain', () => {
     expect(help.out).toMatch(/--sr-neighbours.*SR.*default 20/);
   });
 
+  it('writes the item matrix as f16 or i8 with --precision, f32 by default', async () => {
+    const files: Record<string, Buffer> = {};
+    for (const precision of [undefined, 'f16', 'i8']) {
+      const out = io();
+      const name = `p-${precision ?? 'default'}.bin`;
+      const flag = precision ? ['--precision', precision] : [];
+      expect(
+        await main(['pretrain', '--data', data, '--out', name, '--params', TINY, ...flag], out),
+      ).toBe(0);
+      expect(out.out).toMatch(new RegExp(`${precision ?? 'f32'} item matrix`));
+      files[precision ?? 'f32'] = readFileSync(join(dir, name));
+    }
+    // the default is a version-2 (float32) file; f16 and i8 are version 3, and smaller
+    const version = (b: Buffer) => b.readUInt32LE(4);
+    expect(version(files.f32)).toBe(2);
+    expect(version(files.f16)).toBe(3);
+    expect(version(files.i8)).toBe(3);
+    expect(files.f16.length).toBeLessThan(files.f32.length);
+    expect(files.i8.length).toBeLessThan(files.f16.length);
+    // the same training run (seeded): the weights are the f32 ones, rounded
+    const f32 = readModelFile(files.f32);
+    const i8 = readModelFile(files.i8);
+    const a = f32.model.toArrays().items;
+    const b = i8.model.toArrays().items;
+    const width = f32.model.config.hiddenSize + 1;
+    for (let o = 0; o < a.length; o += width) {
+      let max = 0;
+      for (let j = o; j < o + width; j++) max = Math.max(max, Math.abs(a[j]));
+      for (let j = o; j < o + width; j++)
+        expect(Math.abs(b[j] - a[j])).toBeLessThanOrEqual(max / 254 + max * 2 ** -23);
+    }
+    expect(Array.from(i8.model.toArrays().wh)).toEqual(Array.from(f32.model.toArrays().wh));
+    expect(i8.population).toEqual(f32.population);
+    f32.model.dispose();
+    i8.model.dispose();
+    const bad = io();
+    expect(
+      await main(['pretrain', '--data', data, '--out', 'x.bin', '--precision', 'f8'], bad),
+    ).toBe(2);
+    expect(bad.err).toMatch(/--precision 'f8' is not one of f32, f16, i8/);
+  });
+
   it('omits it with --no-population, and refuses bad mix settings', async () => {
     const out = io();
     expect(
