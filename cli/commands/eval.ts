@@ -54,7 +54,7 @@ const FLAGS: Record<string, FlagSpec> = {
     help: 'replay: comma-separated (default served,pretrained,hybrid,finetuned,continued,cold,pop,sr,itemknn,sr+itemknn,sr+itemknn-lists)',
   },
   model: {
-    help: "a model file (`localrec pretrain` or pretrain/'s PyTorch job) scored as model 'gru-file' beside --models; replay: the pretrained model (default: pretrain on the population first)",
+    help: "a model file (`localrec pretrain` or pretrain/'s PyTorch job) scored as model 'gru-file' beside --models; several, comma-separated, are 'gru-file', 'gru-file-2', … and each later one is also paired against the first (e.g. the f16 / i8 encodings of an f32 file); replay: the pretrained model (default: pretrain on the population first)",
   },
   oracle: {
     help: "a spec from `localrec synth`: the data's Bayes-optimal scorer is evaluated as model 'oracle' beside --models, and each model's share of it is printed",
@@ -92,7 +92,8 @@ export interface EvalReport {
   models: Record<string, ModelReport>;
   /**
    * Paired test differences (same positions) of each GRU-based model against the best
-   * other model of the run by test NDCG@10: `model − reference`.
+   * other model of the run by test NDCG@10, and of each later `--model` file against
+   * the first: `model − reference`.
    */
   paired?: { model: string; reference: string; metrics: Record<string, MeanSE> }[];
   /** With `--oracle`: each model's test metric as a fraction of the oracle's. */
@@ -219,7 +220,15 @@ async function runEval(args: string[], io: CliIO): Promise<number> {
     }
     factories.push((await loadModel(name)) as ModelFactory);
   }
-  if (values.model) factories.push(modelFileFactory(readBytes(values.model, io), values.model));
+  const modelFiles = values.model
+    ? values.model
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
+  modelFiles.forEach((path, j) => {
+    factories.push(modelFileFactory(readBytes(path, io), path, modelFileName(j)));
+  });
   const oracleOptions = values.oracle
     ? parseSyntheticSpec(readBytes(values.oracle, io).toString('utf8'), values.oracle)
     : undefined;
@@ -351,7 +360,10 @@ async function runEval(args: string[], io: CliIO): Promise<number> {
       ...(tuning ? { tuning } : {}),
     };
   }
-  report.paired = pairedAgainstBest(report, testRanks);
+  report.paired = [
+    ...pairedAgainstBest(report, testRanks),
+    ...pairedAgainstFirstFile(modelFiles.length, testRanks),
+  ];
   if (oracleOptions) report.oracleShare = oracleShares(report);
   report.wallSeconds = (performance.now() - t0) / 1000;
   io.stdout(`\n${formatTable(report)}\n`);
@@ -412,6 +424,31 @@ export function oracleShares(report: EvalReport): Record<string, Record<string, 
   return out;
 }
 
+/** The model name of the j-th (0-based) `--model` file. */
+function modelFileName(j: number): string {
+  return j === 0 ? 'gru-file' : `gru-file-${j + 1}`;
+}
+
+/**
+ * Each later `--model` file against the first (same positions): e.g. an f16 or i8
+ * encoding of the same weights against the f32 file, `gru-file-2 − gru-file`.
+ */
+function pairedAgainstFirstFile(
+  files: number,
+  ranks: ReadonlyMap<string, Int32Array>,
+): NonNullable<EvalReport['paired']> {
+  const out: NonNullable<EvalReport['paired']> = [];
+  const first = ranks.get(modelFileName(0));
+  for (let j = 1; j < files && first; j++) {
+    const a = ranks.get(modelFileName(j));
+    if (!a) continue;
+    const metrics: Record<string, MeanSE> = {};
+    for (const m of METRICS) metrics[m] = pairedDifference(m, a, first);
+    out.push({ model: modelFileName(j), reference: modelFileName(0), metrics });
+  }
+  return out;
+}
+
 function formatOracleShare(shares: Record<string, Record<string, number>>): string {
   const head = ['model', ...METRICS.map((m) => `${m} / oracle`)];
   const lines = [`| ${head.join(' | ')} |`, `|---|${METRICS.map(() => '---:').join('|')}|`];
@@ -451,9 +488,9 @@ function bestOf(t: NonNullable<ModelReport['tuning']>): number {
  * weights for validation and test rows). Its vocabulary must name every item of the
  * prepared data; rows are reordered to the data's dense item order.
  */
-function modelFileFactory(buffer: Uint8Array, path: string): ModelFactory {
+function modelFileFactory(buffer: Uint8Array, path: string, name = 'gru-file'): ModelFactory {
   return {
-    name: 'gru-file',
+    name,
     label: `GRU from ${path}`,
     defaults: {},
     grid: {},
@@ -496,7 +533,7 @@ function modelFileFactory(buffer: Uint8Array, path: string): ModelFactory {
           items: take(a.items, sizes.items / ids.length) as Float32Array,
           emb: take(a.emb, sizes.emb / ids.length),
         },
-        'gru-file',
+        name,
       );
       model.dispose();
       return scorer;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GruModel } from '../../src/model/model';
-import { serializeGru } from '../../src/model/serialize';
+import { serializeGru, type WeightPrecision } from '../../src/model/serialize';
 import { runCli } from './helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'localrec-cli-model-'));
@@ -18,7 +18,12 @@ function csv(): string {
 }
 
 /** A seeded model over `ids`, its rows stored in the order `order` (a permutation). */
-function modelFile(name: string, ids: number[], order: number[]): string {
+function modelFile(
+  name: string,
+  ids: number[],
+  order: number[],
+  precision: WeightPrecision = 'f32',
+): string {
   const base = GruModel.create({ numItems: ids.length, hiddenSize: 8 }, { seed: 5 });
   const a = base.toArrays();
   const w = 9;
@@ -33,7 +38,7 @@ function modelFile(name: string, ids: number[], order: number[]): string {
     base.meta,
   );
   const path = join(dir, name);
-  writeFileSync(path, new Uint8Array(serializeGru(model)));
+  writeFileSync(path, new Uint8Array(serializeGru(model, null, { precision })));
   return path;
 }
 
@@ -68,6 +73,45 @@ describe('localrec eval --model FILE', () => {
     expect(reports[0].test['NDCG@10'].mean).not.toEqual(
       JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')).models.pop.test['NDCG@10'].mean,
     );
+  });
+
+  it('scores several files in one run and pairs each later one against the first', async () => {
+    const order = [...ids.keys()];
+    const f32 = modelFile('p32.bin', ids, order);
+    const i8 = modelFile('p8.bin', ids, order, 'i8');
+    const r = await runCli(
+      [
+        'eval',
+        '--data',
+        data,
+        '--models',
+        'pop',
+        '--model',
+        `${f32},${i8},${f32}`,
+        '--json',
+        'pairs.json',
+      ],
+      dir,
+    );
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\| gru-file-2 \|/);
+    expect(r.out).toMatch(/paired on test \(same positions\): gru-file-2 − gru-file = HR@10.*NDCG@10/);
+    const report = JSON.parse(readFileSync(join(dir, 'pairs.json'), 'utf8'));
+    const pair = (model: string) =>
+      report.paired.find(
+        (p: { model: string; reference: string }) =>
+          p.model === model && p.reference === 'gru-file',
+      );
+    // the same file twice: no difference at any position
+    for (const m of ['NDCG@10', 'HR@20'])
+      expect(pair('gru-file-3').metrics[m]).toEqual({ mean: 0, se: 0 });
+    // the i8 file: the paired mean is the difference of the two means
+    for (const m of ['NDCG@10', 'HR@20']) {
+      const d = report.models['gru-file-2'].test[m].mean - report.models['gru-file'].test[m].mean;
+      expect(pair('gru-file-2').metrics[m].mean).toBeCloseTo(d, 12);
+    }
+    // each file is still paired against the best other model too
+    expect(report.paired.some((p: { reference: string }) => p.reference === 'pop')).toBe(true);
   });
 
   it('refuses a file whose vocabulary lacks items of the data, or that is not a model', async () => {
