@@ -61,3 +61,33 @@ describe('Engine.recommend and the kept hidden state', () => {
     expect(other).toEqual(await scores(await engine(), ids(1, 9, 3, 5)));
   });
 });
+
+describe('Engine.load of a compact model file', () => {
+  it('serves an f16 or i8 file (dequantized at load) like the float32 one', async () => {
+    const { readModelFile } = await import('../../src/model/serialize');
+    const { model: m } = readModelFile(model);
+    const prefix = ids(1, 2, 3, 4);
+    const want = await scores(await engine(), prefix);
+    for (const precision of ['f16', 'i8'] as const) {
+      const api = createWorkerApi();
+      await api.init({ force: 'wasm', hiddenSize: 16, numItems: NUM_ITEMS });
+      const file = serializeGru(m, null, { precision });
+      const info = await api.load(file);
+      // the page keeps the compact bytes (its checkpoint is the file it was given)
+      expect(info.bytes, precision).toBe(file.byteLength);
+      expect(info.bytes, precision).toBeLessThan(model.byteLength);
+      const got = await scores(api, prefix);
+      // the same top items, scores (≤ 1 here) within the encoding’s rounding (worst measured
+      // 2.8e-4 for f16, 1.4e-2 for i8)
+      expect(got.map(([id]) => id).slice(0, 5), precision).toEqual(
+        want.map(([id]) => id).slice(0, 5),
+      );
+      const byId = new Map(want.map(([id, s]) => [id, s as number]));
+      let worst = 0;
+      for (const [id, s] of got)
+        worst = Math.max(worst, Math.abs((s as number) - (byId.get(id as string) ?? 9)));
+      expect(worst, precision).toBeLessThan(precision === 'f16' ? 1e-3 : 2e-2);
+    }
+    m.dispose();
+  });
+});

@@ -1,0 +1,111 @@
+// Model file encodings (f32 / f16 / i8) at catalogue scale, in Node: file size, the
+// population section's size for the same catalogue, load time (readModelFile: checksum,
+// header, dequantize into float32), and whether scoring straight from int8 would beat
+// the float32 scores over the dequantized matrix.
+//
+// A synthetic model (GruModel.create: random Glorot weights, ids "0".."N-1"): sizes and
+// times do not depend on what the weights are. Accuracy is measured on real data with
+// `localrec eval --model f32.bin,f16.bin,i8.bin` (docs/MODEL.md, "Compact weights").
+//
+// Usage: npx tsx bench/model-file.ts [--items 3496,100000] [--hidden 64] [--runs 7]
+// Prints numbers; not a pass/fail test.
+import { GruModel } from '../src/model/model';
+import { readModelFile, serializeGru, type WeightPrecision } from '../src/model/serialize';
+
+function benchArg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+const catalogues = benchArg('--items', '3496,100000').split(',').map(Number);
+const hidden = Number(benchArg('--hidden', '64'));
+const runs = Number(benchArg('--runs', '7'));
+const PRECISIONS: WeightPrecision[] = ['f32', 'f16', 'i8'];
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
+const ms = (t: number) => `${t.toFixed(1)} ms`;
+
+/** Bytes of the population section `localrec pretrain` writes (20 SR, 50 kNN per item). */
+function populationBytes(n: number, sr = 20, knn = 50): number {
+  const pad4 = (x: number) => Math.ceil(x / 4) * 4;
+  const idBytes = n <= 0xffff ? 2 : 4;
+  const lists = (w: number) => pad4(idBytes * n * w) + pad4(2 * n * w);
+  return 4 * n + lists(sr) + lists(knn);
+}
+
+/** Scores of every item from int8 rows and their scales (no dequantized copy). */
+function scoresFromInt8(
+  q: Int8Array,
+  scales: Float32Array,
+  state: Float32Array,
+  h: number,
+  out: Float32Array,
+): Float32Array {
+  const stride = h + 1;
+  for (let k = 0; k < scales.length; k++) {
+    const o = k * stride;
+    let s = q[o + h];
+    for (let j = 0; j < h; j++) s += state[j] * q[o + j];
+    out[k] = s * scales[k];
+  }
+  return out;
+}
+
+for (const n of catalogues) {
+  const model = GruModel.create(
+    { numItems: n, hiddenSize: hidden },
+    { seed: 1, vocab: Array.from({ length: n }, (_, i) => String(i)) },
+  );
+  const vocabBytes = new TextEncoder().encode(JSON.stringify(model.vocab)).length;
+  console.log(
+    `\n${n.toLocaleString('en-US')} items, hidden ${hidden} (vocabulary in the header: ${mb(vocabBytes)}; a population section of 20 SR + 50 kNN per item would add ${mb(populationBytes(n))})`,
+  );
+  console.log('| precision | file | item matrix | readModelFile median (min) |');
+  console.log('|---|---:|---:|---:|');
+  const f32Bytes = serializeGru(model).byteLength;
+  const itemBytes32 = 4 * n * (hidden + 1);
+  for (const precision of PRECISIONS) {
+    const buf = serializeGru(model, null, { precision });
+    const times: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const t = performance.now();
+      readModelFile(buf).model.dispose();
+      times.push(performance.now() - t);
+    }
+    const items = itemBytes32 - (f32Bytes - buf.byteLength);
+    console.log(
+      `| ${precision} | ${mb(buf.byteLength)} | ${mb(items)} | ${ms(median(times))} (${ms(Math.min(...times))}) |`,
+    );
+  }
+  // Scoring every item from one state: float32 rows (what the worker keeps after
+  // dequantizing) against the int8 rows and scales straight from the file.
+  const i8 = serializeGru(model, null, { precision: 'i8' });
+  const at = 12 + new DataView(i8).getUint32(8, true);
+  const scales = new Float32Array(i8.slice(at, at + 4 * n));
+  const q = new Int8Array(i8, at + 4 * n, n * (hidden + 1));
+  const { model: deq } = readModelFile(i8);
+  const scorer = deq.scorer();
+  const state = Float32Array.from({ length: hidden }, (_, j) => Math.tanh(Math.sin(j)));
+  const out = new Float32Array(n);
+  const t32: number[] = [];
+  const t8: number[] = [];
+  for (let r = 0; r < 3 * runs; r++) {
+    let t = performance.now();
+    scorer.scoresFromState(state, out);
+    t32.push(performance.now() - t);
+    t = performance.now();
+    scoresFromInt8(q, scales, state, hidden, out);
+    t8.push(performance.now() - t);
+  }
+  // the two give the same scores up to float rounding
+  const a = scorer.scoresFromState(state, new Float32Array(n));
+  const b = scoresFromInt8(q, scales, state, hidden, new Float32Array(n));
+  let worst = 0;
+  for (let k = 0; k < n; k++) worst = Math.max(worst, Math.abs(a[k] - b[k]));
+  console.log(
+    `scores of all items from one state: float32 rows ${ms(median(t32))}, int8 rows + scales ${ms(median(t8))} (medians of ${3 * runs}; max |difference| ${worst.toExponential(1)})`,
+  );
+  deq.dispose();
+  model.dispose();
+}
