@@ -4,6 +4,7 @@ other, a seed gives the same initial weights, and a damaged file is refused."""
 
 import json
 import os
+import struct
 import tempfile
 import unittest
 
@@ -12,7 +13,7 @@ import torch
 
 from localrec_pretrain.data import prepare
 from localrec_pretrain.model import Gru4Rec, bpr_max, cross_entropy
-from localrec_pretrain.modelfile import ModelCorrupt, read_model, write_model
+from localrec_pretrain.modelfile import ModelCorrupt, fnv1a, read_model, write_model
 from localrec_pretrain.rng import init_arrays
 
 from .helpers import MOVIELENS, job, tsx
@@ -99,6 +100,37 @@ class Parity(unittest.TestCase):
                 self.assertEqual(seen["config"], m["config"])
                 self.assertEqual(seen["vocab"], self.data.num_items)
                 self.assertFalse(seen["population"])
+
+    def test_compact_typescript_files_read_the_same_in_python(self):
+        """f16 / i8 files (format 3): Python dequantizes to the very floats TypeScript does."""
+        n = self.data.num_items
+        full = os.path.join(self.tmp.name, "ts-f32.bin")
+        tsx("init", "11", str(n), "32", "separate", full)
+        _, m32 = model_from_file(full)
+        for precision in ("f16", "i8"):
+            with self.subTest(precision=precision):
+                path = os.path.join(self.tmp.name, f"ts-{precision}.bin")
+                tsx("init", "11", str(n), "32", "separate", path, "population", precision)
+                model, m = model_from_file(path)
+                self.assertEqual((m["version"], m["precision"]), (3, precision))
+                self.assertIsNotNone(m["population"])
+                # the gate matrices stay float32; the per-item matrices are rounded
+                for k in ("wx", "wh", "b"):
+                    np.testing.assert_array_equal(m["arrays"][k], m32["arrays"][k], err_msg=k)
+                for k in ("items", "emb"):
+                    self.assertGreater(np.abs(m["arrays"][k] - m32["arrays"][k]).max(), 0, k)
+                # TypeScript's scores from its own dequantized weights = Python's from its
+                diff = np.abs(self.ts_scores(path, n) - self.py_scores(model)).max()
+                self.assertLessEqual(diff, TOLERANCE)
+                with open(path, "rb") as f:
+                    data = bytearray(f.read())
+                hl = struct.unpack_from("<I", data, 8)[0]
+                if precision == "i8":
+                    # a negative scale, with the checksum made valid again, is refused
+                    struct.pack_into("<f", data, 12 + hl, -1.0)
+                    struct.pack_into("<I", data, len(data) - 4, fnv1a(bytes(data[:-4])))
+                    with self.assertRaisesRegex(ModelCorrupt, "scale"):
+                        read_model(bytes(data))
 
     def test_damaged_files_are_refused(self):
         with open(self.trained, "rb") as f:

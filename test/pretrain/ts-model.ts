@@ -1,9 +1,10 @@
 /**
  * The TypeScript side of the PyTorch parity tests (pretrain/tests/test_parity.py):
  *
- *   tsx test/pretrain/ts-model.ts init SEED N H tied|separate OUT.bin [population]
+ *   tsx test/pretrain/ts-model.ts init SEED N H tied|separate OUT.bin [population] [f16|i8]
  *       a fresh model (GruModel.create, seeded) written with serializeGru, with a
- *       population section built from a few sequences when asked
+ *       population section built from a few sequences when asked, its item matrix in
+ *       float16 or int8 when asked (float32 otherwise)
  *   tsx test/pretrain/ts-model.ts score MODEL.bin PREFIXES.json OUT.f32
  *       readModelFile, then the GRU's scores after each prefix, float32 little-endian
  *   tsx test/pretrain/ts-model.ts describe MODEL.bin
@@ -20,7 +21,9 @@ import { lossFor } from '../../src/train/losses';
 const [mode, ...args] = process.argv.slice(2);
 
 if (mode === 'init') {
-  const [seed, n, h, embedding, out, population] = args;
+  const [seed, n, h, embedding, out, ...rest] = args;
+  const population = rest.includes('population');
+  const precision = rest.find((a) => a === 'f16' || a === 'i8') as 'f16' | 'i8' | undefined;
   const numItems = Number(n);
   const model = GruModel.create(
     {
@@ -37,7 +40,7 @@ if (mode === 'init') {
     const offsets = Int32Array.from({ length: 41 }, (_, j) => j * 10);
     pop = buildPopulation({ items, offsets, numItems });
   }
-  writeFileSync(out, new Uint8Array(serializeGru(model, pop)));
+  writeFileSync(out, new Uint8Array(serializeGru(model, pop, { precision })));
 } else if (mode === 'score') {
   const [file, prefixes, out] = args;
   const { model } = readModelFile(readFileSync(file));
