@@ -489,6 +489,20 @@ function read(
   return { model: GruModel.fromArrays(config, arrays, vocab, meta), population };
 }
 
+let halfValues: Float32Array | null = null;
+
+/**
+ * The float32 value of every float16 bit pattern (256 KB, built on the first f16 read):
+ * a lookup is ~5x faster than `float16Value` per weight, which matters at 6.5M weights.
+ */
+function halfTable(): Float32Array {
+  if (!halfValues) {
+    halfValues = new Float32Array(0x10000);
+    for (let b = 0; b < 0x10000; b++) halfValues[b] = float16Value(b);
+  }
+  return halfValues;
+}
+
 /** The header's `weights` entry of a version-3 file: MODEL_CORRUPT when absent or unknown. */
 function weightsHeader(value: unknown): WeightPrecision {
   if (!WEIGHT_PRECISIONS.includes(value as WeightPrecision)) throw corrupt('weights encoding');
@@ -512,7 +526,8 @@ function readMatrix(
   const x = new Float32Array(count);
   let end: number;
   if (precision === 'f16') {
-    for (let j = 0; j < count; j++) x[j] = float16Value(dv.getUint16(at + 2 * j, true));
+    const table = halfTable();
+    for (let j = 0; j < count; j++) x[j] = table[dv.getUint16(at + 2 * j, true)];
     end = at + 2 * count;
   } else {
     const q = new Int8Array(u8.buffer, u8.byteOffset + at + 4 * rows, count);
