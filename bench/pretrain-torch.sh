@@ -14,7 +14,7 @@ py=${LOCALREC_PYTHON:-/usr/bin/python3}
 mkdir -p "$out"
 export PYTHONPATH=pretrain OMP_NUM_THREADS=1
 
-npx tsx cli/localrec.ts pretrain --data "$data" --out "$out/ts.bin" --no-population --params "$params" | tee "$out/ts.txt"
+npx tsx cli/localrec.ts pretrain --data "$data" --out "$out/ts.bin" --no-population --precision f32 --params "$params" | tee "$out/ts.txt"
 "$py" -m localrec_pretrain --data "$data" --out "$out/py1.bin" --params "$params" --threads 1 --json "$out/py1.json"
 "$py" -m localrec_pretrain.launch --standalone --nproc_per_node 2 -m localrec_pretrain \
   --data "$data" --out "$out/py2.bin" --params "$params" --threads 1 --json "$out/py2.json"

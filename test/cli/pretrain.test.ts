@@ -94,21 +94,22 @@ describe('localrec pretrain', () => {
     expect(await main(['pretrain', '--help'], help)).toBe(0);
     expect(help.out).toMatch(/--neighbours.*item-kNN.*default 50/);
     expect(help.out).toMatch(/--sr-neighbours.*SR.*default 20/);
+    expect(help.out).toMatch(/--precision.*f32, f16 or i8.*default i8/);
   });
 
-  it('writes the item matrix as f16 or i8 with --precision, f32 by default', async () => {
+  it('writes the item matrix as f32 or f16 with --precision, i8 by default', async () => {
     const files: Record<string, Buffer> = {};
-    for (const precision of [undefined, 'f16', 'i8']) {
+    for (const precision of ['f32', 'f16', undefined]) {
       const out = io();
       const name = `p-${precision ?? 'default'}.bin`;
       const flag = precision ? ['--precision', precision] : [];
       expect(
         await main(['pretrain', '--data', data, '--out', name, '--params', TINY, ...flag], out),
       ).toBe(0);
-      expect(out.out).toMatch(new RegExp(`${precision ?? 'f32'} item matrix`));
-      files[precision ?? 'f32'] = readFileSync(join(dir, name));
+      expect(out.out).toMatch(new RegExp(`${precision ?? 'i8'} item matrix`));
+      files[precision ?? 'i8'] = readFileSync(join(dir, name));
     }
-    // the default is a version-2 (float32) file; f16 and i8 are version 3, and smaller
+    // f32 is a version-2 file (older readers read it); f16 and i8 are version 3, smaller
     const version = (b: Buffer) => b.readUInt32LE(4);
     expect(version(files.f32)).toBe(2);
     expect(version(files.f16)).toBe(3);
