@@ -95,7 +95,9 @@ describe('localrec eval --model FILE', () => {
     );
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/\| gru-file-2 \|/);
-    expect(r.out).toMatch(/paired on test \(same positions\): gru-file-2 − gru-file = HR@10.*NDCG@10/);
+    expect(r.out).toMatch(
+      /paired on test \(same positions\): gru-file-2 − gru-file = HR@10.*NDCG@10/,
+    );
     const report = JSON.parse(readFileSync(join(dir, 'pairs.json'), 'utf8'));
     const pair = (model: string) =>
       report.paired.find(
