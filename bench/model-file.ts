@@ -1,7 +1,7 @@
 // Model file encodings (f32 / f16 / i8) at catalogue scale, in Node: file size, the
 // population section's size for the same catalogue, load time (readModelFile: checksum,
 // header, dequantize into float32), and whether scoring straight from int8 would beat
-// the float32 scores over the dequantized matrix.
+// the float32 scores over the dequantized matrix (what the worker does with an i8 file).
 //
 // A synthetic model (GruModel.create: random Glorot weights, ids "0".."N-1"): sizes and
 // times do not depend on what the weights are. Accuracy is measured on real data with
@@ -9,6 +9,7 @@
 //
 // Usage: npx tsx bench/model-file.ts [--items 3496,100000] [--hidden 64] [--runs 7]
 // Prints numbers; not a pass/fail test.
+import { GruJsScorer } from '../src/model/js-scorer';
 import { GruModel } from '../src/model/model';
 import { readModelFile, serializeGru, type WeightPrecision } from '../src/model/serialize';
 
@@ -32,24 +33,6 @@ function populationBytes(n: number, sr = 20, knn = 50): number {
   const idBytes = n <= 0xffff ? 2 : 4;
   const lists = (w: number) => pad4(idBytes * n * w) + pad4(2 * n * w);
   return 4 * n + lists(sr) + lists(knn);
-}
-
-/** Scores of every item from int8 rows and their scales (no dequantized copy). */
-function scoresFromInt8(
-  q: Int8Array,
-  scales: Float32Array,
-  state: Float32Array,
-  h: number,
-  out: Float32Array,
-): Float32Array {
-  const stride = h + 1;
-  for (let k = 0; k < scales.length; k++) {
-    const o = k * stride;
-    let s = q[o + h];
-    for (let j = 0; j < h; j++) s += state[j] * q[o + j];
-    out[k] = s * scales[k];
-  }
-  return out;
 }
 
 for (const n of catalogues) {
@@ -78,14 +61,11 @@ for (const n of catalogues) {
       `| ${precision} | ${mb(buf.byteLength)} | ${mb(items)} | ${ms(median(times))} (${ms(Math.min(...times))}) |`,
     );
   }
-  // Scoring every item from one state: float32 rows (what the worker keeps after
-  // dequantizing) against the int8 rows and scales straight from the file.
-  const i8 = serializeGru(model, null, { precision: 'i8' });
-  const at = 12 + new DataView(i8).getUint32(8, true);
-  const scales = new Float32Array(i8.slice(at, at + 4 * n));
-  const q = new Int8Array(i8, at + 4 * n, n * (hidden + 1));
-  const { model: deq } = readModelFile(i8);
+  // Scoring every item from one state: the float32 rows (a f32 / f16 file, or an i8 file
+  // dequantized) against the int8 rows an i8 file loads with (GruJsScorer's `int8`).
+  const { model: deq, int8 } = readModelFile(serializeGru(model, null, { precision: 'i8' }));
   const scorer = deq.scorer();
+  const direct = new GruJsScorer(deq.config, deq.toArrays(), 'gru', int8);
   const state = Float32Array.from({ length: hidden }, (_, j) => Math.tanh(Math.sin(j)));
   const out = new Float32Array(n);
   const t32: number[] = [];
@@ -95,12 +75,12 @@ for (const n of catalogues) {
     scorer.scoresFromState(state, out);
     t32.push(performance.now() - t);
     t = performance.now();
-    scoresFromInt8(q, scales, state, hidden, out);
+    direct.scoresFromState(state, out);
     t8.push(performance.now() - t);
   }
   // the two give the same scores up to float rounding
   const a = scorer.scoresFromState(state, new Float32Array(n));
-  const b = scoresFromInt8(q, scales, state, hidden, new Float32Array(n));
+  const b = direct.scoresFromState(state, new Float32Array(n));
   let worst = 0;
   for (let k = 0; k < n; k++) worst = Math.max(worst, Math.abs(a[k] - b[k]));
   console.log(

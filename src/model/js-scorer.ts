@@ -14,6 +14,15 @@ import type { GruArrays } from './params';
  * `Math.exp`/`Math.tanh`: the training step's batched, transposed form with `fastmath`
  * would change the served scores in their last bits.
  */
+/**
+ * An item matrix [N, H + 1] as int8 rows with one scale each (a format-3 `i8` model file):
+ * row k's weights are `q[k·(H+1) + j] · scales[k]`.
+ */
+export interface Int8Rows {
+  q: Int8Array;
+  scales: Float32Array;
+}
+
 export class GruJsScorer implements Scorer {
   readonly name: string;
   readonly numItems: number;
@@ -26,11 +35,20 @@ export class GruJsScorer implements Scorer {
   private readonly z: Float32Array;
   private readonly rh: Float32Array;
 
+  /**
+   * `int8`: the same item matrix as int8 rows, when the model came from an i8 file: the
+   * scores of all items are then computed from them (a quarter of the bytes to stream:
+   * ~25% faster at 100k items, bench/model-file.ts), equal to the float32 rows' scores up
+   * to float rounding (`w.items` holds their dequantized values). Steps use `w`.
+   */
   constructor(
     readonly config: GruConfig,
     private readonly w: GruArrays,
     name = 'gru',
+    private readonly int8: Int8Rows | null = null,
   ) {
+    if (int8 && (int8.scales.length !== config.numItems || int8.q.length !== w.items.length))
+      throw new RangeError('int8 rows do not match the item matrix');
     this.name = name;
     this.numItems = config.numItems;
     this.h = config.hiddenSize;
@@ -97,8 +115,14 @@ export class GruJsScorer implements Scorer {
 
   /** The score of one item given a hidden state. */
   logit(state: Float32Array, item: number): number {
-    const { h, w } = this;
+    const { h, w, int8 } = this;
     const o = item * (h + 1);
+    if (int8) {
+      const q = int8.q;
+      let s = q[o + h];
+      for (let j = 0; j < h; j++) s += state[j] * q[o + j];
+      return s * int8.scales[item];
+    }
     let s = w.items[o + h];
     for (let j = 0; j < h; j++) s += state[j] * w.items[o + j];
     return s;
@@ -106,6 +130,7 @@ export class GruJsScorer implements Scorer {
 
   /** Scores of every item given a hidden state (reuses one buffer). */
   scoresFromState(state: Float32Array, out: Float32Array = this.buf): Float32Array {
+    if (this.int8) return this.scoresFromInt8(state, this.int8, out);
     const { h, w } = this;
     const items = w.items;
     const n = this.numItems;
@@ -115,6 +140,20 @@ export class GruJsScorer implements Scorer {
       let s = items[o + h];
       for (let j = 0; j < h; j++) s += state[j] * items[o + j];
       out[k] = s;
+    }
+    return out;
+  }
+
+  private scoresFromInt8(state: Float32Array, rows: Int8Rows, out: Float32Array): Float32Array {
+    const h = this.h;
+    const { q, scales } = rows;
+    const n = this.numItems;
+    const stride = h + 1;
+    for (let k = 0; k < n; k++) {
+      const o = k * stride;
+      let s = q[o + h];
+      for (let j = 0; j < h; j++) s += state[j] * q[o + j];
+      out[k] = s * scales[k];
     }
     return out;
   }

@@ -1,5 +1,6 @@
 import { LocalRecError } from '../core/errors';
 import { type GruConfig, inputSize, resolveGruConfig } from './config';
+import type { Int8Rows } from './js-scorer';
 import { type GruMeta, GruModel } from './model';
 import { type GruArrays, paramSizes } from './params';
 import { type PopulationMixParams, type PopulationStats, populationProblem } from './population';
@@ -354,6 +355,12 @@ function corrupt(msg: string): LocalRecError {
 export interface ModelFile {
   model: GruModel;
   population: PopulationStats | null;
+  /**
+   * An i8 file's item matrix as stored (int8 rows and their scales, copied out), for a
+   * scorer that scores from them (`GruJsScorer`'s `int8`); null for f32 and f16 files.
+   * `model` holds the same rows dequantized into float32.
+   */
+  int8: Int8Rows | null;
 }
 
 /**
@@ -371,9 +378,9 @@ export function readModelFile(
 }
 
 /**
- * Just the GRU of a model file (`readModelFile` without the population: its section is
- * size-checked and covered by the checksum, its contents are neither copied nor
- * validated). Same errors as `readModelFile`.
+ * Just the GRU of a model file (`readModelFile` without the population and int8 rows: the
+ * section is size-checked and covered by the checksum, its contents are neither copied
+ * nor validated). Same errors as `readModelFile`.
  */
 export function deserializeGru(
   buffer: ArrayBuffer | ArrayBufferView,
@@ -385,7 +392,7 @@ export function deserializeGru(
 function read(
   buffer: ArrayBuffer | ArrayBufferView,
   expect: Partial<GruConfig>,
-  withPopulation: boolean,
+  full: boolean,
 ): ModelFile {
   const u8 =
     buffer instanceof ArrayBuffer
@@ -457,6 +464,13 @@ function read(
     at += matrixBytes(n, width, precision);
     return x;
   };
+  const int8: Int8Rows | null =
+    precision === 'i8' && full
+      ? {
+          scales: copyOut(u8, at, n, Float32Array),
+          q: new Int8Array(u8.subarray(at + 4 * n, at + 4 * n + n * itemsWidth)),
+        }
+      : null;
   const items = matrix(itemsWidth);
   const emb = sizes.emb ? matrix(embWidth) : null;
   const gru = copyOut(u8, at, gruFloats, Float32Array);
@@ -484,9 +498,8 @@ function read(
     epochs: Number(header.meta?.epochs ?? 0),
     seed: Number(header.meta?.seed ?? 0),
   };
-  const population =
-    pop && withPopulation ? readPopulation(u8, dv, weightsEnd, config.numItems, pop) : null;
-  return { model: GruModel.fromArrays(config, arrays, vocab, meta), population };
+  const population = pop && full ? readPopulation(u8, dv, weightsEnd, config.numItems, pop) : null;
+  return { model: GruModel.fromArrays(config, arrays, vocab, meta), population, int8 };
 }
 
 let halfValues: Float32Array | null = null;

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildPopulation } from '../../src/baselines/population';
 import { hasCode } from '../../src/core/errors';
+import { GruJsScorer, type Int8Rows } from '../../src/model/js-scorer';
 import { GruModel } from '../../src/model/model';
 import type { PopulationStats } from '../../src/model/population';
 import {
@@ -712,6 +713,51 @@ describe('compact weights (format 3)', () => {
     expect(Array.from(r.toArrays().wx)).toEqual(Array.from(m.toArrays().wx));
     r.dispose();
     base.dispose();
+  });
+
+  it('hands an i8 file’s rows to a scorer that scores from them, as the float32 ones do', () => {
+    const m = modelOf('tied');
+    const buf = serializeGru(m, null, { precision: 'i8' });
+    const r = readModelFile(buf);
+    const rows = r.int8 as Int8Rows;
+    expect(rows.q).toBeInstanceOf(Int8Array);
+    expect(rows.q.length).toBe(200 * 17);
+    // copies of the file's bytes: scales, then q
+    const at = 12 + new DataView(buf).getUint32(8, true);
+    expect(Array.from(rows.scales)).toEqual(Array.from(new Float32Array(buf.slice(at, at + 800))));
+    expect(Array.from(rows.q)).toEqual(Array.from(new Int8Array(buf, at + 800, 200 * 17)));
+    expect(rows.q.buffer).not.toBe(buf);
+    // the float32 rows are the same weights: q · s
+    const items = r.model.toArrays().items;
+    for (const k of [0, 5, 77, 199])
+      for (let j = 0; j < 17; j++)
+        expect(items[k * 17 + j]).toBe(Math.fround(rows.q[k * 17 + j] * rows.scales[k]));
+    const direct = new GruJsScorer(r.model.config, r.model.toArrays(), 'gru', rows);
+    const plain = r.model.scorer();
+    for (const p of PREFIXES) {
+      const a = direct.scores(Int32Array.from(p)).slice();
+      const b = plain.scores(Int32Array.from(p));
+      // one sum in q units times the scale, against a sum of rounded q · s: float rounding
+      expect(maxAbsDiff(a, b), `${p}`).toBeLessThanOrEqual(1e-5);
+      const state = direct.initialState();
+      for (const i of p) direct.step(state, i);
+      expect(direct.logit(state, 3)).toBeCloseTo(a[3], 6);
+    }
+    expect(
+      () =>
+        new GruJsScorer(r.model.config, r.model.toArrays(), 'gru', {
+          ...rows,
+          scales: rows.scales.subarray(1),
+        }),
+    ).toThrow(RangeError);
+    // f32 and f16 files, and deserializeGru, have no int8 rows
+    for (const precision of ['f32', 'f16'] as const) {
+      const f = readModelFile(serializeGru(m, null, { precision }));
+      expect(f.int8, precision).toBeNull();
+      f.model.dispose();
+    }
+    r.model.dispose();
+    m.dispose();
   });
 
   it('refuses corrupt, truncated and tampered compact files with MODEL_CORRUPT', () => {
