@@ -11,6 +11,7 @@
 //     scorer the filtered results came from: the GRU only over-fetches max(200, 20k))
 //   - setCatalog(N items with title and 3 attributes): the first write, and the same
 //     catalog again (skipped by its fingerprint); stats() after it
+//   - the same recommend() with serving: { mix: false } (the GRU alone, no population parts)
 //   - memory: performance.measureUserAgentSpecificMemory() (page + worker), when the
 //     browser gives it
 // Not a test: it prints numbers and the backend.
@@ -158,7 +159,38 @@ try {
         }
         await rec.forget();
         rec.close();
+        // the GRU alone (serving.mix false): the catalog pass without the population's parts
+        const gruRec = await L.createRecommender({
+          namespace: `scale-${n}-gru`,
+          pretrained: url,
+          training: { auto: false },
+          serving: { mix: false },
+        });
+        await gruRec.trackMany(
+          Array.from({ length: 10 }, (_, i) => ({
+            itemId: id((i * 7919) % n),
+            type: 'view',
+            timestamp: now - (10 - i) * 60_000,
+          })),
+        );
+        await gruRec.warmUp();
+        for (let i = 0; i < 20; i++) await gruRec.recommend({ k: 20 });
+        const timeGru = async (opts: object) => {
+          const lat: number[] = [];
+          for (let c = 0; c < calls; c++) {
+            const s = performance.now();
+            await gruRec.recommend(opts);
+            lat.push(performance.now() - s);
+          }
+          return { p50: q(lat, 0.5), p95: q(lat, 0.95) };
+        };
+        const gruOnly = await timeGru({ k: 20 });
+        const gruOnlyExclude = await timeGru({ k: 20, exclude });
+        await gruRec.forget();
+        gruRec.close();
         return {
+          gruOnly,
+          gruOnlyExclude,
           items: n,
           bytes,
           fetchMs,
@@ -183,6 +215,7 @@ try {
     console.log(
       `${n} items: model ${(row.bytes / 2 ** 20).toFixed(1)} MB, fetch ${row.fetchMs.toFixed(0)} ms, first list from the model ${row.firstModelMs.toFixed(0)} ms, create+warmUp (with the backend trial) ${row.loadMs.toFixed(0)} ms (${row.backend}); ` +
         `recommend k20 p50/p95 ${r.plain.p50.toFixed(1)}/${r.plain.p95.toFixed(1)} ms, +10 exclusions ${r.exclude.p50.toFixed(1)}/${r.exclude.p95.toFixed(1)}, ` +
+        `GRU alone ${r.gruOnly.p50.toFixed(1)}/${r.gruOnly.p95.toFixed(1)} (+10 exclusions ${r.gruOnlyExclude.p50.toFixed(1)}/${r.gruOnlyExclude.p95.toFixed(1)}), ` +
         `filter 1% ${r.filter1.p50.toFixed(1)}/${r.filter1.p95.toFixed(1)} (${r.filter1.perCall} items, ${JSON.stringify(r.filter1.scorers)}), ` +
         `filter 10% ${r.filter10.p50.toFixed(1)}/${r.filter10.p95.toFixed(1)} (${JSON.stringify(r.filter10.scorers)}); ` +
         `setCatalog ${row.setCatalogMs.toFixed(0)} ms, again ${row.setCatalogAgainMs.toFixed(0)} ms; stats ${JSON.stringify(row.stats)}; ` +

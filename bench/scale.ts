@@ -5,7 +5,9 @@
 //   - generating the log (ms) and the log's size in memory
 //   - pretraining: one epoch over the first `--train-events` events of the log (capped so
 //     that the 10M-event runs stay bounded; events/s holds for the full log, which would
-//     take events / (events/s) a epoch — printed as the extrapolated epoch time)
+//     take trainSeconds · events / trained events an epoch — printed as the epoch time,
+//     measured where the log is under the cap, extrapolated above it). events/s counts
+//     training examples (events with a next event in their session), as trainGru does
 //   - peak RSS and peak V8 heap while training (sampled every 50 ms; RSS includes the
 //     WASM heap and the typed arrays)
 //   - the model file's size (float32, with a vocabulary of shop-like string ids)
@@ -46,10 +48,13 @@ export interface ScaleRow {
   backend: string;
   generateMs: number;
   logMB: number;
+  /** Events of the log trained on (the first sessions up to the cap). */
+  trainLogEvents: number;
+  /** Training examples (events that have a next event in their session): what events/s counts. */
   trainEvents: number;
   trainSeconds: number;
   eventsPerSecond: number;
-  /** events / eventsPerSecond: one epoch over the whole log, extrapolated. */
+  /** One epoch over the whole log: trainSeconds · events / trainLogEvents (measured when not capped). */
   epochSecondsFull: number;
   peakRssMB: number;
   peakHeapMB: number;
@@ -159,10 +164,11 @@ async function one(n: number, e: number): Promise<ScaleRow> {
     backend,
     generateMs,
     logMB: (log.items.byteLength + log.offsets.byteLength) / 2 ** 20,
+    trainLogEvents: offsets[s],
     trainEvents: r.events,
     trainSeconds: r.seconds,
     eventsPerSecond: r.eventsPerSecond,
-    epochSecondsFull: e / r.eventsPerSecond,
+    epochSecondsFull: (r.seconds * e) / offsets[s],
     peakRssMB: peakRss / 2 ** 20,
     peakHeapMB: peakHeap / 2 ** 20,
     modelBytes: file.byteLength,
