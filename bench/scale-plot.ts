@@ -204,3 +204,37 @@ const svg = [
 ].join('\n');
 writeFileSync(out, `${svg}\n`);
 console.log(`wrote ${out} (${panels.length} panels)`);
+
+// The same numbers as Markdown tables (for docs/SCALE.md), on stdout.
+if (process.argv.includes('--markdown')) {
+  const f = (v: number, d = 1) => v.toFixed(d);
+  const lines = [
+    '| items | events | trained events (examples) | events/s | epoch s | peak RSS MB | peak heap MB | model MB | scores p50 ms | top-20 p50 / p95 ms | fine-tune 1 ep / 3 ep s |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${fmt(r.items)} | ${fmt(r.events)} | ${fmt(r.trainLogEvents ?? r.trainEvents)} (${fmt(r.trainEvents)}) | ${f(r.eventsPerSecond, 0)} | ${f(r.epochSecondsFull, 0)}${(r.trainLogEvents ?? r.events) < r.events ? ' (extrap.)' : ''} | ${f(r.peakRssMB, 0)} | ${f(r.peakHeapMB, 0)} | ${f(r.modelBytes / 2 ** 20)} | ${f(r.scoresP50, 2)} | ${f(r.top20P50, 2)} / ${f(r.top20P95, 2)} | ${f(r.fineTune1Seconds ?? Number.NaN, 2)} / ${f(r.fineTuneSeconds, 2)} |`,
+    ),
+  ];
+  if (browser) {
+    lines.push(
+      '',
+      '| items | model MB | fetch ms | first list from the model ms | warmUp ms | recommend k20 p50 / p95 ms (mix) | + 10 exclusions | GRU alone | GRU alone + 10 excl. | filter 1% p50 / p95 (GRU share) | filter 10% | setCatalog ms (again) | stats bytesEstimate MB | page+worker memory MB |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...[...browser.rows]
+        .sort((a: Row, b: Row) => a.items - b.items)
+        .map((r: Row) => {
+          const pp = (x: Row) => (x ? `${f(x.p50)} / ${f(x.p95)}` : 'n/a');
+          const share = (x: Row) => {
+            const all = Object.values(x.scorers as Record<string, number>).reduce(
+              (a, b) => a + b,
+              0,
+            );
+            return `${Math.round((100 * ((x.scorers.gru ?? 0) + (x.scorers.sr ?? 0) + (x.scorers.itemknn ?? 0))) / all)}%`;
+          };
+          return `| ${fmt(r.items)} | ${f(r.bytes / 2 ** 20)} | ${f(r.fetchMs, 0)} | ${f(r.firstModelMs ?? Number.NaN, 0)} | ${f(r.loadMs, 0)} | ${pp(r.plain)} | ${pp(r.exclude)} | ${pp(r.gruOnly)} | ${pp(r.gruOnlyExclude)} | ${pp(r.filter1)} (${share(r.filter1)}) | ${pp(r.filter10)} (${share(r.filter10)}) | ${f(r.setCatalogMs, 0)} (${f(r.setCatalogAgainMs, 0)}) | ${f(r.stats.bytesEstimate / 2 ** 20)} | ${r.memoryMB === null ? 'n/a' : f(r.memoryMB, 0)} |`;
+        }),
+    );
+  }
+  console.log(lines.join('\n'));
+}
