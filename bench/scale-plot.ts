@@ -196,7 +196,8 @@ function panel(p: Panel, ox: number, oy: number): string {
 
 const rowsN = Math.ceil(panels.length / cols);
 const svg = [
-  `<svg xmlns="http://www.w3.org/2000/svg" width="${cols * W}" height="${rowsN * H + 24}" font-family="sans-serif">`,
+  `<svg xmlns="http://www.w3.org/2000/svg" width="${cols * W}" height="${rowsN * H + 24}" font-family="sans-serif" role="img" aria-label="localrec scale benchmark curves">`,
+  '<title>localrec scale benchmark: costs against catalog size and log size</title>',
   `<rect width="100%" height="100%" fill="#fafafa"/>`,
   `<text x="8" y="16" font-size="12">localrec scale benchmark — ${esc(node.platform)}, Node ${esc(node.node)}, hidden ${node.hidden}, WASM; training capped at ${node.trainCap} events (bench/scale.ts${browser ? ', bench/scale-browser.ts' : ''})</text>`,
   ...panels.map((p, i) => panel(p, (i % cols) * W, 24 + Math.floor(i / cols) * H)),
