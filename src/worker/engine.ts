@@ -13,6 +13,7 @@ import { GruModel } from '../model/model';
 import type { PopulationStats } from '../model/population';
 import { readModelFile, serializeGru } from '../model/serialize';
 import { trainGru } from '../train/fit';
+import { scaledParts } from '../train/hybrid';
 import type { TrainOptions } from '../train/options';
 import {
   candidateBackends,
@@ -20,7 +21,6 @@ import {
   decisionKey,
   ON_DEVICE_WORKLOAD,
 } from './backend-choice';
-import { mixTopK } from './mix-top';
 import type {
   BackendName,
   BackendStatus,
@@ -436,12 +436,13 @@ export class Engine implements EngineApi {
     const fromLists = anchor.mix.scores64(anchorPrefix);
     const mixRow = new Float64Array(n);
     for (let i = 0; i < n; i++) if (toAnchor[i] >= 0) mixRow[i] = fromLists[toAnchor[i]];
-    // the k best of β · GRU + (1 − β) · lists, scored only where they can be (mix-top.ts)
-    const top = mixTopK(gru, mixRow, inPrefix, beta, request.k, this.rows(request.exclude));
-    const { g, m } = top;
+    const { g, m } = scaledParts(gru, mixRow, (i) => inPrefix[i] === 0);
+    const row = new Float32Array(n);
+    for (let i = 0; i < n; i++) row[i] = beta * g[i] + (1 - beta) * m[i];
+    const top = topKOf(row, request.k, this.rows(request.exclude));
     const anchorVocab = anchor.model.vocab as readonly string[];
     return Array.from(top.items, (r, i) => {
-      if (toAnchor[r] >= 0 && (1 - beta) * m[i] > beta * g[i]) {
+      if (toAnchor[r] >= 0 && (1 - beta) * m[r] > beta * g[r]) {
         const why = anchor.mix.explain(anchorPrefix, toAnchor[r], (p) => anchorAllowed[p]);
         if (why) {
           // The part that drove it; its item only when that may explain (else nothing).
