@@ -13,7 +13,7 @@ import { VisitorHistory } from '../runtime/history';
 import { electLeader, type LeaderElection } from '../runtime/leader';
 import {
   type ExplainContext,
-  fallbackRanking,
+  fallbackCandidates,
   fillUp,
   finish,
   type Recommendation,
@@ -798,7 +798,7 @@ export class Recommender {
     const prefix = view.recent(HISTORY_PREFIX_MAX);
     if (o.contextItem && prefix[prefix.length - 1] !== o.contextItem) prefix.push(o.contextItem);
     const exclude = new Set(o.exclude ?? view.purchased());
-    const fallback = () => fallbackRanking(view.sessions(), prefix, [...catalog.values()]);
+    const fallback = () => fallbackCandidates(view.sessions(), prefix, catalog.values());
     // The latest events' types: explanations name what the visitor did, and never an item
     // only viewed when they did more (the item on screen counts as viewed).
     const recentTypes = view.recentTypes(EXPLAIN_EVENTS);
@@ -859,7 +859,7 @@ export class Recommender {
       false,
     );
     const view = await this.history.current();
-    const fallback = () => fallbackRanking(view.sessions(), [itemId], [...catalog.values()]);
+    const fallback = () => fallbackCandidates(view.sessions(), [itemId], catalog.values());
     if (gru?.length)
       return fillUp(
         finish(gru, o.k, exclude, undefined, catalog),

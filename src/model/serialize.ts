@@ -1,6 +1,5 @@
 import { LocalRecError } from '../core/errors';
 import { type GruConfig, inputSize, resolveGruConfig } from './config';
-import type { Int8Rows } from './js-scorer';
 import { type GruMeta, GruModel } from './model';
 import { type GruArrays, paramSizes } from './params';
 import { type PopulationMixParams, type PopulationStats, populationProblem } from './population';
@@ -355,12 +354,6 @@ function corrupt(msg: string): LocalRecError {
 export interface ModelFile {
   model: GruModel;
   population: PopulationStats | null;
-  /**
-   * An i8 file's item matrix as stored (int8 rows and their scales, copied out), for a
-   * scorer that scores from them (`GruJsScorer`'s `int8`); null for f32 and f16 files.
-   * `model` holds the same rows dequantized into float32.
-   */
-  int8: Int8Rows | null;
 }
 
 /**
@@ -464,13 +457,6 @@ function read(
     at += matrixBytes(n, width, precision);
     return x;
   };
-  const int8: Int8Rows | null =
-    precision === 'i8' && full
-      ? {
-          scales: copyOut(u8, at, n, Float32Array),
-          q: new Int8Array(u8.subarray(at + 4 * n, at + 4 * n + n * itemsWidth)),
-        }
-      : null;
   const items = matrix(itemsWidth);
   const emb = sizes.emb ? matrix(embWidth) : null;
   const gru = copyOut(u8, at, gruFloats, Float32Array);
@@ -499,7 +485,7 @@ function read(
     seed: Number(header.meta?.seed ?? 0),
   };
   const population = pop && full ? readPopulation(u8, dv, weightsEnd, config.numItems, pop) : null;
-  return { model: GruModel.fromArrays(config, arrays, vocab, meta), population, int8 };
+  return { model: GruModel.fromArrays(config, arrays, vocab, meta), population };
 }
 
 let halfValues: Float32Array | null = null;

@@ -8,7 +8,7 @@ import { PopulationMix } from '../baselines/population';
 import { isLocalRecErrorLike, LocalRecError } from '../core/errors';
 import { version } from '../core/version';
 import { blendToward } from '../model/blend';
-import { GruJsScorer, type Int8Rows, topKOf } from '../model/js-scorer';
+import { type GruJsScorer, topKOf } from '../model/js-scorer';
 import { GruModel } from '../model/model';
 import type { PopulationStats } from '../model/population';
 import { readModelFile, serializeGru } from '../model/serialize';
@@ -123,9 +123,8 @@ export class Engine implements EngineApi {
   }
 
   private async loadBuffer(checkpoint: ArrayBuffer, pretrained = false): Promise<ModelInfo> {
-    // an i8 file's rows are kept beside the float32 ones: scoring every item from them
-    // is ~25% faster at 100k items (docs/MODEL.md, "Compact weights")
-    const { model, population, int8 } = readModelFile(checkpoint);
+    // f16 and i8 files are dequantized once into float32 here (docs/MODEL.md, "Compact weights")
+    const { model, population } = readModelFile(checkpoint);
     if (!model.vocab) {
       model.dispose();
       throw new LocalRecError(
@@ -144,17 +143,14 @@ export class Engine implements EngineApi {
         mix: population ? new PopulationMix(population) : null,
       };
     }
-    this.setModel(model, checkpoint, int8);
+    this.setModel(model, checkpoint);
     return this.modelInfo() as ModelInfo;
   }
 
-  /** `int8`: the model's item matrix as int8 rows (an i8 file, not trained since). */
-  private setModel(model: GruModel, buffer: ArrayBuffer, int8: Int8Rows | null = null): void {
+  private setModel(model: GruModel, buffer: ArrayBuffer): void {
     this.model?.dispose();
     this.model = model;
-    this.scorer = int8
-      ? new GruJsScorer(model.config, model.toArrays(), 'gru', int8)
-      : model.scorer();
+    this.scorer = model.scorer();
     this.lastGood = buffer;
     this.rowOf = new Map((model.vocab ?? []).map((id, row) => [id, row]));
     const anchor = this.anchor;

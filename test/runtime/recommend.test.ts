@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hasCode } from '../../src/core/errors';
 import {
   compileFilter,
+  fallbackCandidates,
   fallbackRanking,
   finish,
   resolveRecommendOptions,
@@ -135,5 +136,37 @@ describe('finish', () => {
     expect(first({ c: 'click' }, true)?.because).toBe('c');
     const comedies = finish(candidates, 5, new Set(), compileFilter({ genre: 'Comedy' }), byId);
     expect(comedies.map((r) => r.itemId)).toEqual(['b']);
+  });
+});
+
+describe('fallbackCandidates (lazy)', () => {
+  it('reads a large catalogue only as far as finish() needs', () => {
+    const n = 100_000;
+    let read = 0;
+    function* catalog() {
+      for (let i = 0; i < n; i++) {
+        read++;
+        yield { id: `i${i}`, attributes: { category: `c${i % 100}` } };
+      }
+    }
+    const empty = {
+      sequences: { items: new Int32Array(0), offsets: Int32Array.of(0), numItems: 0 },
+      itemIds: [],
+    };
+    const items = new Map<string, CatalogItem>();
+    for (let i = 0; i < n; i++)
+      items.set(`i${i}`, { id: `i${i}`, attributes: { category: `c${i % 100}` } });
+    const filter = compileFilter({ category: 'c7' });
+    const out = finish(fallbackCandidates(empty, [], catalog()), 20, new Set(), filter, items);
+    expect(out.map((r) => r.itemId)).toEqual(
+      Array.from({ length: 20 }, (_, j) => `i${j * 100 + 7}`),
+    );
+    expect(read).toBeLessThan(2100);
+    // the eager form gives the same order
+    expect(
+      fallbackRanking(empty, [], items.values())
+        .slice(0, 3)
+        .map((c) => c.itemId),
+    ).toEqual(['i0', 'i1', 'i2']);
   });
 });

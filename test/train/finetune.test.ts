@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { blendToward } from '../../src/model/blend';
 import { GruModel } from '../../src/model/model';
 import { trainGru } from '../../src/train/fit';
@@ -69,5 +69,42 @@ describe('blendToward', () => {
     expect(blendToward(base, tuned, 1).toArrays().wx).toEqual(tuned.toArrays().wx);
     expect(() => blendToward(base, tuned, 1.5)).toThrow(RangeError);
     expect(() => blendToward(tuned, base, 0.5)).toThrow(/not trained from this base/);
+  });
+});
+
+describe('a large vocabulary: items new to the model', () => {
+  it('grows the item matrix once per fine-tune, whatever the number of new items', async () => {
+    const n = 2000;
+    const vocab = Array.from({ length: n }, (_, i) => `i${i}`);
+    const base = GruModel.create({ numItems: n, hiddenSize: 8 }, { seed: 1, vocab });
+    // 40 new items (ids n..n+39) among a visitor's 200 events
+    const items: number[] = [];
+    for (let i = 0; i < 200; i++) items.push(i % 5 === 0 ? n + ((i / 5) % 40) : (i * 37) % n);
+    const visitor = seqs([items.slice(0, 100), items.slice(100)], n + 40);
+    const added = Array.from({ length: 40 }, (_, i) => `new${i}`);
+    const grow = vi.spyOn(GruModel.prototype, 'grow');
+    const r = await trainGru(
+      visitor,
+      { epochs: 1, batchSize: 4, negatives: 16 },
+      {
+        model: base,
+        vocab: added,
+      },
+    );
+    expect(grow).toHaveBeenCalledTimes(1);
+    expect(grow.mock.calls[0][0]).toBe(n + 40);
+    grow.mockRestore();
+    expect(r.model.numItems).toBe(n + 40);
+    expect(r.model.vocab?.slice(n)).toEqual(added);
+    // the rows the visitor never touched (not drawn as negatives either) are kept bit for bit
+    const a = base.toArrays().items;
+    const b = r.model.toArrays().items;
+    const touched = new Set(items);
+    for (let i = 0; i < n; i++) {
+      if (touched.has(i)) continue;
+      for (let j = 0; j < 9; j++) expect(b[i * 9 + j]).toBe(a[i * 9 + j]);
+    }
+    base.dispose();
+    r.model.dispose();
   });
 });
