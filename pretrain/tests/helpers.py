@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -26,8 +27,17 @@ def job(*args: str, processes: int = 1, check: bool = True) -> subprocess.Comple
     env = {**os.environ, "PYTHONPATH": PRETRAIN, "OMP_NUM_THREADS": "1"}
     launch = [sys.executable, "-m", "localrec_pretrain.launch", "--standalone", f"--nproc_per_node={processes}",
               "-m", "localrec_pretrain"] if processes > 1 else [sys.executable, "-m", "localrec_pretrain"]
-    r = subprocess.run([*launch, *args, "--threads", "1"], cwd=ROOT, env=env, capture_output=True,
-                       text=True, timeout=600)
+    # Its own process group: on a timeout the launcher and every worker are killed, so a
+    # hung job fails this test in minutes instead of outliving it.
+    proc = subprocess.Popen([*launch, *args, "--threads", "1"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        raise AssertionError(f"job timed out after 300 s:\n{out}\n{err}")
+    r = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
     if check and r.returncode != 0:
         raise AssertionError(f"job failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
     return r
