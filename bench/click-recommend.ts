@@ -9,9 +9,9 @@
 // Usage: npx tsx bench/click-recommend.ts [--sizes 1000,5000,20000,50000,100000]
 //        [--clicks 40] [--modes pretrained,fallback] [--json FILE]
 // Prints a table (p50/p95 ms per click, long tasks) and the backend; not a pass/fail test.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { movieLensUsers } from './movielens-users';
 import { benchArg, openRuntimePage } from './runtime-page';
 
 const root = join(import.meta.dirname, '..');
@@ -25,17 +25,7 @@ if (modes.includes('pretrained') && !existsSync(join(root, 'demo/assets/model.bi
 }
 
 // MovieLens users' histories, each in time order, one after another: a long-time visitor.
-const csv = gunzipSync(readFileSync(join(root, 'data/movielens-small/ratings.csv.gz'))).toString(
-  'utf8',
-);
-const byUser = new Map<string, { item: string; t: number }[]>();
-for (const line of csv.split('\n').slice(1)) {
-  if (!line) continue;
-  const [u, i, , ts] = line.split(',');
-  let list = byUser.get(u);
-  if (!list) byUser.set(u, (list = []));
-  list.push({ item: i, t: Number(ts) });
-}
+const byUser = movieLensUsers();
 const stream: string[][] = [];
 for (const list of byUser.values()) {
   list.sort((a, b) => a.t - b.t);

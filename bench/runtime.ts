@@ -6,9 +6,9 @@
 //
 // Usage: npx tsx bench/runtime.ts [--backend wasm|webgl|webgpu|cpu|auto] [--epochs 5] [--calls 200]
 // Prints numbers and the backend; not a pass/fail test.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { movieLensUsers } from './movielens-users';
 import { benchArg, openRuntimePage } from './runtime-page';
 
 const root = join(import.meta.dirname, '..');
@@ -17,17 +17,7 @@ const epochs = Number(benchArg('--epochs', '5'));
 const calls = Number(benchArg('--calls', '200'));
 
 // The visitor: the MovieLens user with the most ratings, in time order.
-const csv = gunzipSync(readFileSync(join(root, 'data/movielens-small/ratings.csv.gz'))).toString(
-  'utf8',
-);
-const byUser = new Map<string, { item: string; t: number }[]>();
-for (const line of csv.split('\n').slice(1)) {
-  if (!line) continue;
-  const [u, i, , ts] = line.split(',');
-  let list = byUser.get(u);
-  if (!list) byUser.set(u, (list = []));
-  list.push({ item: i, t: Number(ts) * 1000 });
-}
+const byUser = movieLensUsers();
 const [userId, history] = [...byUser.entries()].sort((a, b) => b[1].length - a[1].length)[0];
 history.sort((a, b) => a.t - b.t);
 // Shift the history to end now, keeping its gaps (retention drops events older than a year).

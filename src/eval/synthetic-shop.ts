@@ -14,24 +14,7 @@
 //   within it), otherwise a fresh Zipf draw. So a next-item model has something to learn.
 //
 // Output is CSR sequences (items, offsets), what train/ and eval/ take.
-
-/** mulberry32 (the model's Rng is in model/, which eval/ may not import). */
-class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = (Math.imul(seed >>> 0, 0x9e3779b9) ^ 0x6d2b79f5) >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-}
+import { Rng } from '../core/rng';
 
 export interface SyntheticShopOptions {
   /** Catalog size N. */

@@ -27,6 +27,7 @@
  * Pure: no Node APIs, no other layer but core.
  */
 import { LocalRecError } from '../core/errors';
+import { mulberry32 } from '../core/rng';
 import type { Float64Scorer } from './evaluate';
 import type { InteractionLog } from './protocol';
 
@@ -147,18 +148,6 @@ export function syntheticOptions(
     throw bad('chain', `intent + chain must be < 1 (noise = 1 − intent − chain > 0)`);
   }
   return o;
-}
-
-/** mulberry32: small, fast, seedable; good enough for sampling (not for crypto). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** k distinct values of 0..n-1 (partial Fisher–Yates on a scratch permutation). */
