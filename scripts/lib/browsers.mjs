@@ -7,9 +7,9 @@
 // - WebKitGTK: Debian `webkit2gtk-driver` (WebKitWebDriver + MiniBrowser), driven by
 //   selenium-webdriver over classic WebDriver. It has no headless mode, so it runs under
 //   `Xvfb` (Debian `xvfb`).
-import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { aptInstall, canAptInstall } from './apt.mjs';
 
 export const FIREFOX_ENV = 'LOCALREC_FIREFOX';
 export const WEBKIT_ENV = 'LOCALREC_WEBKIT';
@@ -103,25 +103,10 @@ function missingPackages(env) {
 export function ensureBrowsers({ log = console.log, env = process.env } = {}) {
   const packages = missingPackages(env);
   if (packages.length > 0) {
-    const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-    let hasApt = false;
-    try {
-      execFileSync('apt-get', ['--version'], { stdio: 'ignore' });
-      hasApt = true;
-    } catch {}
-    if (isRoot && hasApt) {
+    if (canAptInstall()) {
       log(`browsers: installing Debian packages ${packages.join(' ')} with apt-get (root)…`);
-      const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-      // Wait for another apt/dpkg run (unattended upgrades, a parallel install) instead
-      // of failing at once on its lock.
-      const lock = ['-o', 'DPkg::Lock::Timeout=300'];
       try {
-        execFileSync('apt-get', [...lock, 'update', '-qq'], { stdio: 'inherit', env: aptEnv });
-        execFileSync(
-          'apt-get',
-          [...lock, 'install', '-y', '-qq', '--no-install-recommends', ...packages],
-          { stdio: 'inherit', env: aptEnv },
-        );
+        aptInstall(packages);
       } catch {
         throw new BrowserNotFound(
           `apt-get install ${packages.join(' ')} failed (see above). ` +

@@ -1,8 +1,8 @@
 // Finding a Chromium for the e2e tests and the demo checks, without ever downloading a
 // browser build: an explicit LOCALREC_CHROMIUM, else a system Chromium/Chrome, else
 // (only when allowed, as root with apt) Debian's `chromium` package.
-import { execFileSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { aptInstall, canAptInstall } from './apt.mjs';
 
 export const CHROMIUM_ENV = 'LOCALREC_CHROMIUM';
 
@@ -73,21 +73,10 @@ export function findChromium(env = process.env) {
 export function ensureChromium({ log = console.log } = {}) {
   const found = findChromium();
   if (found) return found;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  let hasApt = false;
-  try {
-    execFileSync('apt-get', ['--version'], { stdio: 'ignore' });
-    hasApt = true;
-  } catch {}
-  if (isRoot && hasApt) {
+  if (canAptInstall()) {
     log('chromium: not found; installing Debian package `chromium` with apt-get (root)…');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     try {
-      execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-      execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], {
-        stdio: 'inherit',
-        env,
-      });
+      aptInstall(['chromium']);
     } catch {
       throw new ChromiumNotFound(`apt-get install chromium failed (see above). ${howToPoint()}`);
     }

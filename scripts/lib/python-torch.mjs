@@ -2,7 +2,8 @@
 // chromium.mjs finds a browser: an explicit LOCALREC_PYTHON, else a system python3 that
 // imports torch, else (as root with apt) Debian's `python3-torch`. Never pip: the tests
 // run on what the distribution packages.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { aptInstall, canAptInstall } from './apt.mjs';
 
 export const PYTHON_ENV = 'LOCALREC_PYTHON';
 
@@ -47,15 +48,6 @@ export function findPythonTorch(env = process.env) {
   return CANDIDATES.find((p) => torchVersion(p));
 }
 
-function hasApt() {
-  try {
-    execFileSync('apt-get', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * findPythonTorch(), else install Debian's `python3-torch` when running as root with
  * apt-get. Throws PythonTorchNotFound saying what to do; its `installable` is false
@@ -64,31 +56,17 @@ function hasApt() {
 export function ensurePythonTorch({ log = console.log } = {}) {
   const found = findPythonTorch();
   if (found) return found;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const apt = hasApt();
   const how =
     `Install PyTorch for Python 3 (Debian/Ubuntu: \`sudo apt-get install python3-torch\`) ` +
     `or point ${PYTHON_ENV} at a python that imports torch.`;
-  if (!(isRoot && apt)) {
+  if (!canAptInstall()) {
     throw new PythonTorchNotFound(`No Python with PyTorch found. ${how}`, { installable: false });
   }
   log(
     'python: no Python with torch; installing Debian package `python3-torch` with apt-get (root)…',
   );
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () =>
-    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'python3-torch'], {
-      stdio: 'inherit',
-      env,
-    });
   try {
-    try {
-      install();
-    } catch {
-      // stale or missing package lists (a fresh container): refresh them once
-      execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-      install();
-    }
+    aptInstall(['python3-torch']);
   } catch {
     throw new PythonTorchNotFound(`apt-get install python3-torch failed (see above). ${how}`, {
       installable: true,

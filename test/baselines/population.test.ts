@@ -8,23 +8,15 @@ import {
 } from '../../src/baselines/population';
 import { sequentialRules } from '../../src/baselines/sr';
 import { hasCode } from '../../src/core/errors';
+import { mulberry32 } from '../../src/core/rng';
 import type { Sequences } from '../../src/core/scorer';
 import type { PopulationStats } from '../../src/model/population';
 import { seqs } from './helpers';
 
 const P = (...items: number[]) => Int32Array.from(items);
 
-/** mulberry32: a seeded generator, so the random log is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so the random log is the same on every run. */
+const rng = mulberry32;
 
 /** 40 sequences of 1..15 items over 25 items (two never seen), skewed, with repeats. */
 function randomLog(seed: number): Sequences {
