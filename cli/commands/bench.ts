@@ -165,6 +165,8 @@ async function run(args: string[], io: CliIO): Promise<number> {
       median: Number(quantile(times, 0.5).toFixed(3)),
       p95: Number(quantile(times, 0.95).toFixed(3)),
     },
+    /** The scoring pass that ran: WebAssembly SIMD where it can, else the JS loop. */
+    scoringPass: scorer.scoringPass,
     top20StateMs: {
       median: Number(quantile(stateTimes, 0.5).toFixed(3)),
       p95: Number(quantile(stateTimes, 0.95).toFixed(3)),
@@ -180,7 +182,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
       `settings: ${out.settings}\n` +
       `training: ${out.eventsPerSecond} events/s, median of ${runs.length} run${runs.length > 1 ? 's' : ''} (${out.runs.map((x) => `${x.eventsPerSecond} in ${x.seconds} s`).join(', ')})\n` +
       `top-20 with a 10-item prefix (GRU steps + scores + top-k): median ${out.top20PrefixMs.median} ms, p95 ${out.top20PrefixMs.p95} ms\n` +
-      `top-20 from a kept hidden state (scores + top-k): median ${out.top20StateMs.median} ms, p95 ${out.top20StateMs.p95} ms\n`,
+      `top-20 from a kept hidden state (scores + top-k, ${out.scoringPass} pass): median ${out.top20StateMs.median} ms, p95 ${out.top20StateMs.p95} ms\n`,
   );
   return 0;
 }

@@ -1,6 +1,7 @@
 import type { Scorer, ScorerCursor } from '../core/scorer';
 import { type GruConfig, inputSize } from './config';
 import type { GruArrays } from './params';
+import { RowDots } from './row-dots';
 
 /**
  * Scoring from the model's weights in plain Float32Arrays. For one sequence at a time a
@@ -20,6 +21,8 @@ export class GruJsScorer implements Scorer {
   private readonly h: number;
   private readonly e: number;
   private readonly buf: Float32Array;
+  /** The scoring pass in WebAssembly SIMD (row-dots.ts); null: the JS loop below. */
+  private dots: RowDots | null | undefined;
   // scratch of one step
   private readonly a: Float32Array;
   private readonly ah: Float32Array;
@@ -106,8 +109,22 @@ export class GruJsScorer implements Scorer {
    * (each state element loaded once for both) with four partial sums per row (independent
    * add chains the CPU can overlap): 100k items × H 64 in ~2.8 ms against ~5.5 ms for the
    * plain loop in V8 here (bench/scale.ts). Each row's sum is the same as `rowDot`'s.
+   * Where WebAssembly SIMD runs, the same sums run there (row-dots.ts), bit for bit.
    */
-  scoresFromState(state: Float32Array, out: Float32Array = this.buf): Float32Array {
+  scoresFromState(state: Float32Array, out?: Float32Array): Float32Array {
+    if (this.dots === undefined) this.dots = RowDots.of(this.w.items, this.numItems, this.h);
+    if (this.dots) return this.dots.scores(state, out);
+    return this.scoresFromStateJs(state, out);
+  }
+
+  /** Which scoring pass runs: `wasm-simd` or `js`. */
+  get scoringPass(): 'wasm-simd' | 'js' {
+    if (this.dots === undefined) this.dots = RowDots.of(this.w.items, this.numItems, this.h);
+    return this.dots ? 'wasm-simd' : 'js';
+  }
+
+  /** `scoresFromState` in JS: the loop everywhere WebAssembly SIMD cannot run. */
+  scoresFromStateJs(state: Float32Array, out: Float32Array = this.buf): Float32Array {
     const { h, w } = this;
     const items = w.items;
     const n = this.numItems;

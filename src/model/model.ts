@@ -3,6 +3,7 @@ import { checkInt, type GruConfig, inputSize, resolveGruConfig } from './config'
 import { GruJsScorer } from './js-scorer';
 import { type GruArrays, initArrays, initEmbRows, initItemRows } from './params';
 import { Rng } from './rng';
+import { itemRows } from './row-dots';
 
 /** Bookkeeping carried with the weights (and serialised). */
 export interface GruMeta {
@@ -90,7 +91,7 @@ export class GruModel {
     const h = c.hiddenSize;
     const e = inputSize(c);
     const rng = new Rng((options.seed ?? this.meta.seed) + 0x5bd1e995 + this.numItems);
-    const items = new Float32Array(numItems * (h + 1));
+    const items = itemRows(numItems, h);
     items.set(old.items);
     initItemRows(items, numItems, h, this.numItems, rng, Math.sqrt(6 / (numItems + h)));
     let emb: Float32Array | null = null;

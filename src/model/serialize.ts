@@ -3,6 +3,7 @@ import { type GruConfig, inputSize, resolveGruConfig } from './config';
 import { type GruMeta, GruModel } from './model';
 import { type GruArrays, paramSizes } from './params';
 import { type PopulationMixParams, type PopulationStats, populationProblem } from './population';
+import { itemRows } from './row-dots';
 
 /**
  * Binary format of a GRU model, little-endian:
@@ -452,12 +453,13 @@ function read(
   // decoded into fresh float32 arrays (the source buffer may be unaligned or reused by the
   // caller); f16 and i8 are dequantized here, once
   let at = 12 + hl;
-  const matrix = (width: number): Float32Array => {
-    const x = readMatrix(u8, dv, at, n, width, precision);
+  const matrix = (width: number, into?: Float32Array): Float32Array => {
+    const x = readMatrix(u8, dv, at, n, width, precision, into);
     at += matrixBytes(n, width, precision);
     return x;
   };
-  const items = matrix(itemsWidth);
+  // the item matrix straight into the memory the scoring pass runs in (row-dots.ts)
+  const items = matrix(itemsWidth, itemRows(n, config.hiddenSize));
   const emb = sizes.emb ? matrix(embWidth) : null;
   const gru = copyOut(u8, at, gruFloats, Float32Array);
   for (const all of emb ? [items, emb, gru] : [items, gru])
@@ -509,8 +511,9 @@ function weightsHeader(value: unknown): WeightPrecision {
 }
 
 /**
- * A per-item matrix [rows, width] at `at`, decoded into float32. MODEL_CORRUPT for a
- * negative or non-finite int8 scale, an int8 of −128, or non-zero padding.
+ * A per-item matrix [rows, width] at `at`, decoded into float32 (into `into` when given).
+ * MODEL_CORRUPT for a negative or non-finite int8 scale, an int8 of −128, or non-zero
+ * padding.
  */
 function readMatrix(
   u8: Uint8Array,
@@ -519,10 +522,14 @@ function readMatrix(
   rows: number,
   width: number,
   precision: WeightPrecision,
+  into?: Float32Array,
 ): Float32Array {
   const count = rows * width;
-  if (precision === 'f32') return copyOut(u8, at, count, Float32Array);
-  const x = new Float32Array(count);
+  const x = into ?? new Float32Array(count);
+  if (precision === 'f32') {
+    new Uint8Array(x.buffer, x.byteOffset, 4 * count).set(u8.subarray(at, at + 4 * count));
+    return x;
+  }
   let end: number;
   if (precision === 'f16') {
     const table = halfTable();
