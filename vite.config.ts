@@ -27,6 +27,19 @@ const libCommon: UserConfig['build'] = {
   reportCompressedSize: false,
 };
 
+/**
+ * Vite leaves whitespace and module-path comments in ES library output (it expects a
+ * bundler downstream); localrec.js and the worker are served to browsers as they are, so
+ * they get the same full minification as the IIFE. `annotations` keeps the
+ * `/* @__PURE__ *\/` marks a bundler that tree-shakes localrec.js reads.
+ */
+const minifiedEs = (annotations: boolean) => ({
+  output: {
+    minify: true,
+    comments: { annotation: annotations, jsdoc: false, legal: false },
+  },
+});
+
 export default defineConfig(({ mode }): UserConfig => {
   switch (mode) {
     case 'lib':
@@ -38,6 +51,7 @@ export default defineConfig(({ mode }): UserConfig => {
             formats: ['es'],
             fileName: () => 'localrec.js',
           },
+          rolldownOptions: minifiedEs(true),
         },
       };
     case 'global':
@@ -63,6 +77,7 @@ export default defineConfig(({ mode }): UserConfig => {
             formats: ['es'],
             fileName: () => 'localrec.worker.js',
           },
+          rolldownOptions: minifiedEs(false),
         },
       };
     case 'cli':
