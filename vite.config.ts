@@ -7,6 +7,8 @@ import { defineConfig, type UserConfig } from 'vite';
  * - `lib`    dist/localrec.js         ES module entry (main thread; never TF.js)
  * - `global` dist/localrec.global.js  self-contained IIFE for a <script> tag, `window.LocalRec`
  * - `worker` dist/localrec.worker.js  module worker bundle: TF.js + backends + trainer
+ * - `eval`   dist/localrec-eval.js    ES module entry `localrec/eval`: protocol + baselines
+ * - `eval-global` dist/localrec-eval.global.js  the same as an IIFE, `window.LocalRecEval`
  * - `cli`    dist/cli.js              Node CLI (`localrec eval|bench|pretrain`)
  * - `demo`   dist-demo/               the demo page (uses dist/ exactly as a site would)
  *
@@ -68,6 +70,30 @@ export default defineConfig(({ mode }): UserConfig => {
           },
         },
       };
+    case 'eval':
+      return {
+        build: {
+          ...libCommon,
+          lib: {
+            entry: resolve(root, 'src/eval-entry.ts'),
+            formats: ['es'],
+            fileName: () => 'localrec-eval.js',
+          },
+          rolldownOptions: minifiedEs(true),
+        },
+      };
+    case 'eval-global':
+      return {
+        build: {
+          ...libCommon,
+          lib: {
+            entry: resolve(root, 'src/eval-entry.ts'),
+            formats: ['iife'],
+            name: 'LocalRecEval',
+            fileName: () => 'localrec-eval.global.js',
+          },
+        },
+      };
     case 'worker':
       return {
         build: {
@@ -116,7 +142,7 @@ export default defineConfig(({ mode }): UserConfig => {
       };
     default:
       throw new Error(
-        `vite.config.ts: unknown mode "${mode}" (lib | global | worker | cli | demo)`,
+        `vite.config.ts: unknown mode "${mode}" (lib | global | eval | eval-global | worker | cli | demo)`,
       );
   }
 });
