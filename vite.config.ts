@@ -20,11 +20,16 @@ const root = import.meta.dirname;
 // e2e server never sees a half-written dist/.
 const outDir = process.env.LOCALREC_OUT_DIR ?? 'dist';
 
+// Source maps are written beside each file for debugging a checkout's build, but 'hidden'
+// (no `sourceMappingURL` comment) and not in the npm package (package.json `files`): the
+// worker's alone is 11.9 MB, mostly TF.js's sources, and a site would serve no map anyway.
+const sourcemap = 'hidden';
+
 const libCommon: UserConfig['build'] = {
   outDir,
   emptyOutDir: false,
   target: 'es2022',
-  sourcemap: true,
+  sourcemap,
   minify: true,
   reportCompressedSize: false,
 };
@@ -108,12 +113,16 @@ export default defineConfig(({ mode }): UserConfig => {
       };
     case 'cli':
       return {
+        // comlink (4 KB, used by `eval --protocol replay`) goes into the CLI's own files, as
+        // it does into the browser bundles: the package then has no dependency at all, and
+        // TF.js, which only the CLI imports, is an optional peer (package.json).
+        ssr: { noExternal: ['comlink'] },
         build: {
           outDir,
           emptyOutDir: false,
           target: 'node20',
           ssr: resolve(root, 'cli/localrec.ts'),
-          sourcemap: true,
+          sourcemap,
           minify: false,
           rollupOptions: {
             output: {
