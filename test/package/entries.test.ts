@@ -5,11 +5,13 @@
 // size budget (scripts/lib/size-budget.mjs).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..');
 const evalGlobal = join(root, 'dist', 'localrec-eval.global.js');
+const evalModule = join(root, 'dist', 'localrec-eval.js');
 
 /** Values (not types) `localrec/eval` carries: the protocol and the baselines. */
 const EVAL_VALUES = [
@@ -76,6 +78,15 @@ describe('package entries', () => {
       runInNewContext(readFileSync(evalGlobal, 'utf8'), page);
       const g = page.LocalRecEval as Record<string, unknown>;
       for (const name of EVAL_VALUES) expect(g, name).toHaveProperty(name);
+    },
+  );
+
+  it.skipIf(!existsSync(evalModule))(
+    'dist/localrec-eval.js imports by itself (no bare imports) with the same exports (after a build)',
+    async () => {
+      const mod = await import(pathToFileURL(evalModule).href);
+      for (const name of EVAL_VALUES) expect(mod, name).toHaveProperty(name);
+      expect(readFileSync(evalModule, 'utf8')).not.toMatch(/\bfrom\s*["'][^."'/]/);
     },
   );
 });
