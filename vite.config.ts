@@ -7,6 +7,8 @@ import { defineConfig, type UserConfig } from 'vite';
  * - `lib`    dist/localrec.js         ES module entry (main thread; never TF.js)
  * - `global` dist/localrec.global.js  self-contained IIFE for a <script> tag, `window.LocalRec`
  * - `worker` dist/localrec.worker.js  module worker bundle: TF.js + backends + trainer
+ * - `eval`   dist/localrec-eval.js    ES module entry `localrec/eval`: protocol + baselines
+ * - `eval-global` dist/localrec-eval.global.js  the same as an IIFE, `window.LocalRecEval`
  * - `cli`    dist/cli.js              Node CLI (`localrec eval|bench|pretrain`)
  * - `demo`   dist-demo/               the demo page (uses dist/ exactly as a site would)
  *
@@ -18,14 +20,32 @@ const root = import.meta.dirname;
 // e2e server never sees a half-written dist/.
 const outDir = process.env.LOCALREC_OUT_DIR ?? 'dist';
 
+// Source maps are written beside each file for debugging a checkout's build, but 'hidden'
+// (no `sourceMappingURL` comment) and not in the npm package (package.json `files`): the
+// worker's alone is 11.9 MB, mostly TF.js's sources, and a site would serve no map anyway.
+const sourcemap = 'hidden';
+
 const libCommon: UserConfig['build'] = {
   outDir,
   emptyOutDir: false,
   target: 'es2022',
-  sourcemap: true,
+  sourcemap,
   minify: true,
   reportCompressedSize: false,
 };
+
+/**
+ * Vite leaves whitespace and module-path comments in ES library output (it expects a
+ * bundler downstream); localrec.js and the worker are served to browsers as they are, so
+ * they get the same full minification as the IIFE. `annotations` keeps the
+ * `/* @__PURE__ *\/` marks a bundler that tree-shakes localrec.js reads.
+ */
+const minifiedEs = (annotations: boolean) => ({
+  output: {
+    minify: true,
+    comments: { annotation: annotations, jsdoc: false, legal: false },
+  },
+});
 
 export default defineConfig(({ mode }): UserConfig => {
   switch (mode) {
@@ -38,6 +58,7 @@ export default defineConfig(({ mode }): UserConfig => {
             formats: ['es'],
             fileName: () => 'localrec.js',
           },
+          rolldownOptions: minifiedEs(true),
         },
       };
     case 'global':
@@ -54,6 +75,30 @@ export default defineConfig(({ mode }): UserConfig => {
           },
         },
       };
+    case 'eval':
+      return {
+        build: {
+          ...libCommon,
+          lib: {
+            entry: resolve(root, 'src/eval-entry.ts'),
+            formats: ['es'],
+            fileName: () => 'localrec-eval.js',
+          },
+          rolldownOptions: minifiedEs(true),
+        },
+      };
+    case 'eval-global':
+      return {
+        build: {
+          ...libCommon,
+          lib: {
+            entry: resolve(root, 'src/eval-entry.ts'),
+            formats: ['iife'],
+            name: 'LocalRecEval',
+            fileName: () => 'localrec-eval.global.js',
+          },
+        },
+      };
     case 'worker':
       return {
         build: {
@@ -63,16 +108,21 @@ export default defineConfig(({ mode }): UserConfig => {
             formats: ['es'],
             fileName: () => 'localrec.worker.js',
           },
+          rolldownOptions: minifiedEs(false),
         },
       };
     case 'cli':
       return {
+        // comlink (4 KB, used by `eval --protocol replay`) goes into the CLI's own files, as
+        // it does into the browser bundles: the package then has no dependency at all, and
+        // TF.js, which only the CLI imports, is an optional peer (package.json).
+        ssr: { noExternal: ['comlink'] },
         build: {
           outDir,
           emptyOutDir: false,
           target: 'node20',
           ssr: resolve(root, 'cli/localrec.ts'),
-          sourcemap: true,
+          sourcemap,
           minify: false,
           rollupOptions: {
             output: {
@@ -101,7 +151,7 @@ export default defineConfig(({ mode }): UserConfig => {
       };
     default:
       throw new Error(
-        `vite.config.ts: unknown mode "${mode}" (lib | global | worker | cli | demo)`,
+        `vite.config.ts: unknown mode "${mode}" (lib | global | eval | eval-global | worker | cli | demo)`,
       );
   }
 });

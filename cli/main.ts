@@ -1,5 +1,6 @@
 /** `localrec <subcommand> [options]`: dispatch, and the one place errors become exit codes. */
 import { type CliIO, describeError } from './io';
+import { asMissingDependency } from './peers';
 import { SUBCOMMANDS } from './subcommands';
 
 function usage(): string {
@@ -26,7 +27,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   try {
     const { command } = await load();
     return await command.run(rest, io);
-  } catch (error) {
+  } catch (thrown) {
+    const error = asMissingDependency(thrown);
     const { exitCode, message, internal } = describeError(error);
     io.stderr(`localrec ${name}: ${internal ? 'internal error: ' : 'error: '}${message}\n`);
     if (internal && process.env.LOCALREC_DEBUG && error instanceof Error && error.stack) {

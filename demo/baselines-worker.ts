@@ -1,10 +1,10 @@
 // The demo's classical baselines, fitted and queried in a worker of their own: fitting
 // them on 650 users' histories takes about a second of CPU (four on a phone), which on
 // the page's main thread froze the grid and delayed the library's own worker.
-import type * as LocalRecModule from '../src/index';
+import type * as LocalRecEval from '../src/eval-entry';
 import type { BaselineFit, BaselineRequest, BaselineResponse } from './baselines';
 
-type Scorer = LocalRecModule.Scorer;
+type Scorer = LocalRecEval.Scorer;
 let scorers: { key: string; scorer: Scorer }[] = [];
 let ids: readonly string[] = [];
 
@@ -26,7 +26,7 @@ self.onmessage = async (event: MessageEvent<BaselineRequest>) => {
   let reply: BaselineResponse;
   try {
     if (msg.type === 'fit') {
-      const lib = (await import(/* @vite-ignore */ msg.libUrl)) as typeof LocalRecModule;
+      const lib = (await import(/* @vite-ignore */ msg.libUrl)) as typeof LocalRecEval;
       const fit = { items: msg.items, offsets: msg.offsets, numItems: msg.numItems };
       ids = msg.ids;
       // SR and item-kNN are fitted once; the mix reuses both fits through the cache.

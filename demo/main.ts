@@ -23,6 +23,9 @@ type Recommendation = LocalRecModule.Recommendation;
 
 // Resolved against the page (not this bundled chunk, which lives in ./assets/).
 const LIB = new URL('./lib/localrec.js', document.baseURI).href;
+// The baselines and the protocol are their own entry (`localrec/eval`), loaded only by the
+// baselines' worker: the page itself downloads just the core.
+const EVAL_LIB = new URL('./lib/localrec-eval.js', document.baseURI).href;
 const lib = (await import(/* @vite-ignore */ LIB)) as Lib;
 $('#version').textContent = lib.version;
 
@@ -520,7 +523,7 @@ async function start(): Promise<void> {
   const seqs = await loadSequences();
   $('#fit-users').textContent = `${fmtInt(seqs.users)} other MovieLens users`;
   void startBaselines(
-    LIB,
+    EVAL_LIB,
     seqs,
     catalog.movies.map((m) => m.id),
   )

@@ -1,26 +1,20 @@
 #!/usr/bin/env node
 // Builds every artifact of the package into dist/ (see vite.config.ts for the list),
 // copies the TF.js WASM binaries beside the worker, emits type declarations, and checks
-// the promises the package makes: the main-thread bundles contain no TF.js, the version
-// matches package.json, each file the package.json names exists, the bin (dist/cli.js)
-// is executable (0755) and runs.
+// the promises the package makes: the main-thread bundles contain no TF.js, each browser
+// file fits its gzip size budget (scripts/lib/size-budget.mjs), the version matches
+// package.json, each file the package.json names exists, the bin (dist/cli.js) is
+// executable (0755) and runs. Ends with the size table (`npm run size` prints it alone).
 //
 // Usage: node scripts/build.mjs [--if-missing] [--demo]
 //   --if-missing  do nothing when dist/ is already complete (used by `prepare`)
 //   --demo        also build the demo into dist-demo/
 import { execFileSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeBinsExecutable } from './lib/bins.mjs';
+import { formatSizeTable, measure, overBudget, sizeTable } from './lib/size-budget.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -30,9 +24,12 @@ const dist = join(root, 'dist');
 const expected = [
   'localrec.js',
   'localrec.global.js',
+  'localrec-eval.js',
+  'localrec-eval.global.js',
   'localrec.worker.js',
   'cli.js',
   'index.d.ts',
+  'eval-entry.d.ts',
   'tfjs-backend-wasm.wasm',
   'tfjs-backend-wasm-simd.wasm',
 ];
@@ -75,9 +72,9 @@ function run(cmd, cmdArgs) {
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-for (const mode of ['lib', 'global', 'worker', 'cli']) {
+for (const mode of ['lib', 'global', 'eval', 'eval-global', 'worker', 'cli']) {
   const seconds = run(bin('vite'), ['build', '--mode', mode, '--logLevel', 'warn']);
-  console.log(`build: ${mode.padEnd(6)} ${seconds} s`);
+  console.log(`build: ${mode.padEnd(11)} ${seconds} s`);
 }
 
 const wasmDir = join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
@@ -85,7 +82,9 @@ for (const f of expected.filter((f) => f.endsWith('.wasm'))) {
   copyFileSync(join(wasmDir, f), join(out, f));
 }
 
-console.log(`build: types  ${run(bin('tsc'), ['-p', 'tsconfig.build.json', '--outDir', out])} s`);
+console.log(
+  `build: types       ${run(bin('tsc'), ['-p', 'tsconfig.build.json', '--outDir', out])} s`,
+);
 
 // Vite writes 0644; the package's bins (dist/cli.js) must run by themselves.
 try {
@@ -95,12 +94,24 @@ try {
   fail(error.message);
 }
 
+// Over a size budget: the old dist/ stays, the new one is dropped.
+const overs = overBudget(measure(out));
+if (overs.length > 0) {
+  rmSync(out, { recursive: true, force: true });
+  fail(`over the size budget:\n  ${overs.join('\n  ')}`);
+}
+
 rmSync(dist, { recursive: true, force: true });
 renameSync(out, dist);
 
 // --- promises the package makes ---------------------------------------------------------
 for (const f of expected) if (!existsSync(join(dist, f))) fail(`dist/${f} was not produced`);
-for (const f of ['localrec.js', 'localrec.global.js']) {
+for (const f of [
+  'localrec.js',
+  'localrec.global.js',
+  'localrec-eval.js',
+  'localrec-eval.global.js',
+]) {
   const code = readFileSync(join(dist, f), 'utf8');
   // Markers that only TF.js bundles contain; the main thread must stay free of it.
   for (const marker of ['tfjs-core', 'registerKernel', 'WEBGL_VERSION']) {
@@ -120,10 +131,9 @@ try {
 
 if (args.has('--demo')) {
   console.log(
-    `build: demo   ${run(process.execPath, [join(root, 'scripts', 'build-demo.mjs')])} s`,
+    `build: demo        ${run(process.execPath, [join(root, 'scripts', 'build-demo.mjs')])} s`,
   );
 }
 
-const kb = (f) => (statSync(join(dist, f)).size / 1024).toFixed(0).padStart(6);
-console.log('build: sizes (KiB, minified, not gzipped):');
-for (const f of expected) console.log(`  ${kb(f)}  dist/${f}`);
+console.log('build: sizes (all fit their budgets):');
+console.log(formatSizeTable(sizeTable(dist)));

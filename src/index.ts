@@ -1,5 +1,8 @@
 // ESM entry: re-exports the public API only. Importing it has no side effects and
-// touches no `window`/`document` (safe under SSR).
+// touches no `window`/`document` (safe under SSR). The offline evaluation protocol and
+// the baselines are a second entry, `localrec/eval` (src/eval-entry.ts), so a page that
+// only tracks and recommends does not download them (dist/localrec.js's size budget:
+// scripts/lib/size-budget.mjs).
 
 // Interaction store and tracking API (src/api/create-store.ts).
 export { createStore } from './api/create-store';
@@ -39,33 +42,6 @@ export type {
   StoreStats,
   TrackEvent,
 } from './api/store-types';
-// Offline evaluation (shared/eval/PROTOCOL.md) and the classical baselines.
-export type {
-  BaselineName,
-  BaselineSpec,
-  ItemKNNParams,
-  SKNNParams,
-  SRItemKNNParams,
-  SRParams,
-} from './baselines';
-export {
-  BASELINES,
-  BaselineScorer,
-  createBaseline,
-  FitCache,
-  fitItemKNN,
-  fitMostPop,
-  fitSKNN,
-  fitSR,
-  fitSRItemKNN,
-  fitVSKNN,
-  ItemKNN,
-  MostPop,
-  SequentialRules,
-  SKNN,
-  SRItemKNN,
-  VSKNN,
-} from './baselines';
 export type { Scorer, ScorerCursor, Sequences } from './core/scorer';
 export { version } from './core/version';
 // Drop-in helpers for pages (src/dom): nothing runs and no DOM global is read until called.
@@ -73,32 +49,6 @@ export type { AutoTracker, AutoTrackOptions, Tracker } from './dom/auto-track';
 export { startAutoTracking } from './dom/auto-track';
 export type { DefineElementsOptions, RecommenderSource } from './dom/element';
 export { defineElements } from './dom/element';
-export type {
-  CsvColumns,
-  CsvLog,
-  DatasetCounts,
-  EvalDataset,
-  EvalResult,
-  EvaluateOptions,
-  Float64Scorer,
-  InteractionLog,
-  MeanSE,
-  MetricName,
-  MetricTable,
-  ProtocolOptions,
-  Split,
-  TuneOptions,
-  TuneResult,
-} from './eval';
-export {
-  evaluate,
-  METRICS,
-  metricsFromRanks,
-  parseInteractionsCsv,
-  prepareDataset,
-  tieBreakHash,
-  tune,
-} from './eval';
 export { BUILTIN_EVENT_TYPES, DEFAULT_SESSION_GAP_MS, EVENT_LIMITS, sessionise } from './events';
 // GRU4Rec model and trainer types (the code itself runs in the worker: it imports TF.js).
 export type { GruConfig } from './model/config';
