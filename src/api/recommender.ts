@@ -12,35 +12,23 @@ import { EngineSupervisor } from '../runtime/engine-supervisor';
 import { resolveFineTune } from '../runtime/fine-tune';
 import { VisitorHistory } from '../runtime/history';
 import { electLeader, type LeaderElection } from '../runtime/leader';
-import {
-  type ExplainContext,
-  fallbackCandidates,
-  fillUp,
-  finish,
-  type Recommendation,
-  type RecommendOptions,
-  resolveRecommendOptions,
-} from '../runtime/recommend';
-import { ServedModel, type ServedModelInfo } from '../runtime/served-model';
-import {
-  notTrained,
-  planTraining,
-  type TrainingOptions,
-  type TrainSummary,
-} from '../runtime/training-plan';
+import type { Recommendation, RecommendOptions } from '../runtime/recommend';
+import { fetchModel, ServedModel, type ServedModelInfo } from '../runtime/served-model';
+import { Serving } from '../runtime/serving';
+import { planTraining, runSummary, type TrainSummary } from '../runtime/training-plan';
 import { TrainingScheduler } from '../runtime/training-scheduler';
-import { startWorker, type WorkerClientOptions, type WorkerHandle } from '../runtime/worker-client';
-import { type BackendPreferences, candidateBackends } from '../worker/backend-choice';
-import type {
-  BackendStatus,
-  ModelInfo,
-  ScoredItem,
-  TrainProgressMessage,
-  WorkerApi,
-} from '../worker/protocol';
+import { startWorker } from '../runtime/worker-client';
+import { candidateBackends } from '../worker/backend-choice';
+import type { BackendStatus, TrainProgressMessage } from '../worker/protocol';
 import { createStore, validateCatalog } from './create-store';
 import { invalidInput, LocalRecError } from './errors';
-import type { CatalogItem, LocalRecStore, StoreOptions, TrackEvent } from './store-types';
+import type {
+  RecommenderDeps,
+  RecommenderEvents,
+  RecommenderOptions,
+  RecommenderStatus,
+} from './recommender-types';
+import type { CatalogItem, LocalRecStore, TrackEvent } from './store-types';
 
 export type {
   Recommendation,
@@ -50,84 +38,12 @@ export type {
 } from '../runtime/recommend';
 export type { TrainingOptions, TrainSummary } from '../runtime/training-plan';
 
-export interface RecommenderOptions extends StoreOptions {
-  /** Items of the site (id, title, attributes): used by filters and returned with results. */
-  catalog?: readonly CatalogItem[];
-  /**
-   * A model trained on many visitors (`localrec pretrain` writes one): a URL the site
-   * serves, or the bytes. Used until the device has trained its own; fine-tuned from.
-   */
-  pretrained?: string | URL | ArrayBuffer;
-  /** Where `localrec.worker.js` is served (default: beside the library file). */
-  workerUrl?: string | URL;
-  /** `false`: run the engine on the main thread (in small slices) even where Workers exist. */
-  useWorker?: boolean;
-  /** Force or exclude TF.js backends (default: measured, fastest wins). */
-  backend?: BackendPreferences;
-  training?: TrainingOptions;
-  /** Architecture of a model trained from scratch on the device. */
-  model?: { hiddenSize?: number; embedding?: 'tied' | 'separate'; embeddingSize?: number };
-  /**
-   * `mix` (default true): when the pretrained model carries population statistics
-   * (`localrec pretrain` writes them), serve the GRU + sequential rules + item-kNN mix,
-   * the strongest scorer in the replay protocol; false: the GRU alone. `beta` overrides
-   * the GRU's share of the mix that the model file carries (0..1).
-   */
-  serving?: { mix?: boolean; beta?: number };
-  /**
-   * Timeouts, ms. `startMs`: the worker's first answer (default 30 000); `callMs`: one
-   * call into the engine (default 30 000); `trainMs`: a training run (default 15 min);
-   * `answerMs`: how long `recommend()`/`similar()` wait for an engine that is still
-   * starting before they answer from the on-page fallback (default 0: at once; call
-   * `warmUp()` first to wait for the model). The start goes on in the background and the
-   * next call uses the model (the `model` event says when). After a failed start the engine is retried with a growing delay
-   * (2 s doubling to 5 min); until then calls answer from the fallback at once and
-   * `train()` rejects at once.
-   */
-  timeouts?: { startMs?: number; callMs?: number; trainMs?: number; answerMs?: number };
-}
-
-export interface RecommenderStatus {
-  namespace: string;
-  persistent: boolean;
-  consent: string;
-  /** Whether the engine runs in a worker or (no Worker support) on the main thread. */
-  engine: 'worker' | 'main-thread' | 'not-started';
-  /** The backend in use and why (trial step times); null before the engine started. */
-  backend: BackendStatus | null;
-  /**
-   * The model in use: where it came from, the newest event time it trained on
-   * (`trainedUntil`, epoch ms) and the store sequence number it trained through
-   * (`trainedThrough`: events written after it are new to the model).
-   */
-  model:
-    | (ModelInfo & { source: string; trainedUntil: number | null; trainedThrough: number | null })
-    | null;
-  leader: boolean;
-  leaderMode: LeaderElection['mode'];
-  training: boolean;
-  lastTraining: TrainSummary | null;
-  lastError: { code: string; message: string } | null;
-}
-
-export type RecommenderEvents = {
-  progress: TrainProgressMessage;
-  trained: TrainSummary;
-  /** A new model is in use (trained here, in another tab, or loaded). */
-  model: { source: string; info: ModelInfo };
-  error: LocalRecError;
-};
-
-/**
- * What the recommender runs on, replaceable by Node tools and tests (the replay protocol
- * drives the engine in-process; a test elects a leader at once). A page passes none.
- */
-export interface RecommenderDeps {
-  /** Starts the engine (default: the module worker, or in-process without Workers). */
-  startEngine?: (options: WorkerClientOptions) => Promise<WorkerHandle>;
-  /** Elects the tab that trains (default: Web Locks, else a BroadcastChannel heartbeat). */
-  electLeader?: (name: string) => LeaderElection;
-}
+export type {
+  RecommenderDeps,
+  RecommenderEvents,
+  RecommenderOptions,
+  RecommenderStatus,
+} from './recommender-types';
 
 const DEFAULT_HIDDEN = 64;
 /**
@@ -135,10 +51,6 @@ const DEFAULT_HIDDEN = 64;
  * not at all by default (the `model` event tells the page when to ask again).
  */
 const DEFAULT_ANSWER_MS = 0;
-/** Latest events whose types decide what may explain a recommendation. */
-const EXPLAIN_EVENTS = 20;
-/** Most recent events the GRU reads as the visitor's prefix. */
-const HISTORY_PREFIX_MAX = 5000;
 
 type Listener<T> = (value: T) => void;
 
@@ -160,9 +72,7 @@ export class Recommender {
   private readonly engines: EngineSupervisor;
   private readonly model: ServedModel;
   private readonly scheduler: TrainingScheduler;
-  private catalogCache: Promise<Map<string, CatalogItem>> | null = null;
-  /** The catalogue this page gave (options or setCatalog), in its order; else the stored one. */
-  private siteCatalog: readonly CatalogItem[] | null = null;
+  private readonly serving: Serving;
   private readonly leader: LeaderElection;
   private readonly modelChannel: BroadcastChannel | null;
   private readonly unsubscribe: () => void;
@@ -227,6 +137,15 @@ export class Recommender {
       report,
       callMs: this.callMs(),
     });
+    this.serving = new Serving({
+      history: this.history,
+      engines: this.engines,
+      model: this.model,
+      readCatalog: () => store.getCatalog(),
+      report,
+      serving: options.serving,
+      answerMs: options.timeouts?.answerMs ?? DEFAULT_ANSWER_MS,
+    });
     this.leader = (deps.electLeader ?? electLeader)(`${store.namespace}`);
     this.scheduler = new TrainingScheduler({
       leader: this.leader,
@@ -247,7 +166,7 @@ export class Recommender {
         this.forgotten = false;
         this.history.markStale();
         this.scheduler.eventsArrived(change.count);
-      } else if (change.kind === 'catalog') this.catalogCache = null;
+      } else if (change.kind === 'catalog') this.serving.catalogChanged();
       // (This tab's own forget() runs afterForget itself, before it resolves.)
       else if (change.kind === 'forget' && origin === 'remote') void this.afterForget();
     });
@@ -294,8 +213,7 @@ export class Recommender {
   /** Replaces the catalogue: used by filters and the fallback's catalogue order at once. */
   async setCatalog(items: readonly CatalogItem[]): Promise<void> {
     const valid = validateCatalog(items);
-    this.siteCatalog = valid;
-    this.catalogCache = null;
+    this.serving.setSiteCatalog(valid);
     try {
       await this.store.setCatalog(valid);
     } catch (error) {
@@ -327,7 +245,7 @@ export class Recommender {
     this.lastTraining = null;
     this.scheduler.reset();
     this.history.reset();
-    this.catalogCache = null;
+    this.serving.catalogChanged();
     await this.model.forget(this.engines.current);
   }
 
@@ -377,30 +295,10 @@ export class Recommender {
       (a) => a.train(plan.request, this.engines.current?.callback(progress) ?? progress),
       this.options.timeouts?.trainMs ?? 15 * 60_000,
     );
-    if (response.skipped) {
-      return (this.lastTraining = notTrained(response.skipped, {
-        sessions: plan.sessions,
-        mode: plan.mode,
-        backend: response.backend,
-        fellBackFrom: response.fellBackFrom,
-      }));
-    }
-    await this.model.save(response, plan);
-    const summary: TrainSummary = {
-      trained: true,
-      events: plan.events,
-      epochs: plan.request.options.epochs as number,
-      processedEvents: response.events,
-      sessions: plan.sessions,
-      seconds: response.seconds,
-      eventsPerSecond: response.eventsPerSecond,
-      loss: response.loss,
-      backend: response.backend,
-      mode: plan.mode,
-      fellBackFrom: response.fellBackFrom,
-    };
+    const summary = runSummary(plan, response);
+    if (summary.trained) await this.model.save(response, plan);
     this.lastTraining = summary;
-    this.emit('trained', summary);
+    if (summary.trained) this.emit('trained', summary);
     return summary;
   }
 
@@ -425,130 +323,22 @@ export class Recommender {
 
   // ---- recommending --------------------------------------------------------------------
 
-  private catalog(): Promise<Map<string, CatalogItem>> {
-    // The page's own catalogue when it gave one (in its order, for the catalogue-order
-    // fallback); else what the store holds (set by another page or tab).
-    const site = this.siteCatalog;
-    this.catalogCache ??= site
-      ? Promise.resolve(new Map(site.map((i) => [i.id, i])))
-      : this.store.getCatalog().then((items) => new Map(items.map((i) => [i.id, i])));
-    return this.catalogCache;
-  }
-
   /**
    * Top-k items for this visitor: from the GRU when a model is loaded (trained here or
    * pretrained), else from the baselines on the visitor's own history, then the
    * catalog. Each result names its scorer and, where possible, the item that explains it.
    */
-  async recommend(options: RecommendOptions = {}): Promise<Recommendation[]> {
-    const o = resolveRecommendOptions(options);
-    const [view, catalog] = await Promise.all([this.history.current(), this.catalog()]);
-    // The whole history (capped): the engine keeps the hidden state between calls, so a
-    // growing prefix costs only its new items.
-    const prefix = view.recent(HISTORY_PREFIX_MAX);
-    if (o.contextItem && prefix[prefix.length - 1] !== o.contextItem) prefix.push(o.contextItem);
-    const exclude = new Set(o.exclude ?? view.purchased());
-    const fallback = () => fallbackCandidates(view.sessions(), prefix, catalog.values());
-    // The latest events' types: explanations name what the visitor did, and never an item
-    // only viewed when they did more (the item on screen counts as viewed).
-    const recentTypes = view.recentTypes(EXPLAIN_EVENTS);
-    if (prefix.length > Math.min(view.size, HISTORY_PREFIX_MAX)) recentTypes.push('view');
-    const explain: ExplainContext = {
-      typeOf: view.strongest(HISTORY_PREFIX_MAX),
-      didMore: recentTypes.some((t) => t !== 'view'),
-    };
-    if (o.contextItem && !o.keepContextItem) exclude.add(o.contextItem);
-    const gru = await this.gruCandidates(
-      (k) => (a) =>
-        a.recommend({
-          prefix,
-          k,
-          exclude: [...exclude],
-          mix: this.options.serving?.mix !== false,
-          recentTypes: recentTypes.slice(-EXPLAIN_EVENTS),
-          ...(this.options.serving?.beta !== undefined ? { beta: this.options.serving.beta } : {}),
-        }),
-      o.k,
-      exclude.size,
-      !!o.filter,
-    );
-    if (gru) {
-      // Fewer than k when the model knows fewer items or the filter removed them: the
-      // fallback ranking (sequential rules, popularity, catalogue order) fills up.
-      return fillUp(
-        finish(gru, o.k, exclude, o.filter, catalog, explain),
-        fallback,
-        o.k,
-        exclude,
-        o.filter,
-        catalog,
-        explain,
-      );
-    }
-    return finish(fallback(), o.k, exclude, o.filter, catalog, explain);
+  recommend(options: RecommendOptions = {}): Promise<Recommendation[]> {
+    return this.serving.recommend(options);
   }
 
   /** Items to show on the page of `itemId`: what tends to come next after it. */
-  async similar(
+  similar(
     itemId: string,
     k = 10,
     options: { exclude?: readonly string[] } = {},
   ): Promise<Recommendation[]> {
-    if (typeof itemId !== 'string' || itemId === '') {
-      throw new LocalRecError('INVALID_INPUT', 'itemId must be a non-empty string', {
-        details: { field: 'itemId' },
-      });
-    }
-    const o = resolveRecommendOptions({ k, exclude: options.exclude });
-    const exclude = new Set([itemId, ...(o.exclude ?? [])]);
-    const catalog = await this.catalog();
-    const gru = await this.gruCandidates(
-      (kk) => (a) => a.similar(itemId, kk, [...exclude]),
-      o.k,
-      exclude.size,
-      false,
-    );
-    const view = await this.history.current();
-    const fallback = () => fallbackCandidates(view.sessions(), [itemId], catalog.values());
-    if (gru?.length)
-      return fillUp(
-        finish(gru, o.k, exclude, undefined, catalog),
-        fallback,
-        o.k,
-        exclude,
-        undefined,
-        catalog,
-      );
-    return finish(fallback(), o.k, exclude, undefined, catalog);
-  }
-
-  /** GRU candidates, or null when no model can score (not trained, engine failing). */
-  private async gruCandidates(
-    ask: (k: number) => (a: WorkerApi) => Promise<ScoredItem[]>,
-    k: number,
-    excluded: number,
-    filtered: boolean,
-  ): Promise<
-    { itemId: string; score: number; scorer: 'gru' | 'sr' | 'itemknn'; because?: string }[] | null
-  > {
-    // Nothing to score with yet (no pretrained model, no saved checkpoint): answer from
-    // the baselines at once instead of starting the worker and measuring backends.
-    if (!this.engines.current && !(await this.model.available())) return null;
-    // Starting (or backing off after a failure): wait a little, else answer from the
-    // fallback now and let the start finish in the background.
-    if (!(await this.engines.ready(this.options.timeouts?.answerMs ?? DEFAULT_ANSWER_MS)))
-      return null;
-    const model = this.model.current;
-    if (!model) return null;
-    // Over-fetch when a filter may drop items; the whole catalog at worst.
-    const want = Math.min(model.info.numItems, filtered ? Math.max(200, k * 20) : k + excluded);
-    try {
-      const scored = await this.engines.call('recommend', ask(want));
-      return scored.map(({ via, ...s }) => ({ ...s, scorer: via ?? ('gru' as const) }));
-    } catch (error) {
-      this.fail(error);
-      return null;
-    }
+    return this.serving.similar(itemId, k, options);
   }
 
   /**
@@ -604,26 +394,6 @@ export class Recommender {
     this.engines.close();
     this.store.close();
   }
-}
-
-async function fetchModel(url: string | URL): Promise<ArrayBuffer> {
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch (cause) {
-    throw new LocalRecError(
-      'MODEL_CORRUPT',
-      `could not fetch the pretrained model at ${String(url)}`,
-      { cause },
-    );
-  }
-  if (!response.ok) {
-    throw new LocalRecError(
-      'MODEL_CORRUPT',
-      `the pretrained model at ${String(url)} answered HTTP ${response.status}`,
-    );
-  }
-  return response.arrayBuffer();
 }
 
 /**

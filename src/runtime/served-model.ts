@@ -4,7 +4,7 @@
 // data is forgotten. A damaged checkpoint is reported, deleted and replaced by the
 // pretrained model.
 
-import { hasCode, type LocalRecError } from '../core/errors';
+import { hasCode, LocalRecError } from '../core/errors';
 import type { JsonValue } from '../events/types';
 import type { ModelInfo, TrainResponse, WorkerApi } from '../worker/protocol';
 import type { WorkerHandle } from './worker-client';
@@ -165,4 +165,25 @@ export class ServedModel {
     };
     this.deps.changed({ source, info });
   }
+}
+
+/** The bytes of a pretrained model the site serves (MODEL_CORRUPT when unreachable). */
+export async function fetchModel(url: string | URL): Promise<ArrayBuffer> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (cause) {
+    throw new LocalRecError(
+      'MODEL_CORRUPT',
+      `could not fetch the pretrained model at ${String(url)}`,
+      { cause },
+    );
+  }
+  if (!response.ok) {
+    throw new LocalRecError(
+      'MODEL_CORRUPT',
+      `the pretrained model at ${String(url)} answered HTTP ${response.status}`,
+    );
+  }
+  return response.arrayBuffer();
 }

@@ -5,7 +5,7 @@
 // settings. Pure: the recommender and Node tests call it alike.
 
 import { ON_DEVICE_WORKLOAD } from '../worker/backend-choice';
-import type { TrainRequest } from '../worker/protocol';
+import type { TrainRequest, TrainResponse } from '../worker/protocol';
 import {
   FINE_TUNE_TRAIN_DEFAULTS,
   type FineTuneOptions,
@@ -151,6 +151,33 @@ export function planTraining(input: PlanInput): TrainingPlan {
           }
         : {}),
     },
+  };
+}
+
+/** What a planned run did, from the engine's answer (`skipped`: nothing to learn). */
+export function runSummary(
+  plan: Extract<TrainingPlan, { run: true }>,
+  response: TrainResponse,
+): TrainSummary {
+  if (response.skipped)
+    return notTrained(response.skipped, {
+      sessions: plan.sessions,
+      mode: plan.mode,
+      backend: response.backend,
+      fellBackFrom: response.fellBackFrom,
+    });
+  return {
+    trained: true,
+    events: plan.events,
+    epochs: plan.request.options.epochs as number,
+    processedEvents: response.events,
+    sessions: plan.sessions,
+    seconds: response.seconds,
+    eventsPerSecond: response.eventsPerSecond,
+    loss: response.loss,
+    backend: response.backend,
+    mode: plan.mode,
+    fellBackFrom: response.fellBackFrom,
   };
 }
 

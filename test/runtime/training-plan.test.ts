@@ -3,8 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { FINE_TUNE_DEFAULTS } from '../../src/runtime/fine-tune';
 import type { HistorySessions } from '../../src/runtime/history';
-import { type PlanInput, planTraining } from '../../src/runtime/training-plan';
+import { type PlanInput, planTraining, runSummary } from '../../src/runtime/training-plan';
 import { ON_DEVICE_WORKLOAD } from '../../src/worker/backend-choice';
+import type { TrainResponse } from '../../src/worker/protocol';
 
 // Three sessions: [1 2 3] (keys 1-3, t 10-12), [4] (key 4), [5 6 7 8] (keys 5-8, t 30-33).
 const data: HistorySessions = {
@@ -119,5 +120,38 @@ describe('planTraining', () => {
     expect(p.trainedUntil).toBe(1e12);
     const q = plan({ settings: { epochs: 4 } });
     expect(q.run && q.request.options.epochs).toBe(4);
+  });
+
+  it("runSummary: the run's counts from the plan, its speed and backend from the engine", () => {
+    const p = plan({ request: { epochs: 2 } });
+    if (!p.run) throw new Error('expected a run');
+    const response = {
+      events: 14,
+      seconds: 2,
+      eventsPerSecond: 7,
+      loss: 0.5,
+      backend: 'wasm',
+      fellBackFrom: ['webgl'],
+    } as TrainResponse;
+    expect(runSummary(p, response)).toEqual({
+      trained: true,
+      events: 7,
+      epochs: 2,
+      processedEvents: 14,
+      sessions: 2,
+      seconds: 2,
+      eventsPerSecond: 7,
+      loss: 0.5,
+      backend: 'wasm',
+      mode: 'fresh',
+      fellBackFrom: ['webgl'],
+    });
+    expect(runSummary(p, { ...response, skipped: 'nothing new' })).toMatchObject({
+      trained: false,
+      reason: 'nothing new',
+      events: 0,
+      sessions: 2,
+      backend: 'wasm',
+    });
   });
 });
