@@ -1,6 +1,7 @@
 // The public types of createRecommender(): its options, status, events and the
 // dependencies a Node tool or test may replace.
 
+import type { RunsIn } from '../runtime/engine-supervisor';
 import type { LeaderElection } from '../runtime/leader';
 import type { TrainingOptions, TrainSummary } from '../runtime/training-plan';
 import type { WorkerClientOptions, WorkerHandle } from '../runtime/worker-client';
@@ -50,8 +51,13 @@ export interface RecommenderStatus {
   namespace: string;
   persistent: boolean;
   consent: string;
-  /** Whether the engine runs in a worker or (no Worker support) on the main thread. */
-  engine: 'worker' | 'main-thread' | 'not-started';
+  /**
+   * Where the engine (the code that trains and scores) runs: in a worker, or on the main
+   * thread (no Worker support, or `useWorker: false`); 'not-started' before its first use.
+   */
+  runsIn: RunsIn;
+  /** @deprecated Use `runsIn` (the same value); removed in the next version. */
+  engine: RunsIn;
   /** The backend in use and why (trial step times); null before the engine started. */
   backend: BackendStatus | null;
   /**

@@ -363,6 +363,7 @@ export class Recommender {
       namespace: this.store.namespace,
       persistent: this.store.persistent,
       consent: this.store.consent(),
+      runsIn: this.engines.runsIn,
       engine: this.engines.runsIn,
       backend,
       model: model
