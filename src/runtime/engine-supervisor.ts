@@ -65,6 +65,11 @@ export class EngineSupervisor {
     return this.handle && !this.handle.crashed ? this.handle : null;
   }
 
+  /** Whether an engine was started and not yet dropped (it may have died since). */
+  get started(): boolean {
+    return this.handle !== null;
+  }
+
   get runsIn(): RunsIn {
     return this.current?.mode ?? 'not-started';
   }

@@ -26,7 +26,7 @@ const HISTORY_PREFIX_MAX = 5000;
 
 export interface ServingDeps {
   history: Pick<VisitorHistory, 'current'>;
-  engines: Pick<EngineSupervisor, 'current' | 'ready' | 'call'>;
+  engines: Pick<EngineSupervisor, 'started' | 'ready' | 'call'>;
   model: Pick<ServedModel, 'current' | 'available'>;
   /** The catalogue the store holds (set by another page or tab). */
   readCatalog(): Promise<CatalogItem[]>;
@@ -164,7 +164,7 @@ export class Serving {
   > {
     // Nothing to score with yet (no pretrained model, no saved checkpoint): answer from
     // the baselines at once instead of starting the worker and measuring backends.
-    if (!this.deps.engines.current && !(await this.deps.model.available())) return null;
+    if (!this.deps.engines.started && !(await this.deps.model.available())) return null;
     // Starting (or backing off after a failure): wait a little, else answer from the
     // fallback now and let the start finish in the background.
     if (!(await this.deps.engines.ready(this.deps.answerMs))) return null;

@@ -184,6 +184,7 @@ describe('EngineSupervisor', () => {
     const first = await sup.engine();
     handles[0].crash(new LocalRecError('WORKER_CRASHED', 'the worker at x failed: boom'));
     expect(sup.current).toBeNull();
+    expect(sup.started).toBe(true); // dead, not yet replaced: the next use restarts it
     expect(sup.runsIn).toBe('not-started');
     const second = await sup.engine();
     expect(second).not.toBe(first);

@@ -38,7 +38,7 @@ async function setup(engine: {
   const deps: ServingDeps = {
     history: new VisitorHistory(store),
     engines: {
-      current: null,
+      started: false,
       ready: async () => {
         readies++;
         return engine.ready ?? true;
