@@ -15,7 +15,7 @@
 //
 // Usage: npx tsx bench/train-browser.ts [--backends wasm,cpu,webgl,webgpu] [--epochs 1]
 //   [--params 'batchSize=128,negatives=256'] [--max-steps N] [--max-seconds 180]
-//   [--engine auto|hybrid|device]
+//   [--kernel auto|hybrid|device]   (--engine: the deprecated name of --kernel)
 // Needs `npm run build` (dist/). Prints numbers, one line per backend; not a pass/fail test.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,7 +38,8 @@ const opt = (name: string): string | undefined => {
 const backends = (opt('--backends') ?? 'wasm,cpu,webgl,webgpu').split(',').map((s) => s.trim());
 const maxSteps = Number(opt('--max-steps') ?? '0');
 const maxSeconds = Number(opt('--max-seconds') ?? '180');
-const engineFlag = opt('--engine');
+// --engine is the deprecated name of --kernel (one version).
+const kernelFlag = opt('--kernel') ?? opt('--engine');
 // Budget of the engine's init trial (a few synthetic steps) per backend: generous, since a
 // forced backend whose trial runs over it is refused (SwiftShader compiles shaders slowly).
 const trialBudgetMs = 60_000;
@@ -56,7 +57,7 @@ for (const [k, v] of Object.entries(trainOptionsFrom(params))) {
 // The tail rule is not an eval parameter: the Node bench gets src's default. Send that
 // default explicitly, so a dist/ built before a change of it trains the same way.
 options.tail = DEFAULT_TRAIN_OPTIONS.tail;
-if (engineFlag) options.engine = engineFlag;
+if (kernelFlag) options.kernel = kernelFlag;
 const model = {
   hiddenSize: params.hiddenSize,
   embedding: params.separate === 1 ? ('separate' as const) : ('tied' as const),
@@ -141,8 +142,8 @@ function line(r: PageResult): string {
   // Wall events/s: up to the end of the call, or to the last progress report when stopped.
   const wallFor = r.result ? (r.wallSeconds ?? 0) : (r.lastAtSeconds ?? 0);
   const wallEps = wallFor > 0 ? engineEvents / wallFor : 0;
-  const engine =
-    options.engine && options.engine !== 'auto' ? options.engine : kernelFor(String(used));
+  const kernel =
+    options.kernel && options.kernel !== 'auto' ? options.kernel : kernelFor(String(used));
   const parts = [
     `${r.requested} -> ${used}${used !== r.requested ? ' (FELL BACK)' : ''}`,
     software,
@@ -155,8 +156,8 @@ function line(r: PageResult): string {
     `init+trial ${(r.initSeconds ?? 0).toFixed(1)} s`,
     `loss ${(r.result?.loss ?? last?.loss ?? Number.NaN).toFixed(3)}`,
     `batchSize=${options.batchSize} negatives=${options.negatives} hiddenSize=${model.hiddenSize} ` +
-      `tail=${options.tail} engine=${engine}` +
-      `${options.engine ? '' : ` (kernelFor the backend; its trial ran ${trial?.kernel ?? '?'})`}`,
+      `tail=${options.tail} kernel=${kernel}` +
+      `${options.kernel ? '' : ` (kernelFor the backend; its trial ran ${trial?.kernel ?? '?'})`}`,
   ];
   if (r.stopped) parts.push(`STOPPED at ${r.stopped} (numbers up to the last progress report)`);
   if (r.result?.fellBackFrom.length)

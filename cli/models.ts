@@ -92,5 +92,5 @@ for (const spec of Object.values(BASELINES)) {
 registerModel('gru', async () => (await import('../src/train/eval-factory')).gruFactory);
 registerModel(
   'gru+sr+itemknn',
-  async () => (await import('../src/train/eval-factory')).gruHybridFactory,
+  async () => (await import('../src/train/eval-factory')).gruMixFactory,
 );

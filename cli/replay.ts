@@ -94,7 +94,7 @@ export function replayVariants(
       options: { training: NO_TRAINING, serving: { mix: false } },
       help: 'the pretrained GRU alone, never trained on the device',
     },
-    hybrid: {
+    mix: {
       kind: 'product',
       pretrained: true,
       options: { training: NO_TRAINING, serving },
@@ -147,7 +147,7 @@ export function replayVariants(
 export const DEFAULT_REPLAY_VARIANTS = [
   'served',
   'pretrained',
-  'hybrid',
+  'mix',
   'finetuned',
   'continued',
   'cold',
@@ -420,7 +420,7 @@ export async function runReplay(o: ReplayRunOptions): Promise<ReplayReport> {
   }
   // Paired: the served behaviour and the untouched model against each other and every baseline.
   const names = Object.keys(ranks);
-  for (const a of ['served', 'finetuned', 'hybrid']) {
+  for (const a of ['served', 'finetuned', 'mix']) {
     if (!ranks[a]) continue;
     for (const b of names) {
       if (b === a || (a !== 'served' && b !== 'pretrained' && b !== 'sr+itemknn')) continue;

@@ -126,7 +126,7 @@ async function refreshStatus(): Promise<void> {
   const model = s.model
     ? `${s.model.source === 'pretrained' ? 'pretrained' : 'device-trained'} GRU (${fmtInt(s.model.numItems)} items, hidden ${s.model.hiddenSize}, ${fmtInt(s.model.trainedEvents)} training events)`
     : 'no GRU yet: baselines answer (cold start)';
-  status.textContent = `${scratch ? 'From scratch' : 'Pretrained'} · model: ${model} · backend: ${s.backend?.backend ?? '…'} (${s.engine})${s.persistent ? '' : ' · storage in memory only'}`;
+  status.textContent = `${scratch ? 'From scratch' : 'Pretrained'} · model: ${model} · backend: ${s.backend?.backend ?? '…'} (${s.runsIn})${s.persistent ? '' : ' · storage in memory only'}`;
   status.dataset.model = s.model?.source ?? 'none';
   if (s.backend) {
     $('#backend-reason').textContent =

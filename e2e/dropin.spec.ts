@@ -333,7 +333,7 @@ describe('drop-in under a strict Content-Security-Policy', () => {
           csp: document.querySelector('meta[http-equiv]') === null,
           summary,
           top,
-          engine: status.engine,
+          runsIn: status.runsIn,
           backend: status.backend?.backend,
           reason: status.backend?.reason,
           events: (await rec.stats()).events,
@@ -346,7 +346,7 @@ describe('drop-in under a strict Content-Security-Policy', () => {
             .map((r: W) => `${r.itemId}/${r.scorer}`)
             .join(' ')}`,
       );
-      expect(result.engine).toBe('worker');
+      expect(result.runsIn).toBe('worker');
       if (expectBackend) expect(result.backend).toBe(expectBackend);
       expect(result.summary.trained).toBe(true);
       expect(result.top[0].scorer).toBe('gru');

@@ -68,7 +68,7 @@ describe('runtime on the built bundle', () => {
     expect(fastest.stepMs * 1.1).toBeGreaterThanOrEqual(
       ok.find((t: W) => t.name === d.backend).stepMs,
     );
-    expect(result.warm.engine).toBe('worker');
+    expect(result.warm.runsIn).toBe('worker');
     expect(result.train.trained).toBe(true);
     expect(result.progress).toBeGreaterThan(0);
     expect(result.after[0]).toMatchObject({ itemId: 'i17', scorer: 'gru', rank: 1 });
@@ -303,7 +303,7 @@ describe('training policy, warm start and no-worker fallback', () => {
       ['alpha', 'catalog', 'Alpha'],
       ['mu', 'catalog', 'Mu'],
     ]);
-    expect(r.status.engine).toBe('not-started');
+    expect(r.status.runsIn).toBe('not-started');
     expect(requests.some((u) => u.endsWith('localrec.worker.js'))).toBe(false);
   });
 
@@ -316,7 +316,7 @@ describe('training policy, warm start and no-worker fallback', () => {
       await rec.track({ itemId: 'i5', type: 'view' });
       return { top: await rec.recommend({ k: 1 }), status: await rec.status() };
     });
-    expect(r.status.engine).toBe('main-thread');
+    expect(r.status.runsIn).toBe('main-thread');
     expect(r.top[0]).toMatchObject({ itemId: 'i17', scorer: 'gru' });
   });
 });
@@ -426,7 +426,7 @@ describe('runtime faults', () => {
     });
     expect(r.first[0].scorer).not.toBe('gru');
     expect(r.second[0]).toMatchObject({ itemId: 'i17', scorer: 'gru' });
-    expect(r.status.engine).toBe('worker');
+    expect(r.status.runsIn).toBe('worker');
     // the page was told (status and on('error')), not left to guess
     expect(r.status.lastError?.code).toBe('WORKER_CRASHED');
   });

@@ -51,7 +51,7 @@ const FLAGS: Record<string, FlagSpec> = {
   seed: { help: 'replay: seed of the user order (default 0)' },
   'max-events': { help: 'replay: replay at most the first M events of each user (default all)' },
   variants: {
-    help: 'replay: comma-separated (default served,pretrained,hybrid,finetuned,continued,cold,pop,sr,itemknn,sr+itemknn,sr+itemknn-lists)',
+    help: "replay: comma-separated (default served,pretrained,mix,finetuned,continued,cold,pop,sr,itemknn,sr+itemknn,sr+itemknn-lists; 'hybrid' is the deprecated name of 'mix')",
   },
   model: {
     help: "a model file (`localrec pretrain` or pretrain/'s PyTorch job) scored as model 'gru-file' beside --models; several, comma-separated, are 'gru-file', 'gru-file-2', … and each later one is also paired against the first (e.g. the f16 / i8 encodings of an f32 file); replay: the pretrained model (default: pretrain on the population first)",
@@ -62,7 +62,7 @@ const FLAGS: Record<string, FlagSpec> = {
   'save-model': { help: 'replay: write the model pretrained on the population here' },
   'pretrain-params': { help: 'replay: pretraining settings as `localrec pretrain --params`' },
   served: {
-    help: "replay: settings of 'served' (and 'finetuned', 'hybrid'): mix share beta; fine-tuning blend, populationNegatives, base, maxEvents; trainer lr, epochs, …; e.g. 'beta=0.2,blend=0.5,lr=0.01'",
+    help: "replay: settings of 'served' (and 'finetuned', 'mix'): mix share beta; fine-tuning blend, populationNegatives, base, maxEvents; trainer lr, epochs, …; e.g. 'beta=0.2,blend=0.5,lr=0.01'",
   },
   help: { boolean: true, help: 'show this help' },
 };
@@ -563,6 +563,15 @@ function parseSettings(
   return out;
 }
 
+/** `hybrid`: the deprecated name of the `mix` variant (one version); "hybrid" names a step kernel. */
+export function replayVariantName(name: string, io?: Pick<CliIO, 'stderr'>): string {
+  if (name !== 'hybrid') return name;
+  io?.stderr(
+    "eval: replay variant 'hybrid' is now called 'mix' (the old name goes in the next version)\n",
+  );
+  return 'mix';
+}
+
 async function runReplayCommand(
   values: Record<string, string>,
   io: CliIO,
@@ -576,7 +585,8 @@ async function runReplayCommand(
   const variants = (values.variants ?? DEFAULT_REPLAY_VARIANTS.join(','))
     .split(',')
     .map((v) => v.trim())
-    .filter(Boolean);
+    .filter(Boolean)
+    .map((v) => replayVariantName(v, io));
   for (const v of variants) {
     if (!Object.hasOwn(known, v))
       throw new CliError(

@@ -7,15 +7,15 @@ import {
 } from '../events/types';
 import { findNonJson, isPlainObject, validateEvent, validateEvents } from '../events/validate';
 import { ChangeChannel, type ChangeListener } from '../store/broadcast';
-import { openBackend } from '../store/open';
+import { openAdapter } from '../store/open';
 import { DEFAULT_RETENTION } from '../store/retention';
 import { META_CATALOG_FINGERPRINT, META_CONSENT, SCHEMA_VERSION } from '../store/schema';
 import type {
-  Backend,
   CatalogItem,
   CheckpointRecord,
   EventRecord,
   RetentionPolicy,
+  StorageAdapter,
 } from '../store/types';
 import { invalidInput as invalid, LocalRecError } from './errors';
 import type {
@@ -196,7 +196,7 @@ function rowIsValid(e: EventRecord, numItems: number): boolean {
 
 /** What a forgotten store reads as, without opening (and so re-creating) the database. */
 const FORGOTTEN: Pick<
-  Backend,
+  StorageAdapter,
   | 'snapshot'
   | 'readAfter'
   | 'getCatalog'
@@ -236,12 +236,12 @@ class Store implements LocalRecStore {
    */
   private forgotten = false;
   private forgetting: Promise<void> | null = null;
-  /** Backend calls in progress (forget waits for them). */
+  /** Adapter calls in progress (forget waits for them). */
   private readonly running = new Set<Promise<unknown>>();
 
   constructor(
     readonly namespace: string,
-    private readonly backend: Backend,
+    private readonly adapter: StorageAdapter,
     private currentConsent: Consent,
     private readonly retention: RetentionPolicy,
     private readonly sessionGapMs: number,
@@ -260,7 +260,7 @@ class Store implements LocalRecStore {
   }
 
   get persistent(): boolean {
-    return this.backend.persistent;
+    return this.adapter.persistent;
   }
 
   private check(): void {
@@ -268,19 +268,19 @@ class Store implements LocalRecStore {
   }
 
   /**
-   * Runs a read: against the backend, or against nothing (empty answers) while the store
+   * Runs a read: against the adapter, or against nothing (empty answers) while the store
    * is forgotten. Registered as running at once, so a forget() called after it waits for
    * it; one called before it runs first.
    */
-  private reading<T>(body: (backend: typeof FORGOTTEN) => Promise<T>): Promise<T> {
-    return this.run(() => body(this.forgotten ? FORGOTTEN : this.backend));
+  private reading<T>(body: (adapter: typeof FORGOTTEN) => Promise<T>): Promise<T> {
+    return this.run(() => body(this.forgotten ? FORGOTTEN : this.adapter));
   }
 
   /** Runs a write (which re-creates the database after a forget). */
-  private writing<T>(body: (backend: Backend) => Promise<T>): Promise<T> {
+  private writing<T>(body: (adapter: StorageAdapter) => Promise<T>): Promise<T> {
     return this.run(() => {
       this.forgotten = false;
-      return body(this.backend);
+      return body(this.adapter);
     });
   }
 
@@ -544,7 +544,7 @@ class Store implements LocalRecStore {
       formatVersion: 1,
       exportedAt: new Date(this.now()).toISOString(),
       namespace: this.namespace,
-      persistent: this.backend.persistent,
+      persistent: this.adapter.persistent,
       consent: this.currentConsent,
       schemaVersion: SCHEMA_VERSION,
       events,
@@ -563,7 +563,7 @@ class Store implements LocalRecStore {
       // Calls already running finish first (a delete under them would fail them with
       // DB_CLOSED); calls made meanwhile wait for the delete.
       await Promise.allSettled([...this.running]);
-      await this.backend.destroy();
+      await this.adapter.destroy();
       this.forgotten = true;
     })().finally(() => {
       this.forgetting = null;
@@ -578,11 +578,11 @@ class Store implements LocalRecStore {
     const out: StoreStats = {
       ...s,
       namespace: this.namespace,
-      persistent: this.backend.persistent,
+      persistent: this.adapter.persistent,
       schemaVersion: SCHEMA_VERSION,
       consent: this.currentConsent,
     };
-    if (this.backend.fallbackReason !== undefined) out.fallbackReason = this.backend.fallbackReason;
+    if (this.adapter.fallbackReason !== undefined) out.fallbackReason = this.adapter.fallbackReason;
     return out;
   }
 
@@ -595,7 +595,7 @@ class Store implements LocalRecStore {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.backend.close();
+    this.adapter.close();
     this.channel?.close();
   }
 }
@@ -617,7 +617,7 @@ export async function createStore(options: StoreOptions = {}): Promise<LocalRecS
   const namespace = options.namespace ?? 'default';
   const name = `localrec:${namespace}`;
   const retention: RetentionPolicy = { ...DEFAULT_RETENTION, ...options.retention };
-  const backend = await openBackend({
+  const adapter = await openAdapter({
     name,
     ...('indexedDB' in options ? { indexedDB: options.indexedDB } : {}),
     fallback: options.fallback,
@@ -629,16 +629,16 @@ export async function createStore(options: StoreOptions = {}): Promise<LocalRecS
   try {
     if (options.consent !== undefined) {
       consent = options.consent;
-      if ((await backend.getMeta(META_CONSENT)) !== consent)
-        await backend.setMeta(META_CONSENT, consent);
+      if ((await adapter.getMeta(META_CONSENT)) !== consent)
+        await adapter.setMeta(META_CONSENT, consent);
     } else {
-      const stored = await backend.getMeta(META_CONSENT);
+      const stored = await adapter.getMeta(META_CONSENT);
       // GPC is a default, not a choice: it is not persisted, so a later explicit
       // choice of the site (on the visitor's word) takes over.
       consent = isConsent(stored) ? stored : globalPrivacyControl() ? 'denied' : 'granted';
     }
   } catch (error) {
-    backend.close();
+    adapter.close();
     throw error;
   }
   // Without broadcast the channel still tells this page's own listeners (the
@@ -647,7 +647,7 @@ export async function createStore(options: StoreOptions = {}): Promise<LocalRecS
     options.broadcast === false ? new ChangeChannel(name, null) : new ChangeChannel(name);
   return new Store(
     namespace,
-    backend,
+    adapter,
     consent,
     retention,
     options.sessionGapMs ?? DEFAULT_SESSION_GAP_MS,

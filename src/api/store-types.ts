@@ -2,7 +2,7 @@ import type { Sequences } from '../core/scorer';
 import type { JsonValue, TrackEvent } from '../events/types';
 import type { StoreChange } from '../store/broadcast';
 import type {
-  BackendStats,
+  AdapterStats,
   CatalogItem,
   CheckpointInfo,
   EventsAfter,
@@ -55,7 +55,7 @@ export interface StoreOptions {
   now?: () => number;
 }
 
-export interface StoreStats extends BackendStats {
+export interface StoreStats extends AdapterStats {
   namespace: string;
   /** False when the store fell back to memory: nothing survives a reload. */
   persistent: boolean;

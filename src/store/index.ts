@@ -3,17 +3,16 @@
 export type { ChangeListener, StoreChange, StoreChangeMessage } from './broadcast';
 export { ChangeChannel } from './broadcast';
 export { toStoreError } from './errors';
-export { deleteDatabase, IdbBackend, openDatabase } from './idb-backend';
-export { MemoryBackend } from './memory-backend';
-export type { OpenBackendOptions } from './open';
-export { globalIndexedDB, openBackend } from './open';
+export { deleteDatabase, IdbAdapter, openDatabase } from './idb-adapter';
+export { MemoryAdapter } from './memory-adapter';
+export type { OpenAdapterOptions } from './open';
+export { globalIndexedDB, openAdapter } from './open';
 export { ageCutoff, DAY_MS, DEFAULT_RETENTION } from './retention';
 export type { Migration } from './schema';
 export { checkMigrations, MIGRATIONS, SCHEMA_VERSION } from './schema';
 export type {
+  AdapterStats,
   AppendResult,
-  Backend,
-  BackendStats,
   CatalogItem,
   CheckpointInfo,
   CheckpointRecord,
@@ -21,4 +20,5 @@ export type {
   EventRecord,
   RetentionPolicy,
   Snapshot,
+  StorageAdapter,
 } from './types';

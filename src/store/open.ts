@@ -1,10 +1,10 @@
 import { LocalRecError } from '../core/errors';
-import { IdbBackend } from './idb-backend';
-import { MemoryBackend } from './memory-backend';
+import { IdbAdapter } from './idb-adapter';
+import { MemoryAdapter } from './memory-adapter';
 import { MIGRATIONS, type Migration } from './schema';
-import type { Backend } from './types';
+import type { StorageAdapter } from './types';
 
-export interface OpenBackendOptions {
+export interface OpenAdapterOptions {
   /** Database name (`localrec:<namespace>`). */
   name: string;
   /**
@@ -37,20 +37,20 @@ export function globalIndexedDB(): IDBFactory | undefined {
 }
 
 /**
- * Opens the persistent backend, or the in-memory fallback when IndexedDB is missing
+ * Opens the persistent adapter, or the in-memory fallback when IndexedDB is missing
  * or its open fails `openAttempts` times (Firefox private browsing before v115, bug 781982, fails
  * open with InvalidStateError; some embedded WebViews throw). SCHEMA_TOO_NEW and
  * UPGRADE_BLOCKED are never papered over with the fallback: the data exists, and an
  * empty in-memory store would silently hide it.
  */
-export async function openBackend(options: OpenBackendOptions): Promise<Backend> {
+export async function openAdapter(options: OpenAdapterOptions): Promise<StorageAdapter> {
   const fallback = options.fallback ?? 'memory';
   const factory = 'indexedDB' in options ? options.indexedDB : globalIndexedDB();
-  const unavailable = (reason: string, cause?: unknown): Backend => {
+  const unavailable = (reason: string, cause?: unknown): StorageAdapter => {
     if (fallback === 'error') {
       throw new LocalRecError('STORAGE_UNAVAILABLE', `IndexedDB unavailable: ${reason}`, { cause });
     }
-    return new MemoryBackend(reason);
+    return new MemoryAdapter(reason);
   };
   if (factory === undefined || factory === null)
     return unavailable('no indexedDB in this environment');
@@ -59,7 +59,7 @@ export async function openBackend(options: OpenBackendOptions): Promise<Backend>
   let lastError: unknown;
   for (let i = 0; i < attempts; i++) {
     try {
-      return await IdbBackend.open({
+      return await IdbAdapter.open({
         factory,
         name: options.name,
         migrations: options.migrations ?? MIGRATIONS,

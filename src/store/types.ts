@@ -80,7 +80,7 @@ export interface EventDelta {
   lastId: number | null;
 }
 
-export interface BackendStats {
+export interface AdapterStats {
   events: number;
   items: number;
   catalogItems: number;
@@ -95,7 +95,7 @@ export interface BackendStats {
  * What the IndexedDB store and its in-memory fallback both implement. Everything the
  * API layer needs; nothing about validation, consent or sessions (those live above).
  */
-export interface Backend {
+export interface StorageAdapter {
   readonly persistent: boolean;
   /** Why the store is in memory (only set on the fallback). */
   readonly fallbackReason?: string;
@@ -120,8 +120,8 @@ export interface Backend {
   listCheckpoints(): Promise<CheckpointInfo[]>;
   getMeta(key: string): Promise<unknown>;
   setMeta(key: string, value: unknown): Promise<void>;
-  stats(): Promise<BackendStats>;
-  /** Deletes everything (the whole database). The backend stays usable afterwards. */
+  stats(): Promise<AdapterStats>;
+  /** Deletes everything (the whole database). The adapter stays usable afterwards. */
   destroy(): Promise<void>;
   /** Closes connections; later calls reject with DB_CLOSED. */
   close(): void;

@@ -11,7 +11,7 @@ import type { EvalDataset } from '../eval/protocol';
 import type { GruJsScorer } from '../model/js-scorer';
 import { ensureNodeBackend } from './backend-node';
 import { trainGru } from './fit';
-import { chooseBeta, fitMix, GruMixScorer } from './hybrid';
+import { chooseBeta, fitMix, GruMixScorer } from './gru-mix';
 import { lossOfCode } from './losses';
 import type { TrainOptions } from './options';
 
@@ -147,10 +147,10 @@ let lastBeta = 0.5;
 
 /**
  * `gru+sr+itemknn`: the GRU and SR+ItemKNN (alpha 0.2) fit on the same data, mixed
- * (hybrid.ts) with β chosen on validation positions when fitting on training data
+ * (gru-mix.ts) with β chosen on validation positions when fitting on training data
  * (`beta` < 0, the default) and reused for a refit.
  */
-export const gruHybridFactory = {
+export const gruMixFactory = {
   name: 'gru+sr+itemknn',
   label: 'GRU + SR+ItemKNN',
   defaults: { ...GRU_EVAL_DEFAULTS, beta: -1, mixAlpha: 0.2 } as Readonly<Record<string, number>>,
@@ -160,7 +160,7 @@ export const gruHybridFactory = {
     params: Record<string, number>,
     ctx: FactoryContext,
   ): Promise<Scorer> {
-    const p = { ...gruHybridFactory.defaults, ...params };
+    const p = { ...gruMixFactory.defaults, ...params };
     const gru = await trainGruScorer(fit, p, ctx);
     const s = new GruMixScorer(gru, fitMix(fit, p.mixAlpha), p.beta >= 0 ? p.beta : lastBeta);
     if (p.beta < 0 && ctx.phase !== 'refit' && ctx.data) {

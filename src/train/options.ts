@@ -78,7 +78,12 @@ export interface TrainOptions {
    * per step). `device`: every op of the GRU step on the backend, the loss in JS (two
    * read-backs per step). Same maths (tested equal to 1e-5); speeds in docs/MODEL.md.
    */
-  engine: 'auto' | KernelName;
+  kernel: 'auto' | KernelName;
+  /**
+   * @deprecated Use `kernel` (same values); read as `kernel` when that is not given, and
+   * removed in the next version. ("Engine" names the worker that trains and scores.)
+   */
+  engine?: 'auto' | KernelName;
   lr: number;
   /**
    * Learning-rate schedule: the rate goes linearly from `lr` at the first step to
@@ -129,7 +134,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   dropoutEmbedding: 0.1,
   dropoutHidden: 0.3,
   optimizer: 'adagrad',
-  engine: 'auto',
+  kernel: 'auto',
   lr: 0.05,
   lrEnd: 1,
   momentum: 0.3,
@@ -145,6 +150,9 @@ export function resolveTrainOptions(o: Partial<TrainOptions>): TrainOptions {
   const r: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS };
   for (const [k, v] of Object.entries(o))
     if (v !== undefined) (r as unknown as Record<string, unknown>)[k] = v;
+  // The deprecated name of `kernel` (one version): `kernel` wins when both are given.
+  if (o.kernel === undefined && o.engine !== undefined) r.kernel = o.engine;
+  delete r.engine;
   checkInt('epochs', r.epochs, 0);
   checkInt('batchSize', r.batchSize, 1);
   checkInt('negatives', r.negatives, 0);
@@ -166,9 +174,9 @@ export function resolveTrainOptions(o: Partial<TrainOptions>): TrainOptions {
       details: { field: 'tail' },
     });
   }
-  if (r.engine !== 'auto' && r.engine !== 'hybrid' && r.engine !== 'device') {
-    throw new LocalRecError('INVALID_INPUT', `unknown engine ${r.engine}`, {
-      details: { field: 'engine' },
+  if (r.kernel !== 'auto' && r.kernel !== 'hybrid' && r.kernel !== 'device') {
+    throw new LocalRecError('INVALID_INPUT', `unknown kernel ${r.kernel}`, {
+      details: { field: 'kernel' },
     });
   }
   if (r.optimizer !== 'adagrad' && r.optimizer !== 'adam') {

@@ -23,7 +23,7 @@ import type { TrainOptions } from './options';
  *           last column) and the inputs' rows; accidental hits; logQ; dropout masks
  *   kernel  GRU step, scores S = [h', 1]·Wcᵀ, the loss (train/losses/), exact one-step
  *           gradients (no BPTT): the hybrid or the device kernel (train/kernels/), as
- *           `kernelFor` picks for the backend unless `engine` names one
+ *           `kernelFor` picks for the backend unless `kernel` names one
  *   JS      sum the gradients per unique item row, sparse row-wise update of the
  *           touched item rows, dense update of the GRU weights
  *
@@ -85,7 +85,7 @@ export class StepRunner {
     });
     this.loss = lossFor(opts.loss);
     this.lossParams = { bprReg: opts.bprReg, elu: opts.elu };
-    const name = opts.engine === 'auto' ? kernelFor(tf.getBackend()) : opts.engine;
+    const name = opts.kernel === 'auto' ? kernelFor(tf.getBackend()) : opts.kernel;
     this.kernel = createKernel(name, config, init, this.timing);
     this.w = this.kernel.weights;
     this.opt = {

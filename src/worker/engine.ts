@@ -13,7 +13,7 @@ import { GruModel } from '../model/model';
 import type { PopulationStats } from '../model/population';
 import { readModelFile, serializeGru } from '../model/serialize';
 import { trainGru } from '../train/fit';
-import { scaledParts } from '../train/hybrid';
+import { scaledParts } from '../train/gru-mix';
 import type { TrainOptions } from '../train/options';
 import {
   candidateBackends,

@@ -110,7 +110,7 @@ describe('recommender.forget()', () => {
     const after = await rec.recommend({ k: 5, filter: { title: 'Item 2' } });
     expect(after.map((r) => r.itemId)).toEqual(['i2']); // the site's catalogue still filters
     const status = await rec.status();
-    expect(status).toMatchObject({ engine: 'main-thread', lastError: null, lastTraining: null });
+    expect(status).toMatchObject({ runsIn: 'main-thread', lastError: null, lastTraining: null });
     expect(status.model?.source).toBe('pretrained');
     expect((await rec.stats()).events).toBe(0);
     expect((await rec.recommend({ k: 3 })).every((r) => r.scorer === 'gru')).toBe(true);

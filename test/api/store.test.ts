@@ -26,11 +26,11 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
-// The contract holds on both backends: IndexedDB and the in-memory fallback.
+// The contract holds on both storage adapters: IndexedDB and the in-memory fallback.
 describe.each([
   ['IndexedDB', () => freshFactory() as IDBFactory | null],
   ['in-memory', () => null],
-])('%s backend', (_label, factory) => {
+])('%s adapter', (_label, factory) => {
   it('reports persistent accordingly', async () => {
     const store = await open({ indexedDB: factory() });
     expect((await store.stats()).persistent).toBe(factory() !== null);

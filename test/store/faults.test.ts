@@ -2,7 +2,7 @@ import { IDBObjectStore as FakeObjectStore, forceCloseDatabase } from 'fake-inde
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createStore } from '../../src/api/create-store';
 import type { NormalizedEvent } from '../../src/events/types';
-import { MIGRATIONS, type Migration, openBackend, toStoreError } from '../../src/store';
+import { MIGRATIONS, type Migration, openAdapter, toStoreError } from '../../src/store';
 import {
   DB,
   freshFactory,
@@ -347,17 +347,17 @@ describe('schema versions', () => {
 
   it('downgrade: open at v2 (newer library) then v1 → SCHEMA_TOO_NEW, v2 data intact', async () => {
     const factory = freshFactory();
-    const v2 = await openBackend({
+    const v2 = await openAdapter({
       name: DB('down'),
       indexedDB: factory,
       migrations: [...MIGRATIONS, V2],
     });
     await v2.appendEvents([ev('a', 1)], retention, 10);
     v2.close();
-    expect((await rejection(openBackend({ name: DB('down'), indexedDB: factory }))).code).toBe(
+    expect((await rejection(openAdapter({ name: DB('down'), indexedDB: factory }))).code).toBe(
       'SCHEMA_TOO_NEW',
     );
-    const again = await openBackend({
+    const again = await openAdapter({
       name: DB('down'),
       indexedDB: factory,
       migrations: [...MIGRATIONS, V2],
@@ -368,7 +368,7 @@ describe('schema versions', () => {
 
   it('upgrade v1 → v2 runs only the new migration and keeps data and vocabulary', async () => {
     const factory = freshFactory();
-    const v1 = await openBackend({ name: DB('up'), indexedDB: factory });
+    const v1 = await openAdapter({ name: DB('up'), indexedDB: factory });
     await v1.appendEvents([ev('a', 1), ev('b', 2)], retention, 10);
     v1.close();
     const ran: number[] = [];
@@ -379,7 +379,7 @@ describe('schema versions', () => {
         m.migrate(db, tx, old);
       },
     }));
-    const v2 = await openBackend({ name: DB('up'), indexedDB: factory, migrations: spyMigrations });
+    const v2 = await openAdapter({ name: DB('up'), indexedDB: factory, migrations: spyMigrations });
     expect(ran).toEqual([2]);
     const snap = await v2.snapshot();
     expect(snap.vocabulary).toEqual(['a', 'b']);
@@ -390,13 +390,13 @@ describe('schema versions', () => {
 
   it('blocked upgrade: an older tab that does not close → UPGRADE_BLOCKED; once it closes, the upgrade proceeds', async () => {
     const factory = freshFactory();
-    const v1 = await openBackend({ name: DB('blocked'), indexedDB: factory });
+    const v1 = await openAdapter({ name: DB('blocked'), indexedDB: factory });
     await v1.appendEvents([ev('a', 1)], retention, 10);
     v1.close();
     // An older tab: a plain connection that ignores versionchange.
     const oldTab = await rawOpen(factory, DB('blocked'), 1);
     const err = await rejection(
-      openBackend({
+      openAdapter({
         name: DB('blocked'),
         indexedDB: factory,
         migrations: [...MIGRATIONS, V2],
@@ -405,7 +405,7 @@ describe('schema versions', () => {
     );
     expect(err.code).toBe('UPGRADE_BLOCKED');
     oldTab.close();
-    const v2 = await openBackend({
+    const v2 = await openAdapter({
       name: DB('blocked'),
       indexedDB: factory,
       migrations: [...MIGRATIONS, V2],
@@ -422,7 +422,7 @@ describe('schema versions', () => {
       broadcast: false,
     });
     await oldStore.track({ itemId: 'a', type: 'view' });
-    const v2 = await openBackend({
+    const v2 = await openAdapter({
       name: DB('yield'),
       indexedDB: factory,
       migrations: [...MIGRATIONS, V2],
@@ -439,7 +439,7 @@ describe('schema versions', () => {
 
   it('rejects a migration list with gaps', async () => {
     const err = await rejection(
-      openBackend({
+      openAdapter({
         name: DB('gap'),
         indexedDB: freshFactory(),
         migrations: [MIGRATIONS[0], { ...V2, version: 3 }],

@@ -32,11 +32,11 @@ describe('trainGru', () => {
     for (const r of [a, b, c]) r.model.dispose();
   });
 
-  it('the hybrid engine (transposed GRU weights) trains to the same weights as the device engine', async () => {
+  it('the hybrid kernel (transposed GRU weights) trains to the same weights as the device kernel', async () => {
     const data = plantedData(20, 12, 15, 2, 3);
     const opts = { ...small, dropoutEmbedding: 0.1, logQ: 1 };
-    const a = (await trainGru(data, { ...opts, engine: 'hybrid' }, cfg)).model.toArrays();
-    const b = (await trainGru(data, { ...opts, engine: 'device' }, cfg)).model.toArrays();
+    const a = (await trainGru(data, { ...opts, kernel: 'hybrid' }, cfg)).model.toArrays();
+    const b = (await trainGru(data, { ...opts, kernel: 'device' }, cfg)).model.toArrays();
     const init = GruModel.create({ numItems: 20, hiddenSize: 8 }, { seed: 5 }).toArrays();
     for (const k of ['items', 'wx', 'wh', 'b'] as const) {
       let diff = 0;
@@ -216,10 +216,10 @@ describe('trainGru', () => {
     model.dispose();
   });
 
-  it('device engine: a read that fails mid-step (a lost GPU context) frees the step and keeps the state', async () => {
+  it('device kernel: a read that fails mid-step (a lost GPU context) frees the step and keeps the state', async () => {
     const data = plantedData(20, 12, 15, 2, 3);
     const model = GruModel.create({ numItems: 20, hiddenSize: 8 }, { seed: 5 });
-    const o = resolveTrainOptions({ ...small, engine: 'device' });
+    const o = resolveTrainOptions({ ...small, kernel: 'device' });
     const batches = [...sessionParallelSteps(data, 8)];
     const neg = Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
     const start = tf.memory().numTensors;

@@ -302,10 +302,9 @@ function summaryLine(data, r) {
   const events = t.result?.events ?? last?.events ?? 0;
   const eps = t.result?.eventsPerSecond ?? last?.eventsPerSecond ?? 0;
   const wallFor = t.result ? t.wallSeconds : (t.lastAtSeconds ?? 0);
-  const engine =
-    data.options.engine && data.options.engine !== 'auto'
-      ? data.options.engine
-      : (data.kernels?.[used] ?? trial?.kernel ?? '?');
+  // (`engine` is the deprecated name of the `kernel` option.)
+  const asked = data.options.kernel ?? data.options.engine;
+  const kernel = asked && asked !== 'auto' ? asked : (data.kernels?.[used] ?? trial?.kernel ?? '?');
   return [
     `${requested} -> ${used}${requested !== 'auto' && used !== requested ? ' (FELL BACK)' : ''}`,
     software,
@@ -316,7 +315,7 @@ function summaryLine(data, r) {
     `train ${t.wallSeconds.toFixed(1)} s wall${t.result ? ` (engine ${t.result.seconds.toFixed(1)} s)` : ''}`,
     `init+trial ${(r.initSeconds ?? 0).toFixed(1)} s`,
     `loss ${(t.result?.loss ?? last?.loss ?? Number.NaN).toFixed(3)}`,
-    `engine=${engine}`,
+    `kernel=${kernel}`,
     ...(t.stopped ? [`STOPPED at ${t.stopped}`] : []),
     ...(t.result?.fellBackFrom?.length
       ? [`fell back from ${t.result.fellBackFrom.join(',')}`]

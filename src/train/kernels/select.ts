@@ -2,7 +2,7 @@ import type { KernelName } from './kernel';
 
 /**
  * The training-step kernel for a TF.js backend: the one place that knows which kernel
- * runs where. Training (`trainGru` with `engine: 'auto'`, the default), the backend trial
+ * runs where. Training (`trainGru` with `kernel: 'auto'`, the default), the backend trial
  * (worker/tf/trial.ts) and the benchmarks all ask here, so the trial times the step that
  * training then runs.
  *

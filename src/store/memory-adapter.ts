@@ -10,9 +10,8 @@ import {
   SCHEMA_VERSION,
 } from './schema';
 import type {
+  AdapterStats,
   AppendResult,
-  Backend,
-  BackendStats,
   CatalogItem,
   CheckpointInfo,
   CheckpointRecord,
@@ -21,6 +20,7 @@ import type {
   EventRecord,
   RetentionPolicy,
   Snapshot,
+  StorageAdapter,
 } from './types';
 
 const ROW_OVERHEAD_BYTES = 64;
@@ -36,7 +36,7 @@ function jsonSize(value: unknown): number {
  * Values are structured-cloned in and out, like IndexedDB would, so callers cannot
  * mutate stored state through references.
  */
-export class MemoryBackend implements Backend {
+export class MemoryAdapter implements StorageAdapter {
   readonly persistent = false;
   private events: EventRecord[] = [];
   /** Whether `events` is ordered by (t, id); appends in time order keep it so. */
@@ -206,7 +206,7 @@ export class MemoryBackend implements Backend {
     this.meta.set(key, structuredClone(value));
   }
 
-  async stats(): Promise<BackendStats> {
+  async stats(): Promise<AdapterStats> {
     this.check();
     this.sort();
     let bytes = 0;

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { trainGru } from '../../src/train/fit';
-import { chooseBeta, fitMix, GruMixScorer } from '../../src/train/hybrid';
+import { chooseBeta, fitMix, GruMixScorer } from '../../src/train/gru-mix';
 import { useBackend } from '../model/helpers';
 import { plantedData } from './fixtures';
 
-describe('GRU + SR+ItemKNN hybrid', () => {
+describe('GRU + SR+ItemKNN mix', () => {
   beforeAll(() => useBackend('wasm'));
 
   it('mixes candidate-normalised rows and picks beta on validation positions', async () => {

@@ -1,5 +1,5 @@
 /**
- * GRU + SR+ItemKNN hybrid: each model's row is normalised over the candidate items
+ * GRU + SR+ItemKNN mix: each model's row is normalised over the candidate items
  * (the items not in the prefix), then mixed as β · GRU + (1 − β) · SR+ItemKNN, the rule
  * REFERENCE.md uses for SR+ItemKNN itself. The GRU row is turned into probabilities
  * first (softmax), so both parts are non-negative with maximum 1. β is chosen on
@@ -66,7 +66,7 @@ export class GruMixScorer implements Scorer {
  * The two parts of the mix for one prefix, each scaled to a maximum of 1 over the
  * candidates (`isCandidate`): the GRU's scores through their softmax (exp(s − max)), the
  * SR + item-kNN row divided by its candidate maximum (left as it is when that maximum is
- * not positive). The offline hybrid and the browser's served mix (src/worker/engine.ts)
+ * not positive). The offline mix and the browser's served mix (src/worker/engine.ts)
  * both score with it.
  */
 export function scaledParts(

@@ -18,9 +18,8 @@ import {
   STORE_VOCAB,
 } from './schema';
 import type {
+  AdapterStats,
   AppendResult,
-  Backend,
-  BackendStats,
   CatalogItem,
   CheckpointInfo,
   CheckpointRecord,
@@ -29,6 +28,7 @@ import type {
   EventRecord,
   RetentionPolicy,
   Snapshot,
+  StorageAdapter,
   VocabRecord,
 } from './types';
 
@@ -207,13 +207,13 @@ function jsonSize(value: unknown): number {
 }
 
 /**
- * The persistent backend. Holds one connection, opened lazily and reopened
+ * The persistent adapter. Holds one connection, opened lazily and reopened
  * transparently after it was closed (by us on versionchange, or abnormally).
  */
 /** Catalogue entries put per chunk of the one catalogue transaction. */
 const CATALOG_CHUNK = 250;
 
-export class IdbBackend implements Backend {
+export class IdbAdapter implements StorageAdapter {
   readonly persistent = true;
   private db: IDBDatabase | null = null;
   private opening: Promise<IDBDatabase> | null = null;
@@ -224,10 +224,10 @@ export class IdbBackend implements Backend {
   private constructor(private readonly options: IdbOpenOptions) {}
 
   /** Opens the database now so open errors surface at creation. */
-  static async open(options: IdbOpenOptions): Promise<IdbBackend> {
-    const backend = new IdbBackend(options);
-    await backend.connection();
-    return backend;
+  static async open(options: IdbOpenOptions): Promise<IdbAdapter> {
+    const adapter = new IdbAdapter(options);
+    await adapter.connection();
+    return adapter;
   }
 
   private attach(db: IDBDatabase): void {
@@ -343,8 +343,8 @@ export class IdbBackend implements Backend {
         }
         const cutoff = ageCutoff(retention, now);
         const capped = Number.isFinite(retention.maxEvents);
-        // Every read this write needs, issued at once: one round trip to the
-        // IndexedDB backend instead of four (a round trip costs ~1 ms in Chromium).
+        // Every read this write needs, issued at once: one round trip to
+        // IndexedDB instead of four (a round trip costs ~1 ms in Chromium).
         const [found, nextStored, countBefore, oldest] = await Promise.all([
           Promise.all(unknown.map((id) => request<VocabRecord | undefined>(vocab.get(id)))),
           unknown.length > 0 ? request(meta.get(META_NEXT_ITEM_INDEX)) : undefined,
@@ -422,7 +422,7 @@ export class IdbBackend implements Backend {
         request(tx.objectStore(STORE_EVENTS).getAll() as IDBRequest<EventRecord[]>),
         request(tx.objectStore(STORE_VOCAB).getAll() as IDBRequest<VocabRecord[]>),
       ]);
-      return { events: sortByTime(events), vocabulary: IdbBackend.vocabulary(vocab) };
+      return { events: sortByTime(events), vocabulary: IdbAdapter.vocabulary(vocab) };
     });
   }
 
@@ -486,7 +486,7 @@ export class IdbBackend implements Backend {
         });
         return {
           events: sortByTime(events),
-          vocabulary: IdbBackend.vocabulary(vocab),
+          vocabulary: IdbAdapter.vocabulary(vocab),
           catalog,
           checkpoints,
           meta,
@@ -563,7 +563,7 @@ export class IdbBackend implements Backend {
     });
   }
 
-  stats(): Promise<BackendStats> {
+  stats(): Promise<AdapterStats> {
     // Counts and the two ends of the time index are exact and cheap; sizes are
     // estimated from the first STATS_SAMPLE rows of each store (a full scan of 100k
     // events took ~2 s in Chromium).
