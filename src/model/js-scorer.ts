@@ -227,10 +227,15 @@ function rowDot(state: Float32Array, items: Float32Array, o: number, h: number):
   return s;
 }
 
+/**
+ * The k best of a score row, best first (ties: lower index first), leaving out `exclude`
+ * and NaN scores; with `among`, only those indices are candidates (distinct, any order).
+ */
 export function topKOf(
   s: Float32Array,
   k: number,
   exclude?: ArrayLike<number>,
+  among?: ArrayLike<number>,
 ): { items: Int32Array; scores: Float32Array } {
   const n = s.length;
   let skip: Uint8Array | null = null;
@@ -267,9 +272,11 @@ export function topKOf(
       i = m;
     }
   };
+  const count = among ? among.length : n;
   if (k > 0) {
-    for (let i = 0; i < n; i++) {
-      if (skip?.[i]) continue;
+    for (let c0 = 0; c0 < count; c0++) {
+      const i = among ? among[c0] : c0;
+      if (skip?.[i] || !(i >= 0 && i < n)) continue;
       const v = s[i];
       if (Number.isNaN(v)) continue;
       if (size < k) {

@@ -4,6 +4,7 @@
 // order); filters, exclusions and explanations applied alike (recommend.ts).
 
 import { LocalRecError } from '../core/errors';
+import type { JsonValue } from '../events/types';
 import type { CatalogItem } from '../store/types';
 import type { ScoredItem, WorkerApi } from '../worker/protocol';
 import type { EngineSupervisor } from './engine-supervisor';
@@ -14,6 +15,7 @@ import {
   fillUp,
   finish,
   type Recommendation,
+  type RecommendFilter,
   type RecommendOptions,
   resolveRecommendOptions,
 } from './recommend';
@@ -38,8 +40,22 @@ export interface ServingDeps {
   answerMs: number;
 }
 
+/** Attribute filters whose passing items are kept (per catalogue). */
+const PASSING_LISTS = 16;
+
+type ItemFilter = NonNullable<ReturnType<typeof resolveRecommendOptions>['filter']>;
+
+function isAttributeFilter(
+  filter: RecommendFilter | undefined,
+): filter is Record<string, JsonValue> {
+  return typeof filter === 'object' && filter !== null;
+}
+
 export class Serving {
   private catalogCache: Promise<Map<string, CatalogItem>> | null = null;
+  /** Items passing each recent attribute filter, for one catalogue. */
+  private passingFor: { catalog: Map<string, CatalogItem>; lists: Map<string, string[]> } | null =
+    null;
   /** The catalogue this page gave (options or setCatalog), in its order; else the stored one. */
   private siteCatalog: readonly CatalogItem[] | null = null;
 
@@ -54,6 +70,30 @@ export class Serving {
   /** The stored catalogue changed (or was forgotten): read it again when next needed. */
   catalogChanged(): void {
     this.catalogCache = null;
+  }
+
+  /**
+   * The catalogue's items that pass an attribute filter, in catalogue order: computed once
+   * per filter (by its JSON) and catalogue, the most recent few kept.
+   */
+  private passing(
+    raw: Record<string, unknown>,
+    filter: ItemFilter,
+    catalog: Map<string, CatalogItem>,
+  ): string[] {
+    if (this.passingFor?.catalog !== catalog) this.passingFor = { catalog, lists: new Map() };
+    const lists = this.passingFor.lists;
+    const key = JSON.stringify(raw);
+    let ids = lists.get(key);
+    if (ids) {
+      lists.delete(key); // most recent last
+    } else {
+      ids = [];
+      for (const item of catalog.values()) if (filter(item, item.id)) ids.push(item.id);
+      if (lists.size >= PASSING_LISTS) lists.delete(lists.keys().next().value as string);
+    }
+    lists.set(key, ids);
+    return ids;
   }
 
   private catalog(): Promise<Map<string, CatalogItem>> {
@@ -89,6 +129,12 @@ export class Serving {
       didMore: recentTypes.some((t) => t !== 'view'),
     };
     if (o.contextItem && !o.keepContextItem) exclude.add(o.contextItem);
+    // An attribute filter is known item by item from the catalogue: the engine takes the
+    // top k among the items that pass. A predicate may accept items the catalogue lacks,
+    // so the page applies it to the model's top candidates instead.
+    const only = isAttributeFilter(options.filter)
+      ? this.passing(options.filter, o.filter as ItemFilter, catalog)
+      : undefined;
     const gru = await this.gruCandidates(
       (k) => (a) =>
         a.recommend({
@@ -98,10 +144,11 @@ export class Serving {
           mix: this.deps.serving?.mix !== false,
           recentTypes: recentTypes.slice(-EXPLAIN_EVENTS),
           ...(this.deps.serving?.beta !== undefined ? { beta: this.deps.serving.beta } : {}),
+          ...(only ? { only } : {}),
         }),
       o.k,
       exclude.size,
-      !!o.filter,
+      only ? 'among' : o.filter ? 'filtered' : 'all',
     );
     if (gru) {
       // Fewer than k when the model knows fewer items or the filter removed them: the
@@ -137,7 +184,7 @@ export class Serving {
       (kk) => (a) => a.similar(itemId, kk, [...exclude]),
       o.k,
       exclude.size,
-      false,
+      'all',
     );
     const view = await this.deps.history.current();
     const fallback = () => fallbackCandidates(view.sessions(), [itemId], catalog.values());
@@ -158,7 +205,8 @@ export class Serving {
     ask: (k: number) => (a: WorkerApi) => Promise<ScoredItem[]>,
     k: number,
     excluded: number,
-    filtered: boolean,
+    /** `filtered`: the page filters what comes back; `among`: the engine already did. */
+    filter: 'all' | 'filtered' | 'among',
   ): Promise<
     { itemId: string; score: number; scorer: 'gru' | 'sr' | 'itemknn'; because?: string }[] | null
   > {
@@ -170,8 +218,11 @@ export class Serving {
     if (!(await this.deps.engines.ready(this.deps.answerMs))) return null;
     const model = this.deps.model.current;
     if (!model) return null;
-    // Over-fetch when a filter may drop items; the whole catalog at worst.
-    const want = Math.min(model.info.numItems, filtered ? Math.max(200, k * 20) : k + excluded);
+    // Over-fetch when the page's filter may drop items; the whole catalog at worst.
+    const want = Math.min(
+      model.info.numItems,
+      filter === 'filtered' ? Math.max(200, k * 20) : k + excluded,
+    );
     try {
       const scored = await this.deps.engines.call('recommend', ask(want));
       return scored.map(({ via, ...s }) => ({ ...s, scorer: via ?? ('gru' as const) }));

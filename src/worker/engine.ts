@@ -394,6 +394,17 @@ export class Engine implements EngineApi {
     return out;
   }
 
+  /** The rows a request may return (`only`), each once; undefined: every row. */
+  private among(request: ScoreRequest): Int32Array | undefined {
+    if (!request.only) return undefined;
+    const seen = new Set<number>();
+    for (const id of request.only) {
+      const row = this.rowOf.get(id);
+      if (row !== undefined) seen.add(row);
+    }
+    return Int32Array.from(seen);
+  }
+
   async recommend(request: ScoreRequest): Promise<ScoredItem[]> {
     const { model, scorer } = this.requireModel();
     const { prefix, allowed } = this.prefixOf(request);
@@ -401,7 +412,7 @@ export class Engine implements EngineApi {
     const explainGru = gruExplainer(scorer, model, prefix, this.trail(prefix), allowed);
     if (request.mix !== false && this.anchor?.mix && this.anchor.population && this.anchorRowOf)
       return this.recommendMix(model, gru, prefix, allowed, explainGru, request);
-    const top = topKOf(gru, request.k, this.rows(request.exclude));
+    const top = topKOf(gru, request.k, this.rows(request.exclude), this.among(request));
     return Array.from(top.items, (row, i) => explainGru.item(row, top.scores[i]));
   }
 
@@ -440,7 +451,7 @@ export class Engine implements EngineApi {
     const { g, m } = scaledParts(gru, mixRow, (i) => inPrefix[i] === 0);
     const row = new Float32Array(n);
     for (let i = 0; i < n; i++) row[i] = beta * g[i] + (1 - beta) * m[i];
-    const top = topKOf(row, request.k, this.rows(request.exclude));
+    const top = topKOf(row, request.k, this.rows(request.exclude), this.among(request));
     const anchorVocab = anchor.model.vocab as readonly string[];
     return Array.from(top.items, (r, i) => {
       if (toAnchor[r] >= 0 && (1 - beta) * m[r] > beta * g[r]) {

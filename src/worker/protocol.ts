@@ -173,6 +173,11 @@ export interface ScoreRequest {
    * added to cart, bought) among them.
    */
   recentTypes?: string[];
+  /**
+   * When given, only these site ids may be returned (the page's filter applied to its
+   * catalogue): the top k among them of the same ranking, not a filtered top k.
+   */
+  only?: string[];
 }
 
 export interface ScoredItem {

@@ -62,6 +62,24 @@ describe('Engine.recommend and the kept hidden state', () => {
   });
 });
 
+describe('Engine.recommend with `only` (an attribute filter applied to the catalogue)', () => {
+  it('gives the top k among the allowed items of the same ranking, GRU alone and mixed', async () => {
+    const a = await engine();
+    const prefix = ids(1, 2, 3);
+    for (const mix of [false, true]) {
+      const all = (await a.recommend({ prefix, k: NUM_ITEMS, exclude: ['i9'], mix })).map(
+        (s) => s.itemId,
+      );
+      // the lowest-ranked third of the items, an unknown id and a duplicate among them
+      const low = all.slice(-10);
+      const only = [...low, 'nope', low[0]];
+      const got = await a.recommend({ prefix, k: 4, exclude: ['i9', low[1]], mix, only });
+      expect(got.map((s) => s.itemId)).toEqual(low.filter((id) => id !== low[1]).slice(0, 4));
+      expect(await a.recommend({ prefix, k: 4, exclude: [], mix, only: [] })).toEqual([]);
+    }
+  });
+});
+
 describe('Engine.load of a compact model file', () => {
   it('serves an f16 or i8 file (dequantized at load) like the float32 one', async () => {
     const { readModelFile } = await import('../../src/model/serialize');
