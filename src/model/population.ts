@@ -79,7 +79,8 @@ function listsProblem(lists: NeighbourLists, numItems: number): string | null {
   for (let j = 0; j < ids.length; j++) {
     const id = ids[j];
     if (id < -1 || id >= numItems) return `id ${id} at ${j} is outside -1..${numItems - 1}`;
-    if (!Number.isFinite(weights[j])) return `weight ${weights[j]} at ${j}`;
+    // SR counts and cosine similarities: never negative (PopulationMix relies on it)
+    if (!(Number.isFinite(weights[j]) && weights[j] >= 0)) return `weight ${weights[j]} at ${j}`;
     if (id === -1 && weights[j] !== 0) return `padding at ${j} has weight ${weights[j]}`;
   }
   return null;

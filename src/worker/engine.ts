@@ -13,7 +13,6 @@ import { GruModel } from '../model/model';
 import type { PopulationStats } from '../model/population';
 import { readModelFile, serializeGru } from '../model/serialize';
 import { trainGru } from '../train/fit';
-import { scaledParts } from '../train/gru-mix';
 import type { TrainOptions } from '../train/options';
 import {
   candidateBackends,
@@ -54,6 +53,8 @@ interface Anchor {
 
 export class Engine implements EngineApi {
   private anchor: Anchor | null = null;
+  /** The served mix's row, reused between calls. */
+  private mixRow: Float32Array | null = null;
   /** Current model row → anchor row (−1: an item the pretrained model does not know). */
   private anchorRowOf: Int32Array | null = null;
   private model: GruModel | null = null;
@@ -434,8 +435,6 @@ export class Engine implements EngineApi {
     const toAnchor = this.anchorRowOf as Int32Array;
     const beta = request.beta ?? anchor.population.mix.beta;
     const n = model.numItems;
-    const inPrefix = new Uint8Array(n);
-    for (const r of prefix) inPrefix[r] = 1;
     const anchorRows: number[] = [];
     const anchorAllowed: boolean[] = [];
     prefix.forEach((r, p) => {
@@ -444,17 +443,17 @@ export class Engine implements EngineApi {
       anchorAllowed.push(allowed(p));
     });
     const anchorPrefix = Int32Array.from(anchorRows);
-    // The population's row in this model's rows (items it does not know score 0).
+    // The population's row over the anchor's items (this model's rows map into it; items
+    // it does not know score 0).
     const fromLists = anchor.mix.scores64(anchorPrefix);
-    const mixRow = new Float64Array(n);
-    for (let i = 0; i < n; i++) if (toAnchor[i] >= 0) mixRow[i] = fromLists[toAnchor[i]];
-    const { g, m } = scaledParts(gru, mixRow, (i) => inPrefix[i] === 0);
-    const row = new Float32Array(n);
-    for (let i = 0; i < n; i++) row[i] = beta * g[i] + (1 - beta) * m[i];
+    if (this.mixRow?.length !== n) this.mixRow = new Float32Array(n);
+    const row = this.mixRow;
+    const scale = mixInto(row, gru, fromLists, toAnchor, prefix, beta);
     const top = topKOf(row, request.k, this.rows(request.exclude), this.among(request));
     const anchorVocab = anchor.model.vocab as readonly string[];
     return Array.from(top.items, (r, i) => {
-      if (toAnchor[r] >= 0 && (1 - beta) * m[r] > beta * g[r]) {
+      const { g, m } = scale.parts(r);
+      if (toAnchor[r] >= 0 && (1 - beta) * m > beta * g) {
         const why = anchor.mix.explain(anchorPrefix, toAnchor[r], (p) => anchorAllowed[p]);
         if (why) {
           // The part that drove it; its item only when that may explain (else nothing).
@@ -567,6 +566,46 @@ export class Engine implements EngineApi {
   async info() {
     return { model: this.modelInfo(), backend: this.backend, numTensors: tf.memory().numTensors };
   }
+}
+
+/**
+ * The served mix's row into `out`: β · exp(s − max s) + (1 − β) · lists / max lists, the
+ * maxima over the items not in the prefix. The same arithmetic, item by item, as
+ * `scaledParts` (train/gru-mix.ts) and the offline `gru+sr+itemknn` model, in two passes
+ * over the catalogue and no per-call arrays (test/worker/engine.test.ts holds them equal).
+ */
+function mixInto(
+  out: Float32Array,
+  gru: Float32Array,
+  fromLists: Float64Array,
+  toAnchor: Int32Array,
+  prefix: Int32Array,
+  beta: number,
+): { parts(row: number): { g: number; m: number } } {
+  const n = out.length;
+  // prefix items are not candidates: mark them in `out` (rewritten below) as NaN
+  for (const r of prefix) out[r] = Number.NaN;
+  let mx = Number.NEGATIVE_INFINITY;
+  let mm = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < n; i++) {
+    if (Number.isNaN(out[i])) continue;
+    if (gru[i] > mx) mx = gru[i];
+    const a = toAnchor[i];
+    const v = a >= 0 ? fromLists[a] : 0;
+    if (v > mm) mm = v;
+  }
+  const w = mm > 0 ? 1 / mm : 1;
+  const b1 = 1 - beta;
+  for (let i = 0; i < n; i++) {
+    const a = toAnchor[i];
+    out[i] = beta * Math.exp(gru[i] - mx) + b1 * ((a >= 0 ? fromLists[a] : 0) * w);
+  }
+  return {
+    parts(row) {
+      const a = toAnchor[row];
+      return { g: Math.exp(gru[row] - mx), m: (a >= 0 ? fromLists[a] : 0) * w };
+    },
+  };
 }
 
 /** Events a list may lose at its front between two calls and still reuse the kept state. */

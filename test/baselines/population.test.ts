@@ -247,6 +247,21 @@ describe('PopulationMix', () => {
     expect(Array.from(m.scores(P(0, 1)))).toEqual(Array.from(row, Math.fround));
   });
 
+  it('one instance queried prefix after prefix scores exactly as a fresh one per prefix', () => {
+    // The rows are kept between queries (only the touched entries are put back), and the
+    // candidates' maxima come from the touched items and the most popular other item.
+    const stats = buildPopulation(randomLog(4), { w: 5, L: 4 });
+    const kept = new PopulationMix(stats);
+    const r = rng(9);
+    for (let t = 0; t < 200; t++) {
+      const len = Math.floor(r() * 6);
+      // prefixes with the most popular items (so the maxima must skip them) and repeats
+      const prefix = Int32Array.from({ length: len }, () => Math.floor(r() * r() * 25));
+      const want = new PopulationMix(stats).scores64(prefix);
+      expect(Array.from(kept.scores64(prefix))).toEqual(Array.from(want));
+    }
+  });
+
   it('explain() names the part and the prefix item that contributed most', () => {
     const m = new PopulationMix(stats());
     expect(m.explain(P(0, 1), 2)).toEqual({ component: 'sr', because: 1 });

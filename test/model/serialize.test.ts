@@ -376,7 +376,7 @@ describe('model file with population (format 2)', () => {
     for (const [part, at, w] of [
       ['knn', 4, 65520],
       ['sr', 13, 1e6],
-      ['sr', 0, -70000],
+      ['sr', 0, 70000],
     ] as const) {
       const pop = small();
       pop[part].weights[at] = w;
@@ -389,6 +389,14 @@ describe('model file with population (format 2)', () => {
       expect(hasCode(error, 'INVALID_INPUT'), `${part} ${w}`).toBe(true);
       expect((error as Error).message).toMatch(new RegExp(`${part} weight ${w} at ${at}.*float16`));
     }
+    m.dispose();
+  });
+
+  it('refuses a negative list weight (SR counts and similarities are never negative)', () => {
+    const m = GruModel.create({ numItems: 5, hiddenSize: 3 }, { seed: 2 });
+    const pop = small();
+    pop.knn.weights[4] = -0.5;
+    expect(() => serializeGru(m, pop)).toThrow(/weight -0.5 at 4/);
     m.dispose();
   });
 

@@ -1,8 +1,10 @@
 // The worker's Engine in Node (in-process, WASM): how recommend() reuses the hidden state
 // between calls as the visitor's list of recent events grows and slides.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { serializeGru } from '../../src/model/serialize';
+import { buildPopulation, PopulationMix } from '../../src/baselines/population';
+import { readModelFile, serializeGru } from '../../src/model/serialize';
 import { trainGru } from '../../src/train/fit';
+import { scaledParts } from '../../src/train/gru-mix';
 import { createWorkerApi } from '../../src/worker/api';
 import type { WorkerApi } from '../../src/worker/protocol';
 import { useBackend } from '../model/helpers';
@@ -10,6 +12,7 @@ import { plantedData } from '../train/fixtures';
 
 const NUM_ITEMS = 30;
 let model: ArrayBuffer;
+let withPopulation: ArrayBuffer;
 const ids = (...rows: number[]) => rows.map((r) => `i${r}`);
 
 beforeAll(async () => {
@@ -21,6 +24,7 @@ beforeAll(async () => {
     { config: { hiddenSize: 16 }, vocab: Array.from({ length: NUM_ITEMS }, (_, i) => `i${i}`) },
   );
   model = serializeGru(r.model);
+  withPopulation = serializeGru(r.model, buildPopulation(data, {}));
   r.model.dispose();
 }, 60_000);
 
@@ -76,6 +80,31 @@ describe('Engine.recommend with `only` (an attribute filter applied to the catal
       const got = await a.recommend({ prefix, k: 4, exclude: ['i9', low[1]], mix, only });
       expect(got.map((s) => s.itemId)).toEqual(low.filter((id) => id !== low[1]).slice(0, 4));
       expect(await a.recommend({ prefix, k: 4, exclude: [], mix, only: [] })).toEqual([]);
+    }
+  });
+});
+
+describe('Engine.recommend: the served mix', () => {
+  it('scores β · softmax-scaled GRU + (1 − β) · scaled lists, as the offline mix (scaledParts)', async () => {
+    const api = createWorkerApi();
+    await api.init({ force: 'wasm', hiddenSize: 16, numItems: NUM_ITEMS });
+    await api.load(withPopulation.slice(0), { pretrained: true });
+    const rows = [4, 5, 6, 11];
+    const got = await api.recommend({ prefix: ids(...rows), k: NUM_ITEMS, exclude: [] });
+    expect(got.some((s) => s.via !== 'gru')).toBe(true); // the lists drove some items
+    // the reference: the same weights and lists, through the offline mix's scaling
+    const file = readModelFile(withPopulation.slice(0));
+    const population = file.population as NonNullable<typeof file.population>;
+    const scorer = file.model.scorer();
+    const gru = scorer.scores(Int32Array.from(rows)).slice();
+    const lists = new PopulationMix(population).scores64(Int32Array.from(rows));
+    const { g, m } = scaledParts(gru, lists, (i) => !rows.includes(i));
+    const beta = population.mix.beta;
+    for (const s of got) {
+      const r = Number(s.itemId.slice(1));
+      expect(s.score).toBe(Math.fround(beta * g[r] + (1 - beta) * m[r]));
+      // a list names the item only where its part outweighs the GRU's
+      if (s.via !== 'gru') expect((1 - beta) * m[r]).toBeGreaterThan(beta * g[r]);
     }
   });
 });
