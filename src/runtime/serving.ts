@@ -41,7 +41,7 @@ export interface ServingDeps {
 }
 
 /** Attribute filters whose passing items are kept (per catalogue). */
-const PASSING_LISTS = 16;
+const PASSING_LISTS = 8;
 
 type ItemFilter = NonNullable<ReturnType<typeof resolveRecommendOptions>['filter']>;
 
@@ -54,7 +54,7 @@ function isAttributeFilter(
 export class Serving {
   private catalogCache: Promise<Map<string, CatalogItem>> | null = null;
   /** Items passing each recent attribute filter, for one catalogue. */
-  private passingFor: { catalog: Map<string, CatalogItem>; lists: Map<string, string[]> } | null =
+  private passingFor: { catalog: Map<string, CatalogItem>; lists: Map<string, string> } | null =
     null;
   /** The catalogue this page gave (options or setCatalog), in its order; else the stored one. */
   private siteCatalog: readonly CatalogItem[] | null = null;
@@ -73,27 +73,29 @@ export class Serving {
   }
 
   /**
-   * The catalogue's items that pass an attribute filter, in catalogue order: computed once
-   * per filter (by its JSON) and catalogue, the most recent few kept.
+   * The catalogue's items that pass an attribute filter, in catalogue order, as a JSON
+   * array (what the engine takes): computed once per filter (by its JSON) and catalogue,
+   * the most recent few kept.
    */
   private passing(
     raw: Record<string, unknown>,
     filter: ItemFilter,
     catalog: Map<string, CatalogItem>,
-  ): string[] {
+  ): string {
     if (this.passingFor?.catalog !== catalog) this.passingFor = { catalog, lists: new Map() };
     const lists = this.passingFor.lists;
     const key = JSON.stringify(raw);
-    let ids = lists.get(key);
-    if (ids) {
+    let json = lists.get(key);
+    if (json !== undefined) {
       lists.delete(key); // most recent last
     } else {
-      ids = [];
+      const ids: string[] = [];
       for (const item of catalog.values()) if (filter(item, item.id)) ids.push(item.id);
+      json = JSON.stringify(ids);
       if (lists.size >= PASSING_LISTS) lists.delete(lists.keys().next().value as string);
     }
-    lists.set(key, ids);
-    return ids;
+    lists.set(key, json);
+    return json;
   }
 
   private catalog(): Promise<Map<string, CatalogItem>> {
@@ -144,11 +146,11 @@ export class Serving {
           mix: this.deps.serving?.mix !== false,
           recentTypes: recentTypes.slice(-EXPLAIN_EVENTS),
           ...(this.deps.serving?.beta !== undefined ? { beta: this.deps.serving.beta } : {}),
-          ...(only ? { only } : {}),
+          ...(only !== undefined ? { onlyJson: only } : {}),
         }),
       o.k,
       exclude.size,
-      only ? 'among' : o.filter ? 'filtered' : 'all',
+      only !== undefined ? 'among' : o.filter ? 'filtered' : 'all',
     );
     if (gru) {
       // Fewer than k when the model knows fewer items or the filter removed them: the

@@ -53,6 +53,8 @@ interface Anchor {
 
 export class Engine implements EngineApi {
   private anchor: Anchor | null = null;
+  /** Rows of recent `onlyJson` lists, for the model in use. */
+  private readonly amongCache = new Map<string, Int32Array>();
   /** The served mix's row, reused between calls. */
   private mixRow: Float32Array | null = null;
   /** Current model row → anchor row (−1: an item the pretrained model does not know). */
@@ -154,6 +156,7 @@ export class Engine implements EngineApi {
     this.scorer = model.scorer();
     this.lastGood = buffer;
     this.rowOf = new Map((model.vocab ?? []).map((id, row) => [id, row]));
+    this.amongCache.clear();
     const anchor = this.anchor;
     this.anchorRowOf = anchor
       ? Int32Array.from(model.vocab ?? [], (id) => anchor.rowOf.get(id) ?? -1)
@@ -395,15 +398,31 @@ export class Engine implements EngineApi {
     return out;
   }
 
-  /** The rows a request may return (`only`), each once; undefined: every row. */
+  /** The rows a request may return (`onlyJson`), each once; undefined: every row. */
   private among(request: ScoreRequest): Int32Array | undefined {
-    if (!request.only) return undefined;
+    const json = request.onlyJson;
+    if (json === undefined) return undefined;
+    const kept = this.amongCache.get(json);
+    if (kept) return kept;
+    let ids: unknown;
+    try {
+      ids = JSON.parse(json);
+    } catch {
+      ids = null;
+    }
+    if (!Array.isArray(ids))
+      throw new LocalRecError('INVALID_INPUT', 'onlyJson must be a JSON array of item ids', {
+        details: { field: 'onlyJson' },
+      });
     const seen = new Set<number>();
-    for (const id of request.only) {
-      const row = this.rowOf.get(id);
+    for (const id of ids) {
+      const row = typeof id === 'string' ? this.rowOf.get(id) : undefined;
       if (row !== undefined) seen.add(row);
     }
-    return Int32Array.from(seen);
+    const rows = Int32Array.from(seen);
+    if (this.amongCache.size >= AMONG_KEPT) this.amongCache.clear();
+    this.amongCache.set(json, rows);
+    return rows;
   }
 
   async recommend(request: ScoreRequest): Promise<ScoredItem[]> {
@@ -607,6 +626,9 @@ function mixInto(
     },
   };
 }
+
+/** `onlyJson` lists whose rows the engine keeps (a page's recent attribute filters). */
+const AMONG_KEPT = 8;
 
 /** Events a list may lose at its front between two calls and still reuse the kept state. */
 const MAX_DROPPED = 64;

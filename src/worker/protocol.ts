@@ -175,9 +175,11 @@ export interface ScoreRequest {
   recentTypes?: string[];
   /**
    * When given, only these site ids may be returned (the page's filter applied to its
-   * catalogue): the top k among them of the same ranking, not a filtered top k.
+   * catalogue): the top k among them of the same ranking, not a filtered top k. A JSON
+   * array of ids, as one string: the page sends the same string for the same filter, one
+   * copy across the boundary, and the engine keeps the rows it read from it.
    */
-  only?: string[];
+  onlyJson?: string;
 }
 
 export interface ScoredItem {

@@ -102,11 +102,15 @@ describe('Serving', () => {
   it('sends an attribute filter to the engine as the catalogue items that pass it', async () => {
     const s = await setup({
       model: true,
-      scores: async (r) => (r.only ?? ['d', 'e']).map((itemId, i) => ({ itemId, score: -i })),
+      scores: async (r) =>
+        (r.onlyJson ? (JSON.parse(r.onlyJson) as string[]) : ['d', 'e']).map((itemId, i) => ({
+          itemId,
+          score: -i,
+        })),
     });
     const blue = await s.serving.recommend({ k: 3, filter: { color: 'blue' } });
     // the engine chose among a, c, e (its own order) and was asked for k + exclusions only
-    expect(s.requests[0]).toMatchObject({ only: ['a', 'c', 'e'], k: 4 });
+    expect(s.requests[0]).toMatchObject({ onlyJson: '["a","c","e"]', k: 4 });
     expect(blue.map((x) => [x.itemId, x.scorer])).toEqual([
       ['a', 'gru'],
       ['c', 'gru'],
@@ -115,15 +119,15 @@ describe('Serving', () => {
     // the same filter again: the same list (kept); another filter: its own
     await s.serving.recommend({ k: 1, filter: { color: 'blue' } });
     await s.serving.recommend({ k: 1, filter: { color: ['red'] } });
-    expect(s.requests[1].only).toBe(s.requests[0].only);
-    expect(s.requests[2].only).toEqual(['b', 'd']);
+    expect(s.requests[1].onlyJson).toBe(s.requests[0].onlyJson);
+    expect(s.requests[2].onlyJson).toBe('["b","d"]');
     // a new catalogue: computed again
     s.serving.setSiteCatalog([{ id: 'z', attributes: { color: 'blue' } }]);
     await s.serving.recommend({ k: 1, filter: { color: 'blue' } });
-    expect(s.requests[3].only).toEqual(['z']);
+    expect(s.requests[3].onlyJson).toBe('["z"]');
     // a predicate may accept items outside the catalogue: the page filters an over-fetch
     await s.serving.recommend({ k: 1, filter: (_item, id) => id !== 'e' });
-    expect(s.requests[4].only).toBeUndefined();
+    expect(s.requests[4].onlyJson).toBeUndefined();
     expect(s.requests[4].k).toBe(5); // max(200, 20k), capped at the model's 5 items
   });
 

@@ -66,7 +66,7 @@ describe('Engine.recommend and the kept hidden state', () => {
   });
 });
 
-describe('Engine.recommend with `only` (an attribute filter applied to the catalogue)', () => {
+describe('Engine.recommend with `onlyJson` (an attribute filter applied to the catalogue)', () => {
   it('gives the top k among the allowed items of the same ranking, GRU alone and mixed', async () => {
     const a = await engine();
     const prefix = ids(1, 2, 3);
@@ -76,10 +76,17 @@ describe('Engine.recommend with `only` (an attribute filter applied to the catal
       );
       // the lowest-ranked third of the items, an unknown id and a duplicate among them
       const low = all.slice(-10);
-      const only = [...low, 'nope', low[0]];
-      const got = await a.recommend({ prefix, k: 4, exclude: ['i9', low[1]], mix, only });
+      const onlyJson = JSON.stringify([...low, 'nope', low[0]]);
+      const got = await a.recommend({ prefix, k: 4, exclude: ['i9', low[1]], mix, onlyJson });
       expect(got.map((s) => s.itemId)).toEqual(low.filter((id) => id !== low[1]).slice(0, 4));
-      expect(await a.recommend({ prefix, k: 4, exclude: [], mix, only: [] })).toEqual([]);
+      // the same list again (rows kept): the same answer
+      expect(await a.recommend({ prefix, k: 4, exclude: ['i9', low[1]], mix, onlyJson })).toEqual(
+        got,
+      );
+      expect(await a.recommend({ prefix, k: 4, exclude: [], mix, onlyJson: '[]' })).toEqual([]);
+      await expect(
+        a.recommend({ prefix, k: 4, exclude: [], mix, onlyJson: '{"i1":1}' }),
+      ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     }
   });
 });
