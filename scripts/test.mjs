@@ -3,7 +3,7 @@
 // typecheck, lint, build, unit tests (Node + fake-indexeddb), the PyTorch pretraining
 // package's tests (pretrain/: parity with the TypeScript model, a 2-process DDP run), e2e
 // tests (real Chromium through playwright-core against the built dist/ and demo; the core
-// scenarios also in Firefox ESR and WebKitGTK, e2e/engines/). It finds the browsers and a
+// scenarios also in Firefox ESR and WebKitGTK, e2e/browsers/). It finds the browsers and a
 // Python with torch by itself (scripts/lib/chromium.mjs, browsers.mjs, python-torch.mjs)
 // and installs them only through the system's apt, never downloading a browser.
 //
@@ -36,7 +36,7 @@ if (wants('e2e')) {
   try {
     env[CHROMIUM_ENV] = ensureChromium({ log: (l) => console.log(`test: ${l}`) });
     console.log(`test: browser ${env[CHROMIUM_ENV]}`);
-    // Firefox ESR and WebKitGTK for the core scenarios of e2e/engines/.
+    // Firefox ESR and WebKitGTK for the core scenarios of e2e/browsers/.
     const { firefox, webkit } = ensureBrowsers({ log: (l) => console.log(`test: ${l}`) });
     [env[FIREFOX_ENV], env[WEBKIT_ENV]] = [firefox, webkit.browser];
     console.log(`test: browsers ${firefox}, ${webkit.browser} (${webkit.driver}, ${webkit.xvfb})`);

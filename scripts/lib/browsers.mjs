@@ -1,4 +1,4 @@
-// Finding Firefox and WebKitGTK for the cross-engine e2e specs (e2e/engines/), the way
+// Finding Firefox and WebKitGTK for the cross-engine e2e specs (e2e/browsers/), the way
 // scripts/lib/chromium.mjs finds Chromium: an env var per browser, else the system's
 // binaries, else (only as root with apt) Debian's packages. Never downloads a browser
 // build.

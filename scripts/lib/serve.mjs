@@ -41,7 +41,7 @@ export function startServer(options) {
   const urls = [];
   let self = '';
   const server = createServer((req, res) => {
-    // A browser that uses this server as its HTTP proxy (e2e/engines/) sends absolute
+    // A browser that uses this server as its HTTP proxy (e2e/browsers/) sends absolute
     // URLs: log them whole, and answer only those addressed to this server.
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
     urls.push(url.href);

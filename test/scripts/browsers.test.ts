@@ -1,4 +1,4 @@
-// Finding Firefox and WebKitGTK for e2e/engines/: an env var per browser, refused when it
+// Finding Firefox and WebKitGTK for e2e/browsers/: an env var per browser, refused when it
 // names no executable, and a message that says what to install or set.
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

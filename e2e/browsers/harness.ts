@@ -1,4 +1,4 @@
-// One harness over three browser engines, for the core scenarios of e2e/engines/: launch,
+// One harness over three browser engines, for the core scenarios of e2e/browsers/: launch,
 // open a page, evaluate in it, collect its problems and requests, close.
 //
 // - chromium: Debian's Chromium through playwright-core (as the other e2e specs).
@@ -8,7 +8,7 @@
 //   (classic WebDriver), under Xvfb: it has no headless mode.
 //
 // Problems (console errors and warnings, uncaught errors, CSP violations) are collected
-// inside the page and its worker by e2e/pages/engines/collect.js, because classic
+// inside the page and its worker by e2e/pages/browsers/collect.js, because classic
 // WebDriver reports none; the Chromium and Firefox adapters add what their protocol
 // reports. Requests: Chromium and Firefox report the page's and its workers' requests;
 // WebKit reports none, so it uses the test server as its HTTP proxy and its requests are

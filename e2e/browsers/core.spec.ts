@@ -5,7 +5,7 @@
 // The other specs cover Chromium in depth; these are what must hold everywhere.
 //
 // Prints one line per engine (version, backends, training speed) and writes them to
-// .cache/test-reports/engines.json: the README's browser table comes from there.
+// .cache/test-reports/browsers.json: the README's browser table comes from there.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +31,7 @@ afterAll(async () => {
   await server?.close();
   const dir = join(root, '.cache', 'test-reports');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'engines.json'), `${JSON.stringify(seen, null, 2)}\n`);
+  writeFileSync(join(dir, 'browsers.json'), `${JSON.stringify(seen, null, 2)}\n`);
 });
 
 describe.each(ENGINES)('%s', (name) => {
@@ -64,7 +64,7 @@ describe.each(ENGINES)('%s', (name) => {
   }
 
   it('capability probe: a working backend, plain reasons for the missing ones; requests are seen', async () => {
-    const page = await scenario('/e2e/engines/probe.html', async (page) => {
+    const page = await scenario('/e2e/browsers/probe.html', async (page) => {
       const result = (await page.evaluate(() => (window as W).probeResult)) as {
         version: string;
         report: CapabilityReport;
@@ -115,13 +115,13 @@ describe.each(ENGINES)('%s', (name) => {
   });
 
   it('tracks, trains in the worker and recommends the planted next item; the model survives a reload', async () => {
-    await scenario('/e2e/engines/runtime.html', async (page) => {
+    await scenario('/e2e/browsers/runtime.html', async (page) => {
       await page.waitFor(() => (window as W).libReady === true);
       const result = await page.evaluate(async () => {
         const L = (window as W).LocalRec;
         const rec = await L.createRecommender({
-          namespace: 'engines-planted',
-          workerUrl: '/e2e/engines/worker.js',
+          namespace: 'browsers-planted',
+          workerUrl: '/e2e/browsers/worker.js',
           training: { auto: false },
         });
         // Planted pattern: in every session containing i5, i17 follows it.
@@ -156,7 +156,7 @@ describe.each(ENGINES)('%s', (name) => {
         eventsPerSecond: Math.round(result.train.eventsPerSecond),
       };
       console.log(
-        `[engines] ${engine.version}: backend ${result.backend.reason}; training ${result.train.events} ` +
+        `[browsers] ${engine.version}: backend ${result.backend.reason}; training ${result.train.events} ` +
           `events × 20 epochs in ${result.train.seconds.toFixed(2)} s = ` +
           `${Math.round(result.train.eventsPerSecond)} events/s`,
       );
@@ -165,8 +165,8 @@ describe.each(ENGINES)('%s', (name) => {
       await page.waitFor(() => (window as W).libReady === true);
       const after = await page.evaluate(async () => {
         const rec = await (window as W).LocalRec.createRecommender({
-          namespace: 'engines-planted',
-          workerUrl: '/e2e/engines/worker.js',
+          namespace: 'browsers-planted',
+          workerUrl: '/e2e/browsers/worker.js',
           training: { auto: false },
         });
         const status = await rec.warmUp();
@@ -181,7 +181,7 @@ describe.each(ENGINES)('%s', (name) => {
   });
 
   it('script tag and <localrec-recommendations> under a strict CSP: tracks, trains, renders', async () => {
-    await scenario('/e2e/csp/engines.html', async (page) => {
+    await scenario('/e2e/csp/browsers.html', async (page) => {
       await page.waitFor(() => (window as W).LocalRec?.ready);
       const result = await page.evaluate(async () => {
         const w = window as W;

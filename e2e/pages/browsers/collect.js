@@ -1,5 +1,5 @@
 // Error collection inside the page, for engines whose driver reports no console or page
-// errors (classic WebDriver: WebKitGTK). Loaded first by every page of e2e/engines/:
+// errors (classic WebDriver: WebKitGTK). Loaded first by every page of e2e/browsers/:
 // console.error and console.warn calls, uncaught errors, unhandled rejections and CSP
 // violations land in window.__lrProblems, and so does whatever the worker reports over
 // the BroadcastChannel of collect-worker.js.
