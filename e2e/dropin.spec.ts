@@ -336,6 +336,7 @@ describe('drop-in under a strict Content-Security-Policy', () => {
           runsIn: status.runsIn,
           backend: status.backend?.backend,
           reason: status.backend?.reason,
+          scoring: status.model?.scoring,
           events: (await rec.stats()).events,
           violations: w.cspViolations,
         };
@@ -348,6 +349,8 @@ describe('drop-in under a strict Content-Security-Policy', () => {
       );
       expect(result.runsIn).toBe('worker');
       if (expectBackend) expect(result.backend).toBe(expectBackend);
+      // 'wasm-unsafe-eval' granted: the scoring pass runs in WebAssembly SIMD
+      expect(result.scoring).toBe('wasm-simd');
       expect(result.summary.trained).toBe(true);
       expect(result.top[0].scorer).toBe('gru');
       expect(result.events).toBeGreaterThan(200); // the queued trackMany arrived
@@ -388,6 +391,7 @@ describe('drop-in under a strict Content-Security-Policy', () => {
         backend: status.backend?.backend,
         wasmTrial: status.backend?.trials.find((t: W) => t.name === 'wasm'),
         top: await rec.recommend({ k: 1 }),
+        scoring: (await rec.status()).model?.scoring,
       };
     });
     console.log(
@@ -397,6 +401,8 @@ describe('drop-in under a strict Content-Security-Policy', () => {
     expect(result.wasmTrial?.ok).toBe(false);
     expect(result.summary.trained).toBe(true);
     expect(result.top[0].scorer).toBe('gru');
+    // Nor can the SIMD scoring pass compile there: the engine scores with the JS loop.
+    expect(result.scoring).toBe('js');
     // The refusal is the browser's, for WebAssembly compilation, in the worker.
     expect(tracked.logs.some((l) => /WebAssembly/i.test(l))).toBe(true);
   });

@@ -141,9 +141,18 @@ describe.each(ENGINES)('%s', (name) => {
         const top = await rec.recommend({ k: 3 });
         const status = await rec.status();
         await rec.close?.();
-        return { train, top, engine: status.engine, backend: status.backend };
+        return {
+          train,
+          top,
+          runsIn: status.runsIn,
+          backend: status.backend,
+          scoring: status.model?.scoring,
+        };
       });
-      expect(result.engine).toBe('worker');
+      expect(result.runsIn).toBe('worker');
+      // the WebAssembly SIMD scoring pass, or the JS loop where it cannot run: same scores
+      expect(['wasm-simd', 'js']).toContain(result.scoring);
+      facts.scoring = result.scoring;
       expect(result.train.trained).toBe(true);
       expect(result.top[0]).toMatchObject({ itemId: 'i17', scorer: 'gru', rank: 1 });
       facts.backend = result.backend.backend;
@@ -156,7 +165,7 @@ describe.each(ENGINES)('%s', (name) => {
         eventsPerSecond: Math.round(result.train.eventsPerSecond),
       };
       console.log(
-        `[browsers] ${engine.version}: backend ${result.backend.reason}; training ${result.train.events} ` +
+        `[browsers] ${engine.version}: backend ${result.backend.reason}; scoring ${result.scoring}; training ${result.train.events} ` +
           `events × 20 epochs in ${result.train.seconds.toFixed(2)} s = ` +
           `${Math.round(result.train.eventsPerSecond)} events/s`,
       );

@@ -183,6 +183,7 @@ export class Engine implements EngineApi {
       trainedEvents: m.meta.trainedEvents,
       epochs: m.meta.epochs,
       bytes: this.lastGood?.byteLength ?? 0,
+      ...(this.scorer ? { scoring: this.scorer.scoringPass } : {}),
     };
   }
 

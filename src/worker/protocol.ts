@@ -103,6 +103,11 @@ export interface ModelInfo {
   trainedEvents: number;
   epochs: number;
   bytes: number;
+  /**
+   * How the engine scores every item: `wasm-simd` (a WebAssembly SIMD pass) where the
+   * browser and the page's CSP allow it, else `js`. The same scores either way.
+   */
+  scoring?: 'wasm-simd' | 'js';
 }
 
 export interface TrainRequest {
