@@ -17,12 +17,18 @@ rounds=${1:-3}
 py=${LOCALREC_PYTHON:-/usr/bin/python3}
 tsv=${TMPDIR:-/tmp}/localrec-ml-train.tsv
 npx tsx bench/gru4rec-data.ts "$tsv"
+# (input, next item) pairs in one epoch: events minus one per user. GRU4Rec's own "e/s"
+# counts padded minibatch rows; the real rate is pairs / epoch seconds.
+pairs=$(awk -F'\t' 'NR > 1 { n++; if (!($1 in u)) { u[$1] = 1; s++ } } END { print n - s }' "$tsv")
+echo "# $pairs training pairs per epoch"
 params=layers=100,batch_size=128,n_sample=128,loss=cross-entropy,constrained_embedding=True,dropout_p_embed=0.1,dropout_p_hidden=0.3,momentum=0.3,learning_rate=0.05,sample_alpha=0.5,logq=1.0,n_epochs=1,elu_param=0
 i=0
 while [ "$i" -lt "$rounds" ]; do
   echo "# round $((i + 1)) · load $(cut -d' ' -f1-3 /proc/loadavg)"
   npx tsx cli/localrec.ts bench train --repeat 1 --score-reps 500 | grep -E 'training:|kept hidden'
   echo "# load $(cut -d' ' -f1-3 /proc/loadavg)"
-  OMP_NUM_THREADS=1 "$py" "$GRU4REC_DIR/run.py" "$tsv" -ps "$params" -d cpu | grep -E '^Epoch'
+  secs=$(OMP_NUM_THREADS=1 "$py" "$GRU4REC_DIR/run.py" "$tsv" -ps "$params" -d cpu |
+    sed -n 's/^Epoch1 .*(\([0-9.]*\)s).*/\1/p')
+  awk -v p="$pairs" -v s="$secs" 'BEGIN { printf "gru4rec: %.0f events/s (%s s for the epoch)\n", p / s, s }'
   i=$((i + 1))
 done
