@@ -520,13 +520,25 @@ export class Engine implements EngineApi {
     }
     // States after each of the last steps, for explanations (leave one event out).
     const trail = state && cached ? cached.trail.slice() : [];
+    // The leave-one-out states still in the explanation window, each stepped through the
+    // new items as the full state is: the same steps a fresh computation would take.
+    const variants = new Map<number, Float32Array>();
+    if (state && cached) {
+      const dropped = cached.prefix.length - from;
+      for (const [p, variant] of cached.variants) {
+        const at = p - dropped;
+        if (at < prefix.length - EXPLAIN_WINDOW) continue;
+        for (let i = from; i < prefix.length; i++) scorer.step(variant, prefix[i]);
+        variants.set(at, variant);
+      }
+    }
     state ??= scorer.initialState();
     for (let i = from; i < prefix.length; i++) {
       scorer.step(state, prefix[i]);
       if (i >= prefix.length - TRAIL) trail.push(state.slice());
     }
     if (trail.length > TRAIL) trail.splice(0, trail.length - TRAIL);
-    this.cachedState = { scorer, prefix: prefix.slice(), state: state.slice(), trail };
+    this.cachedState = { scorer, prefix: prefix.slice(), state: state.slice(), trail, variants };
     return scorer.scoresFromState(state);
   }
 
@@ -534,9 +546,14 @@ export class Engine implements EngineApi {
    * The states after the last steps of `prefix` (the one `stateAfter` just read), oldest
    * first: `trail[t]` follows position `prefix.length − trail.length + t`.
    */
-  private trail(prefix: Int32Array): readonly Float32Array[] {
+  private trail(prefix: Int32Array): {
+    trail: readonly Float32Array[];
+    variants: Map<number, Float32Array>;
+  } {
     const c = this.cachedState;
-    return c && c.prefix.length === prefix.length ? c.trail : [];
+    return c && c.prefix.length === prefix.length
+      ? c
+      : { trail: [], variants: new Map<number, Float32Array>() };
   }
 
   /** The request's prefix as model rows, and which of its positions may explain a result. */
@@ -567,6 +584,11 @@ export class Engine implements EngineApi {
     prefix: Int32Array;
     state: Float32Array;
     trail: Float32Array[];
+    /**
+     * By prefix position (in the explanation window): the state after the prefix without
+     * that event, filled in as explanations need them and carried on to the next list.
+     */
+    variants: Map<number, Float32Array>;
   } | null = null;
 
   async similar(itemId: string, k: number, exclude: string[]): Promise<ScoredItem[]> {
@@ -649,9 +671,10 @@ function gruExplainer(
   scorer: GruJsScorer,
   model: GruModel,
   prefix: Int32Array,
-  trail: readonly Float32Array[],
+  kept: { trail: readonly Float32Array[]; variants: Map<number, Float32Array> },
   allowed: (position: number) => boolean,
 ) {
+  const { trail } = kept;
   const vocab = model.vocab as readonly string[];
   const n = prefix.length;
   let without: { position: number; state: Float32Array }[] | null = null;
@@ -661,10 +684,15 @@ function gruExplainer(
     const first = n - trail.length; // trail[t] follows position first + t
     for (let p = n - 1; p >= Math.max(0, n - EXPLAIN_WINDOW); p--) {
       if (!allowed(p)) continue;
-      const before = p === 0 ? scorer.initialState() : p - 1 >= first ? trail[p - 1 - first] : null;
-      if (!before) continue;
-      const state = before.slice();
-      for (let q = p + 1; q < n; q++) scorer.step(state, prefix[q]);
+      let state = kept.variants.get(p);
+      if (!state) {
+        const before =
+          p === 0 ? scorer.initialState() : p - 1 >= first ? trail[p - 1 - first] : null;
+        if (!before) continue;
+        state = before.slice();
+        for (let q = p + 1; q < n; q++) scorer.step(state, prefix[q]);
+        kept.variants.set(p, state);
+      }
       without.push({ position: p, state });
     }
     return without;

@@ -58,6 +58,28 @@ describe('Engine.recommend and the kept hidden state', () => {
     expect(slid).not.toEqual(await scores(await engine(), ids(1, 2, 3, 5)));
   });
 
+  it('explanations carried from click to click equal those of a fresh engine per list', async () => {
+    const kept = await engine();
+    const history: number[] = [];
+    let explained = 0;
+    for (let click = 0; click < 24; click++) {
+      // one item per click, two at a time now and then; types vary what may explain
+      for (let j = 0; j < (click % 5 === 4 ? 2 : 1); j++) history.push((click * 7 + j * 3) % 30);
+      const types = history.map((_, i) => (i % 3 === 0 ? 'click' : 'view')).slice(-20);
+      const request = {
+        prefix: ids(...history),
+        k: 8,
+        exclude: [],
+        mix: false,
+        recentTypes: types,
+      };
+      const got = await kept.recommend(request);
+      expect(got).toEqual(await (await engine()).recommend(request));
+      explained += got.filter((s) => s.because !== undefined).length;
+    }
+    expect(explained).toBeGreaterThan(20); // the comparison covered explanations
+  });
+
   it('any other change starts again from the initial state', async () => {
     const a = await engine();
     await scores(a, ids(7, 1, 2, 3));
