@@ -30,6 +30,8 @@ export const GRU_EVAL_DEFAULTS: Readonly<Record<string, number>> = {
    */
   lrEnd: 0,
   momentum: 0.3,
+  /** Truncated BPTT window in steps (1 = one-step GRU4Rec training). */
+  bptt: 1,
   dropoutEmbedding: 0.1,
   dropoutHidden: 0.3,
   sampleAlpha: 0.5,
@@ -60,6 +62,7 @@ export function trainOptionsFrom(p: Record<string, number>): Partial<TrainOption
     lr: p.lr,
     lrEnd: p.lrEnd,
     momentum: p.momentum,
+    bptt: p.bptt,
     dropoutEmbedding: p.dropoutEmbedding,
     dropoutHidden: p.dropoutHidden,
     sampleAlpha: p.sampleAlpha,

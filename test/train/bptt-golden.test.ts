@@ -35,10 +35,13 @@ const GOLDEN: Record<string, { hash: string; losses: number[] }> = {
 
 describe('one-step training is unchanged (bit for bit)', () => {
   beforeAll(() => useBackend('wasm'));
-  for (const engine of ['hybrid', 'device'] as const) {
-    it(engine, async () => {
-      // (once the option exists: { bptt: 1 } explicitly, and the default mode)
-      const bptt = {};
+  for (const [engine, bptt] of [
+    ['hybrid', {}],
+    ['device', {}],
+    ['hybrid', { bptt: 1 }],
+    ['device', { bptt: 1 }],
+  ] as const) {
+    it(`${engine} ${JSON.stringify(bptt)}`, async () => {
       const data = plantedData(20, 12, 15, 2, 3);
       const r = await trainGru(data, { ...opts, engine, ...bptt }, { config: { hiddenSize: 8 } });
       const got = { hash: fnv(r.model.toArrays()), losses: r.history.map((e) => e.loss) };
