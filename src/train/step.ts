@@ -214,7 +214,8 @@ export class StepRunner {
 
   /**
    * One training step. Asynchronous: reads from the backend go through `readBack`
-   * (model/matmul.ts), asynchronous on WebGPU.
+   * (model/matmul.ts), asynchronous on WebGPU. With `bptt` > 1 the step is prepared now
+   * (rows of the current weights, its dropout masks) and runs when its window is full.
    */
   async step(batch: BatchStep, negatives: Int32Array | null): Promise<void> {
     const t0 = performance.now();
