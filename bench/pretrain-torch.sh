@@ -1,6 +1,7 @@
 #!/bin/sh
 # The PyTorch pretraining job (pretrain/) against `localrec pretrain` at the same
-# settings (GRU_EVAL_DEFAULTS), both scored by `localrec eval --model` on ml-small-last5
+# settings (GRU_EVAL_DEFAULTS, but one-step training: the job has no BPTT, so the TS side
+# runs with bptt=1), both scored by `localrec eval --model` on ml-small-last5
 # (train only), and the job's events/s with 1 and 2 processes (gloo, one thread each).
 # Numbers, not pass/fail: see the README's "Pretraining with PyTorch" section.
 #
@@ -14,7 +15,7 @@ py=${LOCALREC_PYTHON:-/usr/bin/python3}
 mkdir -p "$out"
 export PYTHONPATH=pretrain OMP_NUM_THREADS=1
 
-npx tsx cli/localrec.ts pretrain --data "$data" --out "$out/ts.bin" --no-population --precision f32 --params "$params" | tee "$out/ts.txt"
+npx tsx cli/localrec.ts pretrain --data "$data" --out "$out/ts.bin" --no-population --precision f32 --params "bptt=1,$params" | tee "$out/ts.txt"
 "$py" -m localrec_pretrain --data "$data" --out "$out/py1.bin" --params "$params" --threads 1 --json "$out/py1.json"
 "$py" -m localrec_pretrain.launch --standalone --nproc_per_node 2 -m localrec_pretrain \
   --data "$data" --out "$out/py2.bin" --params "$params" --threads 1 --json "$out/py2.json"

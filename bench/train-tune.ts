@@ -1,5 +1,6 @@
 // Dev tool: train the GRU on the protocol's training data and evaluate on VALIDATION
 // positions (never test). Usage: npx tsx bench/train-tune.ts '{"epochs":5}' ['{"hiddenSize":100}']
+// DATA=file.csv reads another log (e.g. a `localrec synth` one) instead of MovieLens.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { evaluate } from '../src/eval/evaluate';
@@ -11,7 +12,7 @@ const config = JSON.parse(process.argv[3] ?? '{}');
 const split = (process.env.SPLIT ?? 'valid') as 'valid' | 'test';
 await tf.setBackend(process.env.BACKEND ?? 'wasm');
 await tf.ready();
-const ds = loadDataset('data/movielens-small/ratings.csv.gz');
+const ds = loadDataset(process.env.DATA ?? 'data/movielens-small/ratings.csv.gz');
 const every = Number(process.env.EVAL_EVERY ?? 0);
 const r = await trainGru(
   ds.train,

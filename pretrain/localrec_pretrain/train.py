@@ -42,6 +42,8 @@ DEFAULTS = {
     "lrEnd": 0, "momentum": 0.3, "dropoutEmbedding": 0.1, "dropoutHidden": 0.3, "sampleAlpha": 0.5,
     "logQ": 1, "bprReg": 1, "elu": 0, "separate": 0, "seed": 0, "eps": 1e-6, "maxLossFactor": 100,
     "fullSoftmaxMaxItems": 0,
+    # truncated BPTT window (TrainOptions.bptt): this job trains one step deep only
+    "bptt": 1,
 }
 
 
@@ -147,8 +149,12 @@ def parse_params(text: Optional[str]) -> dict:
         except ValueError:
             raise SystemExit(f"parameter {k} needs a number")
     for k in ("hiddenSize", "epochs", "batchSize", "negatives", "loss", "elu", "separate", "seed",
-              "fullSoftmaxMaxItems"):
+              "fullSoftmaxMaxItems", "bptt"):
         p[k] = int(p[k])
+    if p["bptt"] != 1:
+        raise SystemExit(
+            f"bptt={p['bptt']}: this PyTorch job trains one step deep only (bptt=1); "
+            "backpropagation through time is in the TypeScript trainer (`localrec pretrain`)")
     return p
 
 

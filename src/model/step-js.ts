@@ -1,5 +1,5 @@
 import { fastSigmoid, fastTanh } from './fastmath';
-import type { MatMuls } from './matmul';
+import type { MatMulJob, MatMuls } from './matmul';
 import { transposeJs } from './matmul';
 
 /**
@@ -41,9 +41,10 @@ export interface JsForward {
   /** Transposed gate activations, [H, B] each (r, z, n) and r⊙h also as [B, H] (rh). */
   hT: Float32Array;
   colW: Float32Array;
-  /** W̃x [3H, E] and the candidate block of W̃h, [H, H]. */
+  /** W̃x [3H, E], the candidate block of W̃h [H, H] and its r, z blocks [2H, H]. */
   wxT: Float32Array;
   whNT: Float32Array;
+  whRzT: Float32Array;
   maskIn: Float32Array | null;
   maskH: Float32Array | null;
   /** Scores transposed, [M, B]. */
@@ -51,6 +52,8 @@ export interface JsForward {
 }
 
 export interface JsGrads {
+  /** dL/dh [B, H], the carried state this step started from (BPTT only; else null). */
+  dh: Float32Array | null;
   dColW: Float32Array;
   dx: Float32Array;
   /** Gradients of the transposed weights: dW̃x [3H, E], dW̃h [3H, H]. */
@@ -189,16 +192,17 @@ export async function forwardJs(
     colW: p.colW,
     wxT: p.wxT,
     whNT,
+    whRzT: p.whT.subarray(0, H2 * H),
     maskIn,
     maskH,
     ST,
   };
 }
 
-/** `dS` [B, M] and `dST` [M, B]: the loss gradient in both layouts. */
 /** Gradients of the z and n pre-activations, [3H, B] and [B, 3H] (r rows filled by backR). */
 function backZN(
   dOutAug: Float32Array,
+  dOutNext: Float32Array | null,
   z: Float32Array,
   n: Float32Array,
   hT: Float32Array,
@@ -212,11 +216,15 @@ function backZN(
   const dAT = new Float32Array(H3 * B);
   const dA = new Float32Array(B * H3);
   const daN = new Float32Array(B * H);
+  // dL/dh' [B, H], kept for the gradient to h (BPTT only)
+  const dhNew = dOutNext ? new Float32Array(B * H) : null;
   for (let j = 0; j < H; j++) {
     const o = j * B;
     for (let i = 0; i < B; i++) {
       let dh = dOutAug[i * C + j];
+      if (dOutNext) dh += dOutNext[i * H + j];
       if (maskH) dh *= maskH[i * H + j];
+      if (dhNew) dhNew[i * H + j] = dh;
       const zv = z[o + i];
       const nv = n[o + i];
       const dan = dh * zv * (1 - nv * nv);
@@ -228,7 +236,32 @@ function backZN(
       dA[i * H3 + H + j] = daz;
     }
   }
-  return { dAT, dA, daN };
+  return { dAT, dA, daN, dhNew };
+}
+
+/**
+ * dL/dh of the state a step started from (BPTT): h enters h' = h + z⊙(n − h) directly,
+ * n through r⊙h, and r, z through h·Wh_rz:
+ *   dh = dh'⊙(1 − z) + d(r⊙h)⊙r + dA_rz·Wh_rzᵀ     (`dGates` = dA_rz·Wh_rzᵀ, [B, H])
+ */
+function backH(
+  dhNew: Float32Array,
+  drh: Float32Array,
+  dGates: Float32Array,
+  r: Float32Array,
+  z: Float32Array,
+  B: number,
+  H: number,
+): Float32Array {
+  const dh = new Float32Array(B * H);
+  for (let j = 0; j < H; j++) {
+    const o = j * B;
+    for (let i = 0; i < B; i++) {
+      const k = i * H + j;
+      dh[k] = dhNew[k] * (1 - z[o + i]) + drh[k] * r[o + i] + dGates[k];
+    }
+  }
+  return dh;
 }
 
 /** Fills the r rows of dAᵀ / dA from d(r⊙h); returns the bias gradient (row sums of dAᵀ). */
@@ -261,11 +294,19 @@ function backR(
   return db;
 }
 
+/**
+ * The backward pass of one step. Backpropagation through time adds `dOutNext`, dL/do
+ * of this step's output o reaching it through the next step's state ([B, H]; null for
+ * the last step of a window, and in one-step training), and gets back `dh`, dL/dh of the
+ * state it started from (`wantDh`; the first step of a window does not need it).
+ */
 export async function backwardJs(
   mm: MatMuls,
   f: JsForward,
   dS: Float32Array,
   dST: Float32Array,
+  dOutNext: Float32Array | null = null,
+  wantDh = false,
 ): Promise<JsGrads> {
   const { B, E, H, M, h, hT, r, z, n, maskH, maskIn } = f;
   const C = H + 1;
@@ -275,19 +316,39 @@ export async function backwardJs(
     { a: dS, m: B, k: M, b: f.colW, n: C },
     { a: dST, m: M, k: B, b: f.outAug, n: C },
   ]);
-  const { dAT, dA, daN } = backZN(dOutAug, z, n, hT, maskH, B, H);
+  const { dAT, dA, daN, dhNew } = backZN(
+    dOutAug,
+    dOutNext ?? (wantDh ? new Float32Array(B * H) : null),
+    z,
+    n,
+    hT,
+    maskH,
+    B,
+    H,
+  );
   // c = (r⊙h)·Wh_n and Wh_n = W̃h_nᵀ, so d(r⊙h) = da_n·W̃h_n
   const [drh] = await mm([{ a: daN, m: B, k: H, b: f.whNT, n: H }]);
   const db = backR(drh, r, hT, dAT, dA, B, H);
-  const [dwxT, dwhRzT, dwhNT, dxm] = await mm([
+  const jobs: MatMulJob[] = [
     { a: dAT, m: H3, k: B, b: f.x, n: E },
     { a: dAT.subarray(0, H2 * B), m: H2, k: B, b: h, n: H },
     { a: dAT.subarray(H2 * B), m: H, k: B, b: f.rh, n: H },
     { a: dA, m: B, k: H3, b: f.wxT, n: E },
-  ]);
+  ];
+  // BPTT: dA_rz·Wh_rzᵀ = dA_rz [B, 2H] · W̃h_rz [2H, H]
+  if (wantDh) jobs.push({ a: rzColumns(dA, B, H), m: B, k: H2, b: f.whRzT, n: H });
+  const [dwxT, dwhRzT, dwhNT, dxm, dGates] = await mm(jobs);
   const dwhT = new Float32Array(H3 * H);
   dwhT.set(dwhRzT);
   dwhT.set(dwhNT, H2 * H);
   const dx = maskIn ? mulInto(dxm, maskIn) : dxm;
-  return { dColW, dx, dwxT, dwhT, db };
+  const dh = wantDh && dhNew ? backH(dhNew, drh, dGates, r, z, B, H) : null;
+  return { dh, dColW, dx, dwxT, dwhT, db };
+}
+
+/** The r and z columns of dA [B, 3H] as a contiguous [B, 2H]. */
+function rzColumns(dA: Float32Array, B: number, H: number): Float32Array {
+  const out = new Float32Array(B * 2 * H);
+  for (let i = 0; i < B; i++) out.set(dA.subarray(i * 3 * H, i * 3 * H + 2 * H), i * 2 * H);
+  return out;
 }

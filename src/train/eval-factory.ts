@@ -30,6 +30,11 @@ export const GRU_EVAL_DEFAULTS: Readonly<Record<string, number>> = {
    */
   lrEnd: 0,
   momentum: 0.3,
+  /**
+   * Truncated BPTT window in steps (1 = one-step GRU4Rec training). 2 chosen on
+   * validation over 1, 2, 4 and 8 (docs/experiments/2026-12-05-bptt.md).
+   */
+  bptt: 2,
   dropoutEmbedding: 0.1,
   dropoutHidden: 0.3,
   sampleAlpha: 0.5,
@@ -60,6 +65,7 @@ export function trainOptionsFrom(p: Record<string, number>): Partial<TrainOption
     lr: p.lr,
     lrEnd: p.lrEnd,
     momentum: p.momentum,
+    bptt: p.bptt,
     dropoutEmbedding: p.dropoutEmbedding,
     dropoutHidden: p.dropoutHidden,
     sampleAlpha: p.sampleAlpha,

@@ -151,10 +151,10 @@ export async function trainGru(
   let validationMs = 0; // excluded from events/s
   const trainSec = () => (performance.now() - t0 - validationMs) / 1000;
   let lastYield = t0;
-  let windowEvents = 0;
   let lastEpoch = 0;
 
   const fail = (e: unknown): never => {
+    runner.dropPending();
     runner.dispose();
     throw e;
   };
@@ -183,15 +183,16 @@ export async function trainGru(
         await runner.step(batch, sampler ? sampler.next(opts.negatives) : null);
         step++;
         events += batch.inputs.length;
-        windowEvents += batch.inputs.length;
         if (step % opts.syncEvery === 0) {
-          const s = runner.takeLossSum();
-          if (bad(s, windowEvents)) throw diverged(epoch, step);
+          // (with bptt > 1 the losses of an unfinished window are not in yet: `n` counts
+          // the events whose losses are)
+          const { sum: s, events: n } = runner.takeLoss();
+          if (bad(s, n)) throw diverged(epoch, step);
           epochLoss += s;
-          opts.onProgress?.(
-            progress(epoch, step, stepsPerEpoch, s / windowEvents, events, trainSec(), false),
-          );
-          windowEvents = 0;
+          if (n > 0)
+            opts.onProgress?.(
+              progress(epoch, step, stepsPerEpoch, s / n, events, trainSec(), false),
+            );
         }
         const now = performance.now();
         if (now - lastYield >= opts.yieldEveryMs) {
@@ -199,8 +200,9 @@ export async function trainGru(
           lastYield = performance.now();
         }
       }
-      const s = runner.takeLossSum();
-      if (bad(s, windowEvents)) throw diverged(epoch, step);
+      await runner.flush(); // an unfinished BPTT window
+      const { sum: s, events: n } = runner.takeLoss();
+      if (bad(s, n)) throw diverged(epoch, step);
       epochLoss += s;
       lastEpoch = epoch;
       const stat: EpochStat = {
@@ -229,14 +231,13 @@ export async function trainGru(
         epoch,
         step,
         stepsPerEpoch,
-        windowEvents ? s / windowEvents : stat.loss,
+        n ? s / n : stat.loss,
         events,
         trainSec(),
         true,
       );
       if (stat.validation !== undefined) p.validation = stat.validation;
       opts.onProgress?.(p);
-      windowEvents = 0;
       if (stop) {
         stoppedEarly = true;
         break;

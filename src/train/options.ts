@@ -84,6 +84,15 @@ export interface TrainOptions {
    * removed in the next version. ("Engine" names the worker that trains and scores.)
    */
   engine?: 'auto' | KernelName;
+  /**
+   * Truncated backpropagation through time: the gradient of each step's loss flows back
+   * through the carried state over windows of this many consecutive steps, and the
+   * weights are updated once per window (with the window's summed gradient). 1 = the
+   * GRU4Rec one-step training (the state carried but detached; the default here). A slot
+   * whose session ends inside a window starts the next session from a zero state and
+   * passes no gradient back into the previous one. Both step kernels support it.
+   */
+  bptt: number;
   lr: number;
   /**
    * Learning-rate schedule: the rate goes linearly from `lr` at the first step to
@@ -119,6 +128,9 @@ export interface TrainOptions {
   patience: number;
 }
 
+/** Longest BPTT window: every step of a window keeps its activations until the update. */
+export const MAX_BPTT = 256;
+
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   epochs: 10,
   batchSize: 128,
@@ -135,6 +147,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   dropoutHidden: 0.3,
   optimizer: 'adagrad',
   kernel: 'auto',
+  bptt: 1,
   lr: 0.05,
   lrEnd: 1,
   momentum: 0.3,
@@ -158,6 +171,12 @@ export function resolveTrainOptions(o: Partial<TrainOptions>): TrainOptions {
   checkInt('negatives', r.negatives, 0);
   checkInt('fullSoftmaxMaxItems', r.fullSoftmaxMaxItems, 0);
   checkInt('syncEvery', r.syncEvery, 1);
+  checkInt('bptt', r.bptt, 1);
+  if (r.bptt > MAX_BPTT) {
+    throw new LocalRecError('INVALID_INPUT', `bptt ${r.bptt} above ${MAX_BPTT}`, {
+      details: { field: 'bptt' },
+    });
+  }
   checkNumber('sampleAlpha', r.sampleAlpha, 0, 10);
   checkNumber('logQ', r.logQ, 0, 10);
   checkNumber('bprReg', r.bprReg, 0, 1e6);

@@ -8,9 +8,11 @@ import {
   createKernel,
   type KernelName,
   kernelFor,
+  type PreparedStep,
   type StepGrads,
   type StepKernel,
   type StepLoss,
+  type WindowGrads,
 } from './kernels';
 import { type Loss, type LossParams, lossFor } from './losses';
 import type { TrainOptions } from './options';
@@ -26,6 +28,11 @@ import type { TrainOptions } from './options';
  *           `kernelFor` picks for the backend unless `kernel` names one
  *   JS      sum the gradients per unique item row, sparse row-wise update of the
  *           touched item rows, dense update of the GRU weights
+ *
+ * With `bptt` T > 1 (truncated backpropagation through time) the steps are prepared as
+ * they come but run T at a time: the kernel's `runWindow` goes forward through the T
+ * steps and back through time, and one optimiser update applies the window's summed
+ * gradients. T = 1 is the one-step path above, unchanged.
  *
  * Weights and optimiser state live in JS arrays during training (see
  * model/optimizer.ts for why), in the kernel's layout.
@@ -45,7 +52,12 @@ export class StepRunner {
     b: OptimizedArray;
   };
   private lossAcc = 0;
-  private stepNo = 0;
+  /** Events whose loss is in `lossAcc` (a window's losses come when it runs). */
+  private lossEvents = 0;
+  /** Optimiser updates so far (= steps with bptt 1). */
+  private updateNo = 0;
+  /** Prepared steps of the window being filled (bptt > 1). */
+  private pending: { prepared: PreparedStep; cols: Int32Array | null; batch: BatchStep }[] = [];
   private readonly rng: Rng;
   private readonly full: boolean;
   // de-duplication scratch: stamp[item] === stampNo marks items seen in this pass
@@ -129,7 +141,14 @@ export class StepRunner {
   takeLossSum(): number {
     const v = this.lossAcc;
     this.lossAcc = 0;
+    this.lossEvents = 0;
     return v;
+  }
+
+  /** Sum of per-event losses since the last call, and over how many events. */
+  takeLoss(): { sum: number; events: number } {
+    const events = this.lossEvents;
+    return { sum: this.takeLossSum(), events };
   }
 
   /** True when every weight is finite. */
@@ -195,15 +214,72 @@ export class StepRunner {
 
   /**
    * One training step. Asynchronous: reads from the backend go through `readBack`
-   * (model/matmul.ts), asynchronous on WebGPU.
+   * (model/matmul.ts), asynchronous on WebGPU. With `bptt` > 1 the step is prepared now
+   * (rows of the current weights, its dropout masks) and runs when its window is full.
    */
   async step(batch: BatchStep, negatives: Int32Array | null): Promise<void> {
+    const t0 = performance.now();
+    if (this.opts.bptt > 1) {
+      // buffers of the batcher are reused between steps: keep copies
+      const own: BatchStep = {
+        inputs: batch.inputs.slice(),
+        targets: batch.targets.slice(),
+        keep: batch.keep ? batch.keep.slice() : null,
+        resets: batch.resets ? batch.resets.slice() : null,
+      };
+      const { prepared, cols } = this.prepare(own, negatives);
+      this.pending.push({ prepared, cols, batch: own });
+      this.timing.prep += performance.now() - t0;
+      if (this.pending.length >= this.opts.bptt) await this.flush();
+      return;
+    }
+    const { prepared, cols } = this.prepare(batch, negatives);
+    const { M } = prepared;
+    const t1 = performance.now();
+    const g = await this.kernel.run(prepared);
+    const t4 = performance.now();
+    // ---- JS: optimiser updates (a plain method: see model/step-js.ts on async loops) ----
+    this.update(g, batch, cols, M);
+    const t5 = performance.now();
+    this.timing.prep += t1 - t0;
+    this.timing.compute += t4 - t1;
+    this.timing.update += t5 - t4;
+  }
+
+  /**
+   * Runs the steps of an unfinished window (bptt > 1) as a shorter window; the end of
+   * an epoch and of training call it. Nothing to do with bptt 1.
+   */
+  async flush(): Promise<void> {
+    const steps = this.pending;
+    if (!steps.length) return;
+    this.pending = [];
+    const t1 = performance.now();
+    const g = await this.kernel.runWindow(steps.map((s) => s.prepared));
+    const t4 = performance.now();
+    this.updateWindow(g, steps);
+    this.timing.compute += t4 - t1;
+    this.timing.update += performance.now() - t4;
+  }
+
+  /** Drops the steps of an unfinished window (a failed or aborted run). */
+  dropPending(): void {
+    this.pending = [];
+  }
+
+  /**
+   * JS: a step's candidate columns, their rows, masks, and its loss bound to them:
+   *
+   *   columns = [batch targets (B) | shared negatives (S)] (or every item: full softmax)
+   */
+  private prepare(
+    batch: BatchStep,
+    negatives: Int32Array | null,
+  ): { prepared: PreparedStep; cols: Int32Array | null } {
     const { opts, hs, es, cw, w } = this;
     const B = batch.inputs.length;
     const tied = this.config.embedding === 'tied';
     const N = this.config.numItems;
-    this.stepNo++;
-    const t0 = performance.now();
 
     // ---- JS: candidate columns, their rows, masks ----------------------------------
     const cols = this.full ? null : concatInt(batch.targets, negatives ?? new Int32Array(0));
@@ -227,7 +303,6 @@ export class StepRunner {
         ? this.rng.fillDropoutMask(new Float32Array(B * hs), opts.dropoutHidden)
         : null;
 
-    const t1 = performance.now();
     // column of row b's target: b when sampled (targets come first), else the item
     const targetCol = cols ? iota(B) : batch.targets;
     const { loss, lossParams } = this;
@@ -236,6 +311,7 @@ export class StepRunner {
         const tl = performance.now();
         const r = loss.rows(S, B, M, targetCol, lossParams, logQCols, hits);
         this.lossAcc += r.lossSum;
+        this.lossEvents += B;
         this.timing.loss += performance.now() - tl;
         return r.dS;
       },
@@ -243,18 +319,15 @@ export class StepRunner {
         const tl = performance.now();
         const r = await loss.transposed(ST, B, M, targetCol, lossParams, logQCols, hits);
         this.lossAcc += r.lossSum;
+        this.lossEvents += B;
         this.timing.loss += performance.now() - tl;
         return r;
       },
     };
-    const g = await this.kernel.run({ batch, xRows, colRows, maskIn, maskH, B, M, loss: stepLoss });
-    const t4 = performance.now();
-    // ---- JS: optimiser updates (a plain method: see model/step-js.ts on async loops) ----
-    this.update(g, batch, cols, M);
-    const t5 = performance.now();
-    this.timing.prep += t1 - t0;
-    this.timing.compute += t4 - t1;
-    this.timing.update += t5 - t4;
+    return {
+      prepared: { batch, xRows, colRows, maskIn, maskH, B, M, loss: stepLoss },
+      cols,
+    };
   }
 
   /** Optimiser updates of a step's gradients (sparse item rows, dense GRU weights). */
@@ -264,7 +337,7 @@ export class StepRunner {
     const tied = this.config.embedding === 'tied';
     const { dColW, dx, dwx, dwh, db } = g; // dwx/dwh in the layout of this.w
 
-    const step = this.stepNo;
+    const step = ++this.updateNo;
     if (!cols) {
       // full softmax: every item row has a gradient; add the input rows' part (tied)
       if (tied) addRows(dColW, cw, batch.inputs, dx, hs);
@@ -301,8 +374,89 @@ export class StepRunner {
     this.opt.b.dense(db, step);
   }
 
+  /**
+   * Optimiser update of a window's gradients: every step's candidate and input rows
+   * summed per unique item (in step order), then one sparse row update; the GRU weights'
+   * gradients come summed over the window.
+   */
+  private updateWindow(
+    g: WindowGrads,
+    steps: readonly { prepared: PreparedStep; cols: Int32Array | null; batch: BatchStep }[],
+  ): void {
+    const { hs, es, cw } = this;
+    const tied = this.config.embedding === 'tied';
+    const step = ++this.updateNo;
+    if (!this.full) {
+      // every (row id, gradient row) pair of the window: candidate rows, then (tied) inputs
+      let total = 0;
+      for (const s of steps) total += s.prepared.M + (tied ? s.prepared.B : 0);
+      const list = new Int32Array(total);
+      let o = 0;
+      for (const s of steps) {
+        list.set(s.cols!, o);
+        o += s.prepared.M;
+        if (tied) {
+          list.set(s.batch.inputs, o);
+          o += s.prepared.B;
+        }
+      }
+      const uq = this.unique(list);
+      const gU = new Float32Array(uq.ids.length * cw);
+      o = 0;
+      steps.forEach((s, t) => {
+        const { dColW, dx } = g.steps[t];
+        for (let k = 0; k < s.prepared.M; k++, o++) {
+          const d = uq.pos[o] * cw;
+          const src = k * cw;
+          for (let c = 0; c < cw; c++) gU[d + c] += dColW[src + c];
+        }
+        if (tied) {
+          for (let b = 0; b < s.prepared.B; b++, o++) {
+            const d = uq.pos[o] * cw;
+            const src = b * hs;
+            for (let c = 0; c < hs; c++) gU[d + c] += dx[src + c];
+          }
+        }
+      });
+      this.opt.items.rows(uq.ids, gU, step);
+    } else {
+      const acc = new Float32Array(this.w.items.length);
+      steps.forEach((s, t) => {
+        const { dColW, dx } = g.steps[t];
+        for (let k = 0; k < acc.length; k++) acc[k] += dColW[k];
+        if (tied) addRows(acc, cw, s.batch.inputs, dx, hs);
+      });
+      this.opt.items.dense(acc, step);
+    }
+    if (!tied) {
+      let total = 0;
+      for (const s of steps) total += s.prepared.B;
+      const list = new Int32Array(total);
+      let o = 0;
+      for (const s of steps) {
+        list.set(s.batch.inputs, o);
+        o += s.prepared.B;
+      }
+      const ue = this.unique(list);
+      const gE = new Float32Array(ue.ids.length * es);
+      o = 0;
+      steps.forEach((s, t) => {
+        const { dx } = g.steps[t];
+        for (let b = 0; b < s.prepared.B; b++, o++) {
+          const d = ue.pos[o] * es;
+          for (let c = 0; c < es; c++) gE[d + c] += dx[b * es + c];
+        }
+      });
+      this.opt.emb!.rows(ue.ids, gE, step);
+    }
+    this.opt.wx.dense(g.dwx, step);
+    this.opt.wh.dense(g.dwh, step);
+    this.opt.b.dense(g.db, step);
+  }
+
   /** Free the kernel's backend state. */
   dispose(): void {
+    this.pending = [];
     this.kernel.dispose();
   }
 }

@@ -29,6 +29,8 @@ export interface StepCache {
 }
 
 export interface GruGrads {
+  /** dL/dh of the step's input state (BPTT: `wantDh`), else null. */
+  dh?: tf.Tensor2D | null;
   dx: tf.Tensor2D;
   dwx: tf.Tensor2D;
   dwh: tf.Tensor2D;
@@ -57,12 +59,16 @@ export function gruForward(
   return { x, h, r, z, n, rh, hNew };
 }
 
-/** Gradients of the step given dL/dh' (`dhNew`, [B, H]). */
+/**
+ * Gradients of the step given dL/dh' (`dhNew`, [B, H]). With `wantDh` (BPTT) also dL/dh
+ * of the input state: dh = dh'⊙(1 − z) + d(r⊙h)⊙r + dA_rz·Wh_rzᵀ.
+ */
 export function gruBackward(
   c: StepCache,
   dhNew: tf.Tensor2D,
   wx: tf.Tensor2D,
   wh: tf.Tensor2D,
+  wantDh = false,
 ): GruGrads {
   const hs = c.h.shape[1];
   const one = tf.scalar(1);
@@ -83,7 +89,13 @@ export function gruBackward(
   const dwxT = dwx as tf.Tensor2D;
   const db = tf.sum(da, 0) as tf.Tensor1D;
   const dx = tf.matMul(da, tf.transpose(wx)) as tf.Tensor2D;
-  return { dx, dwx: dwxT, dwh, db };
+  if (!wantDh) return { dx, dwx: dwxT, dwh, db };
+  const whRzT = tf.transpose(tf.slice(wh, [0, 0], [hs, 2 * hs]));
+  const dh = tf.add(
+    tf.add(tf.mul(dhNew, tf.sub(one, c.z)), tf.mul(drh, c.r)),
+    tf.matMul(daRz, whRzT),
+  ) as tf.Tensor2D;
+  return { dh, dx, dwx: dwxT, dwh, db };
 }
 
 /**
@@ -128,14 +140,26 @@ export function stepForward(i: ForwardInputs): ForwardState {
   return { inputs: i, cache, out, outAug, S };
 }
 
-export function stepBackward(f: ForwardState, dS: tf.Tensor2D): BackwardOutputs {
+/**
+ * The backward pass of one step. Backpropagation through time adds `dOutNext`, dL/do
+ * of this step's output reaching it through the next step's state (null for the last
+ * step of a window and in one-step training), and with `wantDh` returns `dh`, dL/dh of
+ * the state the step started from.
+ */
+export function stepBackward(
+  f: ForwardState,
+  dS: tf.Tensor2D,
+  dOutNext: tf.Tensor2D | null = null,
+  wantDh = false,
+): BackwardOutputs {
   const i = f.inputs;
   const B = i.x.shape[0];
   const hs = i.h.shape[1];
   const dColW = tf.matMul(tf.transpose(dS), f.outAug) as tf.Tensor2D;
   let dOut = tf.slice(tf.matMul(dS, i.colW), [0, 0], [B, hs]) as tf.Tensor2D;
+  if (dOutNext) dOut = tf.add(dOut, dOutNext);
   if (i.maskH) dOut = tf.mul(dOut, i.maskH);
-  const g = gruBackward(f.cache, dOut, i.wx, i.wh);
+  const g = gruBackward(f.cache, dOut, i.wx, i.wh, wantDh);
   const dx = i.maskIn ? (tf.mul(g.dx, i.maskIn) as tf.Tensor2D) : g.dx;
-  return { dColW, dx, dwx: g.dwx, dwh: g.dwh, db: g.db };
+  return { dh: g.dh ?? null, dColW, dx, dwx: g.dwx, dwh: g.dwh, db: g.db };
 }

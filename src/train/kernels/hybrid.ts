@@ -2,8 +2,16 @@ import { type GruConfig, inputSize } from '../../model/config';
 import { type MatMuls, transposeJs } from '../../model/matmul';
 import type { GruArrays } from '../../model/params';
 import { backwardJs, forwardJs } from '../../model/step-js';
+import type { BatchStep } from '../batcher';
 import { tfMatMuls } from './backend-io';
-import type { KernelTiming, PreparedStep, StepGrads, StepKernel } from './kernel';
+import {
+  carryBack,
+  type KernelTiming,
+  type PreparedStep,
+  type StepGrads,
+  type StepKernel,
+  type WindowGrads,
+} from './kernel';
 
 /**
  * The hybrid kernel: the GRU's elementwise maths in JS (model/step-js.ts), the matrix
@@ -62,23 +70,30 @@ export class HybridKernel implements StepKernel {
     this.h = null;
   }
 
-  async run(i: PreparedStep): Promise<StepGrads> {
+  /** The state a step starts from: the carried one, finished rows dropped, restarted ones zeroed. */
+  private carried(batch: BatchStep, B: number): Float32Array {
+    const { hs } = this;
+    const prev = this.h;
+    if (!prev) return new Float32Array(B * hs);
+    let h = prev;
+    if (batch.keep) {
+      h = new Float32Array(B * hs);
+      for (let r = 0; r < B; r++)
+        h.set(prev.subarray(batch.keep[r] * hs, batch.keep[r] * hs + hs), r * hs);
+    }
+    if (batch.resets) {
+      // (a copy: in a window the previous step's output is still needed as it was)
+      if (h === prev) h = prev.slice();
+      for (const r of batch.resets) h.fill(0, r * hs, r * hs + hs);
+    }
+    return h;
+  }
+
+  private forward(i: PreparedStep) {
     const { hs, es, weights: w } = this;
     const { B, M, batch } = i;
-    // carried hidden state: drop finished rows, zero restarted ones
-    let h: Float32Array;
-    const prev = this.h;
-    if (!prev) h = new Float32Array(B * hs);
-    else {
-      h = prev;
-      if (batch.keep) {
-        h = new Float32Array(B * hs);
-        for (let r = 0; r < B; r++)
-          h.set(prev.subarray(batch.keep[r] * hs, batch.keep[r] * hs + hs), r * hs);
-      }
-      if (batch.resets) for (const r of batch.resets) h.fill(0, r * hs, r * hs + hs);
-    }
-    const f = await forwardJs(
+    const h = this.carried(batch, B);
+    return forwardJs(
       this.mm,
       {
         x: i.xRows,
@@ -95,13 +110,50 @@ export class HybridKernel implements StepKernel {
       hs,
       M,
     );
+  }
+
+  async run(i: PreparedStep): Promise<StepGrads> {
+    const f = await this.forward(i);
     this.h = f.out;
     const { dS, dST } = await i.loss.transposed(f.ST);
     const g = await backwardJs(this.mm, f, dS, dST);
     return { dColW: g.dColW, dx: g.dx, dwx: g.dwxT, dwh: g.dwhT, db: g.db };
   }
 
+  async runWindow(steps: readonly PreparedStep[]): Promise<WindowGrads> {
+    const { hs } = this;
+    const fs = [];
+    const ds = [];
+    for (const i of steps) {
+      const f = await this.forward(i);
+      this.h = f.out;
+      fs.push(f);
+      ds.push(await i.loss.transposed(f.ST));
+    }
+    const out: WindowGrads['steps'] = new Array(steps.length);
+    let dwx: Float32Array | null = null;
+    let dwh: Float32Array | null = null;
+    let db: Float32Array | null = null;
+    let dOutNext: Float32Array | null = null;
+    for (let t = steps.length - 1; t >= 0; t--) {
+      const g = await backwardJs(this.mm, fs[t], ds[t].dS, ds[t].dST, dOutNext, t > 0);
+      out[t] = { dColW: g.dColW, dx: g.dx };
+      dwx = addInto(dwx, g.dwxT);
+      dwh = addInto(dwh, g.dwhT);
+      db = addInto(db, g.db);
+      dOutNext = t > 0 ? carryBack(g.dh!, steps[t].batch, steps[t - 1].B, hs) : null;
+    }
+    return { steps: out, dwx: dwx!, dwh: dwh!, db: db! };
+  }
+
   dispose(): void {
     this.h = null;
   }
+}
+
+/** acc += g (the first g becomes the accumulator). */
+function addInto(acc: Float32Array | null, g: Float32Array): Float32Array {
+  if (!acc) return g;
+  for (let k = 0; k < g.length; k++) acc[k] += g[k];
+  return acc;
 }

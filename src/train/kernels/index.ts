@@ -4,7 +4,14 @@ import { DeviceKernel } from './device';
 import { HybridKernel } from './hybrid';
 import type { KernelName, KernelTiming, StepKernel } from './kernel';
 
-export type { KernelName, PreparedStep, StepGrads, StepKernel, StepLoss } from './kernel';
+export type {
+  KernelName,
+  PreparedStep,
+  StepGrads,
+  StepKernel,
+  StepLoss,
+  WindowGrads,
+} from './kernel';
 export { kernelFor } from './select';
 
 /** A fresh kernel of the given kind with weights `init` (model layout; copied). */

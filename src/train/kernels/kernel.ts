@@ -18,6 +18,16 @@ export interface StepKernel {
   readonly weights: GruArrays;
   /** One step: forward, loss (through `step.loss`), backward. Carries the hidden state. */
   run(step: PreparedStep): Promise<StepGrads>;
+  /**
+   * Truncated backpropagation through time over consecutive steps (prepared with the
+   * same weights): forward through all of them (each step's loss right after its
+   * forward), then backward from the last to the first, the gradient of each step's
+   * output flowing into the step before through the carried state. A row reset inside
+   * the window (`batch.resets`: a new session in that slot) passes no gradient back to
+   * the previous session; rows dropped (`batch.keep`) pass none either. The state that
+   * entered the window is a constant (detached), as in one-step training.
+   */
+  runWindow(steps: readonly PreparedStep[]): Promise<WindowGrads>;
   /** A copy of the weights in the model's layout. */
   arrays(): GruArrays;
   /** Start of an epoch: hidden state back to zeros. */
@@ -64,4 +74,35 @@ export interface StepGrads {
   dwx: Float32Array;
   dwh: Float32Array;
   db: Float32Array;
+}
+
+/** Gradients of a window of steps (`runWindow`). */
+export interface WindowGrads {
+  /** Per step, in order: its candidate rows' [M, H+1] and input rows' [B, E] gradients. */
+  steps: { dColW: Float32Array; dx: Float32Array }[];
+  /** GRU weight gradients summed over the window, in the kernel's layout. */
+  dwx: Float32Array;
+  dwh: Float32Array;
+  db: Float32Array;
+}
+
+/**
+ * dL/do of the previous step's output rows (`prevRows` of them) from dL/dh of the state
+ * a step started from (`dh`, [B, H], consumed): reset rows get nothing (their state was
+ * zeroed, not carried), `keep` maps rows back to the previous step's rows.
+ */
+export function carryBack(
+  dh: Float32Array,
+  batch: BatchStep,
+  prevRows: number,
+  H: number,
+): Float32Array {
+  if (batch.resets) for (const r of batch.resets) dh.fill(0, r * H, r * H + H);
+  if (!batch.keep) return dh;
+  const out = new Float32Array(prevRows * H);
+  for (let r = 0; r < batch.keep.length; r++) {
+    const o = batch.keep[r] * H;
+    for (let c = 0; c < H; c++) out[o + c] += dh[r * H + c];
+  }
+  return out;
 }
