@@ -16,6 +16,7 @@ import { fitMostPop } from '../src/baselines/pop';
 import { buildPopulation, PopulationMix } from '../src/baselines/population';
 import type { BaselineScorer } from '../src/baselines/scorer-base';
 import { fitSR } from '../src/baselines/sr';
+import type { LocalRecError } from '../src/core/errors';
 import type { Sequences } from '../src/core/scorer';
 import { pessimisticRank } from '../src/eval/evaluate';
 import { METRICS } from '../src/eval/metrics';
@@ -178,6 +179,11 @@ export interface ReplayReport {
       ranges: Record<string, ReplayMetricTable>;
       /** Model updates on the device: count and seconds (median, p90), where they ran. */
       updates?: { count: number; medianSeconds: number; p90Seconds: number; backend: string };
+      /**
+       * Training runs refused as diverged (TRAINING_DIVERGED): the recommender kept its
+       * model and served on, as on a page. Absent when none.
+       */
+      diverged?: number;
       seconds: number;
     }
   >;
@@ -317,6 +323,7 @@ export async function runReplay(o: ReplayRunOptions): Promise<ReplayReport> {
     const r = new Int32Array(at.users.length);
     let j = 0;
     const updates: number[] = [];
+    let diverged = 0;
     const progress = new Progress(io);
     progress.begin(name);
     if (v.kind === 'baseline') {
@@ -362,6 +369,13 @@ export async function runReplay(o: ReplayRunOptions): Promise<ReplayReport> {
         rec.on('trained', (s) => {
           if (s.trained) updates.push(s.seconds);
         });
+        // A diverged run is refused and the model kept, as on a page: counted, not fatal.
+        // Any other error ends the replay.
+        let failure: LocalRecError | null = null;
+        rec.on('error', (e) => {
+          if (e.code === 'TRAINING_DIVERGED') diverged++;
+          else failure ??= e;
+        });
         // A page's engine is up long before a visitor's fifth event: start it now, so the
         // first scored position gets the model, as a visitor would.
         if (v.pretrained) await rec.warmUp();
@@ -378,10 +392,10 @@ export async function runReplay(o: ReplayRunOptions): Promise<ReplayReport> {
             seen.add(item);
             await rec.settled();
           }
-          const status = await rec.status();
-          if (status.lastError) {
+          const bad = failure as LocalRecError | null;
+          if (bad) {
             throw new CliError(
-              `replay ${name}: user ${data.userIds[u]}: ${status.lastError.code}: ${status.lastError.message}`,
+              `replay ${name}: user ${data.userIds[u]}: ${bad.code}: ${bad.message}`,
               1,
             );
           }
@@ -412,10 +426,11 @@ export async function runReplay(o: ReplayRunOptions): Promise<ReplayReport> {
             },
           }
         : {}),
+      ...(diverged ? { diverged } : {}),
       seconds: (performance.now() - tv) / 1000,
     };
     io.stderr(
-      `${name}: NDCG@10 ${report.models[name].test['NDCG@10'].mean.toFixed(4)} ± ${report.models[name].test['NDCG@10'].se.toFixed(4)} (${report.models[name].seconds.toFixed(1)} s)\n`,
+      `${name}: NDCG@10 ${report.models[name].test['NDCG@10'].mean.toFixed(4)} ± ${report.models[name].test['NDCG@10'].se.toFixed(4)} (${report.models[name].seconds.toFixed(1)} s)${diverged ? `; ${diverged} training runs refused as diverged` : ''}\n`,
     );
   }
   // Paired: the served behaviour and the untouched model against each other and every baseline.

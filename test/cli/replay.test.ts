@@ -102,6 +102,26 @@ describe('localrec eval --protocol replay', () => {
     expect(r2.models.pretrained.test).toEqual(r.models.pretrained.test);
   });
 
+  it('counts a diverged training run and serves on, as a page does', async () => {
+    // A rate that makes every update diverge: each run is refused, the model is kept.
+    const { code, err } = await run([
+      ...REPLAY,
+      '--model',
+      'model.bin',
+      '--variants',
+      'finetuned',
+      '--served',
+      'lr=1e9,blend=1,populationNegatives=0',
+      '--json',
+      'diverged.json',
+    ]);
+    expect(code, err).toBe(0);
+    expect(err).toMatch(/training runs refused as diverged/);
+    const r = JSON.parse(readFileSync(join(dir, 'diverged.json'), 'utf8')) as ReplayReport;
+    expect(r.models.finetuned.diverged).toBeGreaterThan(0);
+    expect(r.models.finetuned.test['NDCG@10'].mean).toBeGreaterThanOrEqual(0);
+  });
+
   it('refuses an unknown variant, split or protocol with one line', async () => {
     for (const [args, pattern] of [
       [['--variants', 'nope'], /unknown replay variant 'nope'/],
