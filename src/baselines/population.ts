@@ -155,8 +155,8 @@ export interface PopulationExplanation {
  * SRItemKNN (mix.ts) served from population lists instead of the fit sequences:
  * SR row = R[last prefix item, ·], item-kNN row = Σ_{l ≤ L} (1/l) · sim[p_l, ·], each with
  * its popularity tie-break, each divided by its maximum over the candidate items, mixed
- * as alpha · SR + (1 − alpha) · item-kNN. Per query O(prefix · width) to prepare the
- * rows and O(numItems) to write the mixed row; `explain` on the prefix just scored costs O(L · width).
+ * as alpha · SR + (1 − alpha) · item-kNN. Per query O(prefix · width + numItems), no
+ * allocation; `explain` on the prefix just scored costs O(L · width).
  */
 export class PopulationMix extends BaselineScorer {
   readonly name = 'sr+itemknn';
@@ -170,10 +170,6 @@ export class PopulationMix extends BaselineScorer {
   private readonly srRow: Float64Array;
   private readonly knnRow: Float64Array;
   private readonly stamp: Int32Array;
-  /** The items the last prepared prefix's lists touched (their rows differ from the bases). */
-  private touched: number[] = [];
-  /** Items by popularity, most popular first (both bases rank so): built at first use. */
-  private byPop: Int32Array | null = null;
   private query = 0;
   // normalised weights of the two rows for the last prepared prefix
   private wa = 0;
@@ -205,8 +201,8 @@ export class PopulationMix extends BaselineScorer {
     this.srBase = pop.map((c) => c * srScale);
     const knnScale = ITEMKNN_TIE / Math.max(1, maxOf(pop));
     this.knnBase = pop.map((c) => c * knnScale);
-    this.srRow = this.srBase.slice();
-    this.knnRow = this.knnBase.slice();
+    this.srRow = new Float64Array(numItems);
+    this.knnRow = new Float64Array(numItems);
     this.stamp = new Int32Array(numItems);
   }
 
@@ -264,41 +260,23 @@ export class PopulationMix extends BaselineScorer {
   /** Fills both raw rows for `prefix` and the weights that normalise them over candidates. */
   private prepare(prefix: Int32Array): void {
     if (this.isPrepared(prefix)) return;
+    const n = this.numItems;
     const q = ++this.query;
     const stamp = this.stamp;
     for (let j = 0; j < prefix.length; j++) stamp[prefix[j]] = q;
     const a = this.srRow;
     const b = this.knnRow;
-    // Both rows are their base (the popularity tie-break) plus the few list entries of
-    // the prefix: put back the entries the last prefix touched, add this prefix's. The
-    // work is O(prefix · width), not O(items).
-    const { srBase, knnBase } = this;
-    for (const id of this.touched) {
-      a[id] = srBase[id];
-      b[id] = knnBase[id];
-    }
-    const touched: number[] = [];
-    if (prefix.length > 0) addRow(a, this.sr, prefix[prefix.length - 1], 1, touched);
+    a.set(this.srBase);
+    b.set(this.knnBase);
+    if (prefix.length > 0) addRow(a, this.sr, prefix[prefix.length - 1], 1);
     const depth = Math.min(this.mix.L, prefix.length);
-    for (let l = 1; l <= depth; l++) addRow(b, this.knn, prefix[prefix.length - l], 1 / l, touched);
-    this.touched = touched;
-    // The maxima over the candidates (items not in the prefix): the touched ones as they
-    // are, and of the others the most popular (the bases' largest). List weights are not
-    // negative, so a touched item's base never exceeds its value: the popularity scan
-    // need not skip the touched items.
+    for (let l = 1; l <= depth; l++) addRow(b, this.knn, prefix[prefix.length - l], 1 / l);
     let maxA = Number.NEGATIVE_INFINITY;
     let maxB = Number.NEGATIVE_INFINITY;
-    for (const id of touched) {
-      if (stamp[id] === q) continue;
-      if (a[id] > maxA) maxA = a[id];
-      if (b[id] > maxB) maxB = b[id];
-    }
-    this.byPop ??= popularityOrder(srBase);
-    for (const i of this.byPop) {
+    for (let i = 0; i < n; i++) {
       if (stamp[i] === q) continue;
-      if (srBase[i] > maxA) maxA = srBase[i];
-      if (knnBase[i] > maxB) maxB = knnBase[i];
-      break;
+      if (a[i] > maxA) maxA = a[i];
+      if (b[i] > maxB) maxB = b[i];
     }
     this.wa = this.mix.alpha / (maxA > 0 ? maxA : 1);
     this.wb = (1 - this.mix.alpha) / (maxB > 0 ? maxB : 1);
@@ -315,28 +293,15 @@ export class PopulationMix extends BaselineScorer {
   }
 }
 
-/** row[id] += scale · weight over list row `a` (stops at the padding); notes each id. */
-function addRow(
-  row: Float64Array,
-  lists: NeighbourLists,
-  a: number,
-  scale: number,
-  touched: number[],
-): void {
+/** row[id] += scale · weight over list row `a` (stops at the padding). */
+function addRow(row: Float64Array, lists: NeighbourLists, a: number, scale: number): void {
   const { width, ids, weights } = lists;
   const end = (a + 1) * width;
   for (let j = a * width; j < end; j++) {
     const id = ids[j];
     if (id < 0) break;
     row[id] += scale * weights[j];
-    touched.push(id);
   }
-}
-
-/** Item indices by `base` descending (ties: lower index first). */
-function popularityOrder(base: Float64Array): Int32Array {
-  const order = Int32Array.from({ length: base.length }, (_, i) => i);
-  return order.sort((x, y) => base[y] - base[x] || x - y);
 }
 
 /** Weight of `item` in list row `a`, 0 when it is not there. */
