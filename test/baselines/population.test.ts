@@ -248,8 +248,8 @@ describe('PopulationMix', () => {
   });
 
   it('one instance queried prefix after prefix scores exactly as a fresh one per prefix', () => {
-    // The rows are kept between queries (only the touched entries are put back), and the
-    // candidates' maxima come from the touched items and the most popular other item.
+    // One instance reuses its row buffers from query to query: nothing may leak from one
+    // prefix to the next (the maxima skip each prefix's own items).
     const stats = buildPopulation(randomLog(4), { w: 5, L: 4 });
     const kept = new PopulationMix(stats);
     const r = rng(9);
