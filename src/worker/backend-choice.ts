@@ -2,25 +2,9 @@
 // worker runs the trials (src/worker/tf/), this decides and explains. On a CPU-only
 // machine WASM wins on the numbers; on a device with a real GPU, WebGPU or WebGL may.
 import { LocalRecError } from '../core/errors';
-import type { KernelName } from '../train/kernels/kernel';
-import { BACKEND_NAMES, type BackendName } from './protocol';
+import { BACKEND_NAMES, type BackendName, type BackendTrial } from './protocol';
 
-export interface BackendTrial {
-  name: BackendName;
-  /** Initialised, passed the numerical self-check and ran the timed trial. */
-  ok: boolean;
-  /**
-   * GPU backends: true when emulated (SwiftShader, WebGPU fallback adapter), false when the
-   * renderer is known hardware, absent when unknown or masked (see tf/renderer.ts).
-   */
-  software?: boolean;
-  /** Median milliseconds of one real training step in the trial. */
-  stepMs?: number;
-  /** The training-step kernel the trial ran (the one training runs on this backend). */
-  kernel?: KernelName;
-  /** Why it was not usable. */
-  error?: string;
-}
+export type { BackendTrial };
 
 export interface BackendPreferences {
   /** Use exactly this backend (fails with BACKEND_UNAVAILABLE if it does not work). */

@@ -56,19 +56,29 @@ export interface WorkerApi extends EngineApi {
 
 // ---- the trainer/scorer engine -------------------------------------------------------
 
+/** One backend's trial: whether it works here and how fast a real training step ran. */
+export interface BackendTrial {
+  name: BackendName;
+  /** Initialised, passed the numerical self-check and ran the timed trial. */
+  ok: boolean;
+  /**
+   * GPU backends: true when emulated (SwiftShader, WebGPU fallback adapter), false when the
+   * renderer is known hardware, absent when unknown or masked (see tf/renderer.ts).
+   */
+  software?: boolean;
+  /** Median milliseconds of one real training step in the trial. */
+  stepMs?: number;
+  /** The training-step kernel the trial ran (the one training runs on this backend). */
+  kernel?: KernelName;
+  /** Why it was not usable. */
+  error?: string;
+}
+
 /** A decision of which backend to use, with the measurements behind it. */
 export interface BackendStatus {
   backend: BackendName;
   reason: string;
-  trials: {
-    name: BackendName;
-    ok: boolean;
-    software?: boolean;
-    stepMs?: number;
-    /** The training-step kernel the trial timed (the one training runs there). */
-    kernel?: KernelName;
-    error?: string;
-  }[];
+  trials: BackendTrial[];
   key: string;
   decidedAt: number;
   /** Backends that failed during use (context lost, device lost), most recent last. */
