@@ -111,6 +111,31 @@ function pageBase(
   };
 }
 
+/** A page driven by Playwright or Puppeteer (the same three calls), opened at `path`. */
+async function openDriven(
+  page: {
+    evaluate(fn: never, arg: never): Promise<unknown>;
+    reload(): Promise<unknown>;
+    goto(url: string): Promise<unknown>;
+  },
+  origin: string,
+  path: string,
+  fromProtocol: string[],
+  requested: string[],
+): Promise<EnginePage> {
+  const base = pageBase(
+    (fn, arg) => page.evaluate(fn as never, arg as never) as never,
+    async (how) => {
+      if (how === 'reload') await page.reload();
+      else await page.goto(new URL(how.path, origin).href);
+    },
+    fromProtocol,
+    requested,
+  );
+  await page.goto(new URL(path, origin).href);
+  return base;
+}
+
 async function launchChromium({ origin }: LaunchOptions): Promise<Engine> {
   const executablePath = findChromium();
   if (!executablePath) throw new Error(howToPointChromium());
@@ -140,17 +165,7 @@ async function launchChromium({ origin }: LaunchOptions): Promise<Engine> {
             fromProtocol.push(`[cdp worker ${msg.type()}] ${msg.text()}`);
         }),
       );
-      const base = pageBase(
-        (fn, arg) => page.evaluate(fn as never, arg) as never,
-        async (how) => {
-          if (how === 'reload') await page.reload();
-          else await page.goto(new URL(how.path, origin).href);
-        },
-        fromProtocol,
-        requested,
-      );
-      await page.goto(new URL(path, origin).href);
-      return base;
+      return openDriven(page, origin, path, fromProtocol, requested);
     },
     close: () => browser.close(),
   };
@@ -177,17 +192,7 @@ async function launchFirefox({ origin }: LaunchOptions): Promise<Engine> {
       page.on('pageerror', (error) =>
         fromProtocol.push(`[bidi pageerror] ${(error as Error).message ?? error}`),
       );
-      const base = pageBase(
-        (fn, arg) => page.evaluate(fn as never, arg) as never,
-        async (how) => {
-          if (how === 'reload') await page.reload();
-          else await page.goto(new URL(how.path, origin).href);
-        },
-        fromProtocol,
-        requested,
-      );
-      await page.goto(new URL(path, origin).href);
-      return base;
+      return openDriven(page, origin, path, fromProtocol, requested);
     },
     close: () => browser.close(),
   };
