@@ -9,6 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import * as tf from '@tensorflow/tfjs-core';
 import { parseInteractionsCsv } from '../../src/eval/csv';
 import { type EvalDataset, prepareDataset } from '../../src/eval/protocol';
+import { SimdKernels, setSimdKernelsEnabled } from '../../src/model/simd';
 import { ensureNodeBackend } from '../../src/train/backend-node';
 import { GRU_EVAL_DEFAULTS, trainOptionsFrom } from '../../src/train/eval-factory';
 import { trainGru } from '../../src/train/fit';
@@ -78,6 +79,10 @@ const FLAGS = {
     help: 'training runs to time (default 3); the median is the headline, every run is printed',
   },
   json: { boolean: true, help: 'print one JSON line instead of text' },
+  'no-simd': {
+    boolean: true,
+    help: "train without the library's WebAssembly SIMD step kernels (TF.js products, JS gates and loss), to compare",
+  },
   help: { boolean: true, help: 'show this help' },
 };
 
@@ -105,6 +110,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
   const p = gruParams(`epochs=1${values.params ? `,${values.params}` : ''}`);
   const repeat = intFlag('bench', 'repeat', values.repeat, 3);
   const backend = await ensureNodeBackend(values.backend ?? process.env.LOCALREC_BACKEND ?? 'wasm');
+  setSimdKernelsEnabled(!booleans.has('no-simd'));
   const data = loadProtocolData(values.data ?? 'data/movielens-small/ratings.csv.gz', io);
   const fit = data.train;
   // Several identical runs: a shared or throttled CPU moves single runs by ±25%.
@@ -151,6 +157,11 @@ async function run(args: string[], io: CliIO): Promise<number> {
     backend,
     simd: backend === 'wasm' ? tf.env().getBool('WASM_HAS_SIMD_SUPPORT') : undefined,
     threads: backend === 'wasm' ? tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') : undefined,
+    /**
+     * The hybrid kernel's products, gates and loss: the library's WebAssembly kernels
+     * (their variant) or 'off' (TF.js products, JS gates and loss).
+     */
+    stepSimd: SimdKernels.get()?.variant ?? 'off',
     settings: settingsText(p),
     items: fit.numItems,
     events: r.events,
@@ -180,6 +191,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
   io.stdout(
     `localrec bench train · backend ${backend}${out.simd ? ' (SIMD)' : ''}${out.threads ? ' (threads)' : ''} · ${fit.numItems} items · ${r.events} events\n` +
       `settings: ${out.settings}\n` +
+      `step kernels: ${out.stepSimd === 'off' ? 'off (TF.js products, JS gates and loss)' : `WebAssembly ${out.stepSimd}`}\n` +
       `training: ${out.eventsPerSecond} events/s, median of ${runs.length} run${runs.length > 1 ? 's' : ''} (${out.runs.map((x) => `${x.eventsPerSecond} in ${x.seconds} s`).join(', ')})\n` +
       `top-20 with a 10-item prefix (GRU steps + scores + top-k): median ${out.top20PrefixMs.median} ms, p95 ${out.top20PrefixMs.p95} ms\n` +
       `top-20 from a kept hidden state (scores + top-k, ${out.scoringPass} pass): median ${out.top20StateMs.median} ms, p95 ${out.top20StateMs.p95} ms\n`,

@@ -1,6 +1,7 @@
 import { fastSigmoid, fastTanh } from './fastmath';
 import type { MatMulJob, MatMuls } from './matmul';
 import { transposeJs } from './matmul';
+import type { SimdKernels } from './simd';
 
 /**
  * One training step's forward and exact backward pass with the elementwise work in JS
@@ -81,11 +82,26 @@ function gatesRz(
   b: Float32Array,
   B: number,
   H: number,
+  simd: SimdKernels | null,
 ) {
-  const r = new Float32Array(H * B);
-  const z = new Float32Array(H * B);
   const rhT = new Float32Array(H * B);
   const rh = new Float32Array(B * H);
+  if (simd) {
+    const rz = simd.gate(aT, hrzT, b, 2 * H, B, false);
+    const r = rz.subarray(0, H * B);
+    const z = rz.subarray(H * B);
+    for (let j = 0; j < H; j++) {
+      const o = j * B;
+      for (let i = 0; i < B; i++) {
+        const v = r[o + i] * hT[o + i];
+        rhT[o + i] = v;
+        rh[i * H + j] = v;
+      }
+    }
+    return { r, z, rhT, rh };
+  }
+  const r = new Float32Array(H * B);
+  const z = new Float32Array(H * B);
   for (let j = 0; j < H; j++) {
     const bj = b[j];
     const bz = b[H + j];
@@ -113,9 +129,12 @@ function candidateOut(
   maskH: Float32Array | null,
   B: number,
   H: number,
+  simd: SimdKernels | null,
 ) {
   const H2 = 2 * H;
-  const n = new Float32Array(H * B);
+  // n = tanh(a_n + b_n + c) in SIMD lanes where the kernels run, else in the loop below
+  const nSimd = simd ? simd.gate(aT.subarray(H2 * B), cT, b.subarray(H2), H, B, true) : null;
+  const n = nSimd ?? new Float32Array(H * B);
   const out = new Float32Array(B * H);
   const C = H + 1;
   const outAug = new Float32Array(B * C);
@@ -125,9 +144,13 @@ function candidateOut(
     const o = j * B;
     const on = (H2 + j) * B;
     for (let i = 0; i < B; i++) {
-      // (fastTanh: ~20 ns a call here against ~37 for Math.tanh)
-      const nv = fastTanh(aT[on + i] + bn + cT[o + i]);
-      n[o + i] = nv;
+      let nv: number;
+      if (nSimd) nv = nSimd[o + i];
+      else {
+        // (fastTanh: ~20 ns a call here against ~37 for Math.tanh)
+        nv = fastTanh(aT[on + i] + bn + cT[o + i]);
+        n[o + i] = nv;
+      }
       const hv = hT[o + i] + z[o + i] * (nv - hT[o + i]);
       const ov = maskH ? hv * maskH[i * H + j] : hv;
       out[i * H + j] = ov;
@@ -160,6 +183,8 @@ export async function forwardJs(
   E: number,
   H: number,
   M: number,
+  /** The WebAssembly SIMD gate activations, or null for the JS loops. */
+  simd: SimdKernels | null = null,
 ): Promise<JsForward> {
   const { h, b, maskIn, maskH } = p;
   const x = maskIn ? mulInto(p.x, maskIn) : p.x;
@@ -169,10 +194,10 @@ export async function forwardJs(
     { a: p.wxT, m: 3 * H, k: E, b: transposeJs(x, B, E), n: B },
     { a: p.whT.subarray(0, H2 * H), m: H2, k: H, b: hT, n: B },
   ]);
-  const { r, z, rhT, rh } = gatesRz(aT, hrzT, hT, b, B, H);
+  const { r, z, rhT, rh } = gatesRz(aT, hrzT, hT, b, B, H, simd);
   const whNT = p.whT.subarray(H2 * H);
   const [cT] = await mm([{ a: whNT, m: H, k: H, b: rhT, n: B }]);
-  const { n, out, outAug, outAugT } = candidateOut(aT, cT, hT, z, b, maskH, B, H);
+  const { n, out, outAug, outAugT } = candidateOut(aT, cT, hT, z, b, maskH, B, H, simd);
   const C = H + 1;
   const [ST] = await mm([{ a: p.colW, m: M, k: C, b: outAugT, n: B }]);
   return {

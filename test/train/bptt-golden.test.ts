@@ -1,5 +1,6 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GruArrays } from '../../src/model/params';
+import { setSimdKernelsEnabled } from '../../src/model/simd';
 import { trainGru } from '../../src/train/fit';
 import type { TrainOptions } from '../../src/train/options';
 import { useBackend } from '../model/helpers';
@@ -18,7 +19,10 @@ function fnv(a: GruArrays): string {
 
 // One-step training (bptt 1) must stay bit for bit what it was before BPTT existed:
 // these hashes and losses were recorded on the code before the BPTT change (commit
-// 51e4072), with the WASM backend.
+// 51e4072), with the WASM backend, the hybrid kernel's products on TF.js and its gates in
+// JS. The library's WebAssembly SIMD kernels (model/simd.ts) are off here: their sums
+// run in another order (and fuse multiply-adds where the CPU can), so they cannot match
+// these bits; test/model/simd.test.ts and the gradient tests cover them.
 const opts: Partial<TrainOptions> = {
   epochs: 2,
   batchSize: 8,
@@ -34,7 +38,11 @@ const GOLDEN: Record<string, { hash: string; losses: number[] }> = {
 };
 
 describe('one-step training is unchanged (bit for bit)', () => {
-  beforeAll(() => useBackend('wasm'));
+  beforeAll(async () => {
+    setSimdKernelsEnabled(false);
+    await useBackend('wasm');
+  });
+  afterAll(() => setSimdKernelsEnabled(true));
   for (const [engine, bptt] of [
     ['hybrid', {}],
     ['device', {}],

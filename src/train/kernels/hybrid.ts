@@ -1,6 +1,7 @@
 import { type GruConfig, inputSize } from '../../model/config';
 import { type MatMuls, transposeJs } from '../../model/matmul';
 import type { GruArrays } from '../../model/params';
+import { SimdKernels } from '../../model/simd';
 import { backwardJs, forwardJs } from '../../model/step-js';
 import type { BatchStep } from '../batcher';
 import { tfMatMuls } from './backend-io';
@@ -15,8 +16,10 @@ import {
 
 /**
  * The hybrid kernel: the GRU's elementwise maths in JS (model/step-js.ts), the matrix
- * products on the TF.js backend, the loss in its transposed form (the scores come out
- * as Sᵀ [M, B]). The fastest step on WASM and CPU.
+ * products and the gate activations in the library's WebAssembly SIMD kernels
+ * (model/simd.ts; where those cannot run, the products on the TF.js backend and the
+ * gates in JS), the loss in its transposed form (the scores come out as Sᵀ [M, B]).
+ * The fastest step on WASM and CPU.
  *
  * Weight layout: `wx` and `wh` are kept transposed (W̃x = Wxᵀ [3H, E], W̃h = Whᵀ [3H, H],
  * see model/step-js.ts for why); `arrays()` gives the model's layout. The carried
@@ -29,13 +32,17 @@ export class HybridKernel implements StepKernel {
   private readonly hs: number;
   private readonly es: number;
   private readonly mm: MatMuls;
+  /** The WebAssembly SIMD kernels the step uses, or null (TF.js products, JS gates). */
+  readonly simd: SimdKernels | null;
 
   constructor(
     config: GruConfig,
     /** Initial weights in the model's layout; copied. */
     init: GruArrays,
     timing: KernelTiming,
+    simd: SimdKernels | null = SimdKernels.get(),
   ) {
+    this.simd = simd;
     this.hs = config.hiddenSize;
     this.es = inputSize(config);
     const h3 = 3 * this.hs;
@@ -48,7 +55,7 @@ export class HybridKernel implements StepKernel {
     };
     this.mm = async (jobs) => {
       const t = performance.now();
-      const r = await tfMatMuls(jobs);
+      const r = await (simd ? simd.matMuls(jobs) : tfMatMuls(jobs));
       timing.products += performance.now() - t;
       return r;
     };
@@ -109,6 +116,7 @@ export class HybridKernel implements StepKernel {
       es,
       hs,
       M,
+      this.simd,
     );
   }
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { transposeJs } from '../../model/matmul';
+import { SimdKernels } from '../../model/simd';
 import { readBack } from '../kernels/backend-io';
 import { hitMask, type Loss, type TransposedLossResult } from './loss';
 
@@ -59,6 +60,8 @@ const rows: Loss['rows'] = (S, B, M, targets, _p, logQ, hitPairs) => {
  */
 const transposed: Loss['transposed'] = async (ST, B, M, targets, _p, logQ, hits) => {
   if (hits) for (let k = 0; k < hits.length; k += 2) ST[hits[k + 1] * B + hits[k]] = -1e9;
+  const simd = SimdKernels.get();
+  if (simd) return fromProbabilitiesT(simd.softmaxCols(ST, logQ, M, B), ST, B, M, targets, logQ);
   const P = tf.tidy(() => {
     let z = tf.transpose(tf.tensor2d(ST, [M, B]));
     if (logQ) z = tf.sub(z, tf.tensor2d(logQ, [1, M]));
@@ -72,6 +75,48 @@ const transposed: Loss['transposed'] = async (ST, B, M, targets, _p, logQ, hits)
   }
   return fromProbabilities(p, ST, B, M, targets, logQ);
 };
+
+/** −log p of row b's target, exactly from the scores when p underflowed float32. */
+function targetLoss(
+  p: number,
+  ST: Float32Array,
+  b: number,
+  B: number,
+  M: number,
+  t: number,
+  logQ: Float32Array | null,
+): number {
+  if (p > 1e-30) return -Math.log(p);
+  // the target's probability underflowed: this row's loss exactly, in JS (rare in
+  // healthy training; a diverging run must show its huge loss, not −log 1e-30)
+  const z = (j: number) => ST[j * B + b] - (logQ ? logQ[j] : 0);
+  let mx = Number.NEGATIVE_INFINITY;
+  for (let j = 0; j < M; j++) mx = Math.max(mx, z(j));
+  let sum = 0;
+  for (let j = 0; j < M; j++) sum += Math.exp(z(j) - mx);
+  return mx + Math.log(sum) - z(t);
+}
+
+/**
+ * Loss and gradient from the transposed softmax `pT` [M, B] (the WebAssembly SIMD
+ * path: model/simd.ts computes it down the columns of Sᵀ, so no transpose on the way in).
+ */
+function fromProbabilitiesT(
+  pT: Float32Array,
+  ST: Float32Array,
+  B: number,
+  M: number,
+  targets: Int32Array,
+  logQ: Float32Array | null,
+): TransposedLossResult {
+  const inv = 1 / B;
+  let lossSum = 0;
+  for (let b = 0; b < B; b++)
+    lossSum += targetLoss(pT[targets[b] * B + b], ST, b, B, M, targets[b], logQ);
+  for (let i = 0; i < pT.length; i++) pT[i] *= inv;
+  for (let b = 0; b < B; b++) pT[targets[b] * B + b] -= inv;
+  return { lossSum, dST: pT, dS: transposeJs(pT, M, B) };
+}
 
 /** Loss and gradient from the softmax `p` [B, M] (sync: the loops stay out of the async
  * function, see model/step-js.ts). */
@@ -90,17 +135,7 @@ function fromProbabilities(
   for (let b = 0; b < B; b++) {
     const t = targets[b];
     const i = b * M + t;
-    if (p[i] > 1e-30) lossSum -= Math.log(p[i]);
-    else {
-      // the target's probability underflowed: this row's loss exactly, in JS (rare in
-      // healthy training; a diverging run must show its huge loss, not −log 1e-30)
-      const z = (j: number) => ST[j * B + b] - (logQ ? logQ[j] : 0);
-      let mx = Number.NEGATIVE_INFINITY;
-      for (let j = 0; j < M; j++) mx = Math.max(mx, z(j));
-      let sum = 0;
-      for (let j = 0; j < M; j++) sum += Math.exp(z(j) - mx);
-      lossSum += mx + Math.log(sum) - z(t);
-    }
+    lossSum += targetLoss(p[i], ST, b, B, M, t, logQ);
     dS[i] -= inv;
   }
   return { lossSum, dST: transposeJs(dS, B, M, ST), dS };
