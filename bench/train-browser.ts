@@ -112,6 +112,7 @@ interface PageResult {
     loss: number;
     backend: string;
     fellBackFrom: string[];
+    stepSimd?: string;
   };
   stopped?: string;
   wallSeconds?: number;
@@ -157,6 +158,7 @@ function line(r: PageResult): string {
     `loss ${(r.result?.loss ?? last?.loss ?? Number.NaN).toFixed(3)}`,
     `batchSize=${options.batchSize} negatives=${options.negatives} hiddenSize=${model.hiddenSize} ` +
       `tail=${options.tail} kernel=${kernel}` +
+      (r.result?.stepSimd ? ` step-simd=${r.result.stepSimd}` : '') +
       `${options.kernel ? '' : ` (kernelFor the backend; its trial ran ${trial?.kernel ?? '?'})`}`,
   ];
   if (r.stopped) parts.push(`STOPPED at ${r.stopped} (numbers up to the last progress report)`);

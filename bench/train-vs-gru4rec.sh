@@ -1,9 +1,12 @@
 #!/bin/sh
-# Training speed side by side: `localrec bench train` (Node, WASM SIMD) and the official
-# GRU4Rec on PyTorch (CPU, one thread), one epoch of the ml-small-last5 training split
-# each, at identical settings (100 units, tied embedding, batch 128, 128 shared
-# negatives ∝ pop^0.5, cross-entropy with logQ, dropout 0.1 / 0.3, Adagrad lr 0.05,
-# momentum 0.3), ROUNDS alternating runs in one window with the load printed before each.
+# Training speed side by side: `localrec bench train` (Node, the library's WebAssembly
+# SIMD step), the same training in headless Chromium's worker (bench/train-browser.ts,
+# WASM backend), and the official GRU4Rec on PyTorch (CPU, one thread), one epoch of the
+# ml-small-last5 training split each, at identical settings (100 units, tied embedding,
+# batch 128, 128 shared negatives ∝ pop^0.5, cross-entropy with logQ, dropout 0.1 / 0.3,
+# Adagrad lr 0.05, momentum 0.3, one-step training: bptt 1 as GRU4Rec does), ROUNDS
+# alternating runs in one window with the load printed before each. Chromium needs
+# `npm run build` first.
 #
 # The official code is not part of this project (its licence forbids that): clone it
 # yourself and point GRU4REC_DIR at it. It needs pandas and joblib beside torch
@@ -25,7 +28,11 @@ params=layers=100,batch_size=128,n_sample=128,loss=cross-entropy,constrained_emb
 i=0
 while [ "$i" -lt "$rounds" ]; do
   echo "# round $((i + 1)) · load $(cut -d' ' -f1-3 /proc/loadavg)"
-  npx tsx cli/localrec.ts bench train --repeat 1 --score-reps 500 | grep -E 'training:|kept hidden'
+  npx tsx cli/localrec.ts bench train --params bptt=1 --repeat 1 --score-reps 500 |
+    grep -E 'training:|step kernels|kept hidden' | sed 's/^/node: /'
+  echo "# load $(cut -d' ' -f1-3 /proc/loadavg)"
+  npx tsx bench/train-browser.ts --backends wasm --params bptt=1 | grep -E '^wasm' |
+    sed -E 's/^(wasm -> wasm)[^0-9]*([0-9,]+ events\/s \(engine\)).*(step-simd=[a-z-]+).*/chromium worker: \2 \3/'
   echo "# load $(cut -d' ' -f1-3 /proc/loadavg)"
   secs=$(OMP_NUM_THREADS=1 "$py" "$GRU4REC_DIR/run.py" "$tsv" -ps "$params" -d cpu |
     sed -n 's/^Epoch1 .*(\([0-9.]*\)s).*/\1/p')

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Builds every artifact of the package into dist/ (see vite.config.ts for the list),
+// compiles the training step's WebAssembly kernels (scripts/build-wasm.mjs) first,
 // copies the TF.js WASM binaries beside the worker, emits type declarations, and checks
 // the promises the package makes: the main-thread bundles contain no TF.js, each browser
 // file fits its gzip size budget (scripts/lib/size-budget.mjs), the version matches
@@ -72,6 +73,10 @@ function run(cmd, cmdArgs) {
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
+// the training step's WebAssembly kernels, from their AssemblyScript source
+console.log(
+  `build: wasm kernels in ${run(process.execPath, [join(root, 'scripts', 'build-wasm.mjs')])} s`,
+);
 for (const mode of ['lib', 'global', 'eval', 'eval-global', 'worker', 'cli']) {
   const seconds = run(bin('vite'), ['build', '--mode', mode, '--logLevel', 'warn']);
   console.log(`build: ${mode.padEnd(11)} ${seconds} s`);

@@ -6,6 +6,7 @@ import { GruJsScorer } from '../model/js-scorer';
 import { GruModel } from '../model/model';
 import type { GruArrays } from '../model/params';
 import { Rng } from '../model/rng';
+import type { SimdVariant } from '../model/simd';
 import { checkSequences, SessionStream, sessionOrder, sessionParallelSteps } from './batcher';
 import type { KernelName } from './kernels';
 import { lossFor } from './losses';
@@ -38,6 +39,11 @@ export interface TrainResult {
   backend: string;
   /** The training-step kernel that ran (train/kernels/, chosen by `kernelFor`). */
   kernel: KernelName;
+  /**
+   * The library's WebAssembly SIMD step kernels the hybrid kernel ran on (model/simd.ts),
+   * or 'off' (TF.js products, JS gates and loss; always 'off' on the device kernel).
+   */
+  stepSimd: SimdVariant | 'off';
   fullSoftmax: boolean;
 }
 
@@ -269,6 +275,7 @@ export async function trainGru(
     stoppedEarly,
     backend: tf.getBackend(),
     kernel: runner.kernelName,
+    stepSimd: runner.stepSimd,
     fullSoftmax: runner.usesFullSoftmax,
   };
 }

@@ -3,6 +3,7 @@ import { type GruConfig, inputSize } from '../model/config';
 import { OptimizedArray, type OptimizerHyper } from '../model/optimizer';
 import type { GruArrays } from '../model/params';
 import { Rng } from '../model/rng';
+import type { SimdVariant } from '../model/simd';
 import type { BatchStep } from './batcher';
 import {
   createKernel,
@@ -14,6 +15,7 @@ import {
   type StepLoss,
   type WindowGrads,
 } from './kernels';
+import { HybridKernel } from './kernels/hybrid';
 import { type Loss, type LossParams, lossFor } from './losses';
 import type { TrainOptions } from './options';
 
@@ -111,6 +113,11 @@ export class StepRunner {
     this.full = opts.fullSoftmaxMaxItems >= config.numItems;
     this.stamp = new Int32Array(config.numItems).fill(-1);
     this.where = new Int32Array(config.numItems);
+  }
+
+  /** The WebAssembly SIMD kernels the step runs on, or 'off'. */
+  get stepSimd(): SimdVariant | 'off' {
+    return (this.kernel instanceof HybridKernel && this.kernel.simd?.variant) || 'off';
   }
 
   /** The kernel that runs the steps. */

@@ -349,6 +349,7 @@ export class Engine implements EngineApi {
       loss: last?.loss ?? Number.NaN,
       backend,
       kernel: result.kernel,
+      stepSimd: result.stepSimd,
       fellBackFrom: [],
     };
   }

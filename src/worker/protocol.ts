@@ -1,3 +1,4 @@
+import type { SimdVariant } from '../model/simd';
 import type { KernelName } from '../train/kernels/kernel';
 import type { TrainProgress } from '../train/options';
 
@@ -163,6 +164,8 @@ export interface TrainResponse {
   backend: BackendName;
   /** The training-step kernel that ran (absent when there was nothing to train). */
   kernel?: KernelName;
+  /** The WebAssembly SIMD step kernels the hybrid kernel ran on, or 'off' (see TrainResult). */
+  stepSimd?: SimdVariant | 'off';
   /** Backends given up on during this run (the epoch was discarded and redone). */
   fellBackFrom: BackendName[];
   /** Set when there was nothing to train (the model is unchanged; `checkpoint` is empty). */
