@@ -242,3 +242,60 @@ function softmaxNarrow(s: usize, logQ: usize, out: usize, m: i32, cols: i32): vo
     }
   }
 }
+
+/**
+ * Adagrad with momentum over n elements, in place (GRU4Rec's optimiser):
+ *   s1 += g²;  u = lr·g / √(s1 + ε);  s2 = μ·s2 + u;  w −= s2
+ * and without momentum (`s2` 0) w −= u.
+ */
+export function adagrad(w: usize, s1: usize, s2: usize, g: usize, n: i32, lr: f32, mom: f32, eps: f32): void {
+  const vlr = f32x4.splat(lr);
+  const vmom = f32x4.splat(mom);
+  const veps = f32x4.splat(eps);
+  const n4 = n & ~3;
+  let o: usize = 0;
+  const end4 = <usize>n4 << 2;
+  for (; o < end4; o += 16) {
+    const gi = v128.load(g + o);
+    const a = f32x4.add(v128.load(s1 + o), f32x4.mul(gi, gi));
+    v128.store(s1 + o, a);
+    let u = f32x4.div(f32x4.mul(vlr, gi), f32x4.sqrt(f32x4.add(a, veps)));
+    if (s2) {
+      u = f32x4.add(f32x4.mul(vmom, v128.load(s2 + o)), u);
+      v128.store(s2 + o, u);
+    }
+    v128.store(w + o, f32x4.sub(v128.load(w + o), u));
+  }
+  const end = <usize>n << 2;
+  for (; o < end; o += 4) {
+    const gi = load<f32>(g + o);
+    const a = load<f32>(s1 + o) + gi * gi;
+    store<f32>(s1 + o, a);
+    let u = (lr * gi) / sqrt<f32>(a + eps);
+    if (s2) {
+      u = mom * load<f32>(s2 + o) + u;
+      store<f32>(s2 + o, u);
+    }
+    store<f32>(w + o, load<f32>(w + o) - u);
+  }
+}
+
+/** `adagrad` on rows ids[0..rows) of [·, width] matrices, gradient row u for row ids[u]. */
+export function adagradRows(
+  w: usize,
+  s1: usize,
+  s2: usize,
+  g: usize,
+  ids: usize,
+  rows: i32,
+  width: i32,
+  lr: f32,
+  mom: f32,
+  eps: f32,
+): void {
+  const rb = <usize>width << 2;
+  for (let u = 0; u < rows; u++) {
+    const r = <usize>load<i32>(ids + (<usize>u << 2)) * rb;
+    adagrad(w + r, s1 + r, s2 ? s2 + r : 0, g + <usize>u * rb, width, lr, mom, eps);
+  }
+}

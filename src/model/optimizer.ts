@@ -14,6 +14,8 @@
  * Item matrices get *sparse* (row-wise) updates: only the rows a step touched (its
  * inputs, targets and sampled negatives) change, weights and optimiser state alike.
  */
+import type { SimdStore } from './simd';
+
 export type OptimizerKind = 'adagrad' | 'adam';
 
 export interface OptimizerHyper {
@@ -27,19 +29,28 @@ export interface OptimizerHyper {
   eps: number;
 }
 
-/** A weight array with its optimiser state; updated in place. */
+/**
+ * A weight array with its optimiser state; updated in place. When `w` lives in a
+ * `SimdStore` (model/simd.ts) the state is allocated there too and Adagrad runs in
+ * WebAssembly SIMD lanes (float32 throughout; ~4x the JS loop's speed); Adam, and arrays
+ * elsewhere, take the JS loops below (float64 arithmetic, rounded once on store).
+ */
 export class OptimizedArray {
   readonly s1: Float32Array;
   readonly s2: Float32Array | null;
+  private readonly store: SimdStore | null;
 
   constructor(
     readonly w: Float32Array,
     /** Row width (elements per row) for sparse updates. */
     readonly width: number,
     private readonly hp: OptimizerHyper,
+    store: SimdStore | null = null,
   ) {
-    this.s1 = new Float32Array(w.length);
-    this.s2 = hp.kind === 'adam' || hp.momentum > 0 ? new Float32Array(w.length) : null;
+    this.store = store?.holds(w) && hp.kind === 'adagrad' ? store : null;
+    const alloc = (n: number) => (this.store ? this.store.alloc(n) : new Float32Array(n));
+    this.s1 = alloc(w.length);
+    this.s2 = hp.kind === 'adam' || hp.momentum > 0 ? alloc(w.length) : null;
   }
 
   /** Update elements [from, to) with gradient g[gFrom ..]. */
@@ -82,13 +93,18 @@ export class OptimizedArray {
   }
 
   /** Dense update of the whole array. */
-  dense(g: ArrayLike<number>, step: number): void {
+  dense(g: Float32Array, step: number): void {
+    const { hp, store } = this;
+    if (store?.adagrad(this.w, this.s1, this.s2, g, hp.lr, hp.momentum, hp.eps)) return;
     this.apply(0, this.w.length, g, 0, step);
   }
 
   /** Row-wise update: `rows[u]` gets gradient row u of `g` ([U, width]). Rows unique. */
-  rows(rows: Int32Array, g: ArrayLike<number>, step: number): void {
+  rows(rows: Int32Array, g: Float32Array, step: number): void {
+    const { hp, store } = this;
     const c = this.width;
+    if (store?.adagradRows(this.w, this.s1, this.s2, rows, g, c, hp.lr, hp.momentum, hp.eps))
+      return;
     for (let u = 0; u < rows.length; u++) this.apply(rows[u] * c, rows[u] * c + c, g, u * c, step);
   }
 }

@@ -38,6 +38,28 @@ interface Exports {
     tanh: number,
   ): void;
   softmaxCols(s: number, logQ: number, out: number, m: number, cols: number): void;
+  adagrad(
+    w: number,
+    s1: number,
+    s2: number,
+    g: number,
+    n: number,
+    lr: number,
+    mom: number,
+    eps: number,
+  ): void;
+  adagradRows(
+    w: number,
+    s1: number,
+    s2: number,
+    g: number,
+    ids: number,
+    rows: number,
+    width: number,
+    lr: number,
+    mom: number,
+    eps: number,
+  ): void;
 }
 
 const PAGE = 65536;
@@ -57,6 +79,8 @@ export class SimdKernels {
   private constructor(
     readonly variant: SimdVariant,
     private readonly x: Exports,
+    private readonly api: SimdWasmApi,
+    private readonly module: WebAssembly.Module,
   ) {
     this.base = align16(x.heapBase());
     this.view = new Float32Array(x.memory.buffer);
@@ -139,6 +163,20 @@ export class SimdKernels {
   }
 
   /**
+   * A memory of `floats` float32 values that never grows (so views into it stay valid)
+   * for arrays the optimiser updates in place, with `staging` more for the gradients it
+   * copies in; null when it cannot be had (too large).
+   */
+  store(floats: number, staging: number): SimdStore | null {
+    try {
+      const inst = new this.api.Instance(this.module, {});
+      return new SimdStore(inst.exports as unknown as Exports, floats, staging);
+    } catch {
+      return null;
+    }
+  }
+
+  /**
    * The kernels for this runtime (compiled once), or null where WebAssembly SIMD cannot
    * run. `api` is injectable for tests.
    */
@@ -160,12 +198,124 @@ export class SimdKernels {
     try {
       const bytes = decode(variant === 'relaxed-simd' ? RELAXED_SIMD : PLAIN_SIMD);
       if (!api.validate(bytes)) return null;
-      const inst = new api.Instance(new api.Module(bytes), {});
-      return new SimdKernels(variant, inst.exports as unknown as Exports);
+      const module = new api.Module(bytes);
+      const inst = new api.Instance(module, {});
+      return new SimdKernels(variant, inst.exports as unknown as Exports, api, module);
     } catch {
       // compiling refused (CSP) or no WebAssembly
       return null;
     }
+  }
+}
+
+/**
+ * Weights and optimiser state resident in a WebAssembly memory of fixed size, updated
+ * there in SIMD lanes (Adagrad with or without momentum; float32 arithmetic, where the
+ * JS optimiser computes in float64 and rounds once: the two agree to a float32 rounding
+ * step per update). Arrays from `alloc` are views into the memory; the update functions
+ * take those and copy only the gradient (and row ids) into the staging area.
+ */
+export class SimdStore {
+  private readonly f32: Float32Array;
+  private readonly i32: Int32Array;
+  private next: number;
+  private readonly end: number;
+  private readonly stageAt: number;
+  private readonly stageFloats: number;
+
+  constructor(
+    private readonly x: Exports,
+    floats: number,
+    staging: number,
+  ) {
+    const base = align16(x.heapBase());
+    const bytes = base + align16(floats * 4 + 64 * 16) + align16(staging * 4) + 16;
+    const mem = x.memory;
+    if (bytes > mem.buffer.byteLength) mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / PAGE));
+    this.f32 = new Float32Array(mem.buffer);
+    this.i32 = new Int32Array(mem.buffer);
+    this.next = base;
+    this.end = base + align16(floats * 4 + 64 * 16);
+    this.stageAt = this.end;
+    this.stageFloats = staging;
+  }
+
+  /** A zeroed array of n float32 in the memory (16-byte aligned). */
+  alloc(n: number): Float32Array {
+    const at = this.next;
+    if (at + n * 4 > this.end) throw new Error(`SimdStore: ${n} floats do not fit`);
+    this.next = align16(at + n * 4);
+    return new Float32Array(this.f32.buffer, at, n);
+  }
+
+  /** Whether `a` lives in this memory. */
+  holds(a: Float32Array | null): boolean {
+    return a !== null && a.buffer === this.f32.buffer;
+  }
+
+  /** Copies g (and ids after it) to the staging area; false when they do not fit. */
+  private stage(g: ArrayLike<number>, ids: Int32Array | null): boolean {
+    const need = g.length + (ids ? ids.length : 0);
+    if (need > this.stageFloats) return false;
+    this.f32.set(g, this.stageAt / 4);
+    if (ids) this.i32.set(ids, this.stageAt / 4 + g.length);
+    return true;
+  }
+
+  /**
+   * Adagrad over all of w (with momentum when s2 is given); false (nothing done) when
+   * the gradient does not fit the staging area.
+   */
+  adagrad(
+    w: Float32Array,
+    s1: Float32Array,
+    s2: Float32Array | null,
+    g: ArrayLike<number>,
+    lr: number,
+    mom: number,
+    eps: number,
+  ): boolean {
+    if (!this.stage(g, null)) return false;
+    this.x.adagrad(
+      w.byteOffset,
+      s1.byteOffset,
+      s2 ? s2.byteOffset : 0,
+      this.stageAt,
+      w.length,
+      lr,
+      mom,
+      eps,
+    );
+    return true;
+  }
+
+  /** Adagrad on rows `ids` of [·, width] matrices (gradient [ids.length, width]). */
+  adagradRows(
+    w: Float32Array,
+    s1: Float32Array,
+    s2: Float32Array | null,
+    ids: Int32Array,
+    g: Float32Array,
+    width: number,
+    lr: number,
+    mom: number,
+    eps: number,
+  ): boolean {
+    const n = ids.length * width;
+    if (!this.stage(g.subarray(0, n), ids)) return false;
+    this.x.adagradRows(
+      w.byteOffset,
+      s1.byteOffset,
+      s2 ? s2.byteOffset : 0,
+      this.stageAt,
+      this.stageAt + n * 4,
+      ids.length,
+      width,
+      lr,
+      mom,
+      eps,
+    );
+    return true;
   }
 }
 

@@ -3,7 +3,7 @@ import { type GruConfig, inputSize } from '../model/config';
 import { OptimizedArray, type OptimizerHyper } from '../model/optimizer';
 import type { GruArrays } from '../model/params';
 import { Rng } from '../model/rng';
-import type { SimdVariant } from '../model/simd';
+import { SimdKernels, type SimdStore, type SimdVariant } from '../model/simd';
 import type { BatchStep } from './batcher';
 import {
   createKernel,
@@ -100,14 +100,16 @@ export class StepRunner {
     this.loss = lossFor(opts.loss);
     this.lossParams = { bprReg: opts.bprReg, elu: opts.elu };
     const name = opts.kernel === 'auto' ? kernelFor(tf.getBackend()) : opts.kernel;
-    this.kernel = createKernel(name, config, init, this.timing);
+    const simd = name === 'hybrid' ? SimdKernels.get() : null;
+    const store = simd && opts.optimizer === 'adagrad' ? residentStore(simd, config, opts) : null;
+    this.kernel = createKernel(name, config, init, this.timing, simd, store);
     this.w = this.kernel.weights;
     this.opt = {
-      items: new OptimizedArray(this.w.items, this.cw, hp),
-      emb: this.w.emb ? new OptimizedArray(this.w.emb, this.es, hp) : null,
-      wx: new OptimizedArray(this.w.wx, 0, hp),
-      wh: new OptimizedArray(this.w.wh, 0, hp),
-      b: new OptimizedArray(this.w.b, 0, hp),
+      items: new OptimizedArray(this.w.items, this.cw, hp, store),
+      emb: this.w.emb ? new OptimizedArray(this.w.emb, this.es, hp, store) : null,
+      wx: new OptimizedArray(this.w.wx, 0, hp, store),
+      wh: new OptimizedArray(this.w.wh, 0, hp, store),
+      b: new OptimizedArray(this.w.b, 0, hp, store),
     };
     this.rng = new Rng(opts.seed ^ 0x2545f491);
     this.full = opts.fullSoftmaxMaxItems >= config.numItems;
@@ -466,6 +468,31 @@ export class StepRunner {
     this.pending = [];
     this.kernel.dispose();
   }
+}
+
+/**
+ * A fixed-size WebAssembly memory for the hybrid kernel's weights and their Adagrad
+ * state (model/simd.ts, `SimdStore`), with staging room for the largest gradient an
+ * update copies in: a dense weight, the full-softmax item matrix, or a window's item
+ * rows (≤ (2B + negatives)·T rows of width H + 1, plus their ids). Null when the memory
+ * cannot be had; the weights then stay JS arrays and the JS optimiser runs.
+ */
+function residentStore(simd: SimdKernels, config: GruConfig, opts: TrainOptions): SimdStore | null {
+  const H = config.hiddenSize;
+  const E = inputSize(config);
+  const C = H + 1;
+  const N = config.numItems;
+  const weights = N * C + (config.embedding === 'tied' ? 0 : N * E) + 3 * H * (E + H + 1);
+  const copies = opts.momentum > 0 ? 3 : 2;
+  const T = opts.bptt;
+  const rows = (2 * opts.batchSize + opts.negatives) * T;
+  const staging = Math.max(
+    3 * H * Math.max(E, H),
+    N * C,
+    rows * (C + 1),
+    opts.batchSize * T * (E + 1),
+  );
+  return simd.store(weights * copies, staging);
 }
 
 /** m[ids[b], 0..take) += g[b, 0..take) for a row-major m of row width `width`. */

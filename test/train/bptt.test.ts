@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { GruConfig } from '../../src/model/config';
 import { transposeJs } from '../../src/model/matmul';
 import { Rng } from '../../src/model/rng';
+import { SimdKernels } from '../../src/model/simd';
 import type { BatchStep } from '../../src/train/batcher';
 import { createKernel, type PreparedStep } from '../../src/train/kernels';
 import { maxAbsDiff, useBackend } from '../model/helpers';
@@ -76,13 +77,20 @@ function prepared(steps: readonly RefStep[]): PreparedStep[] {
 describe('truncated BPTT gradients equal tf.grad of the unrolled GRU (CPU backend)', () => {
   beforeAll(() => useBackend('cpu'));
 
-  for (const engine of ['hybrid', 'device'] as const) {
+  // the hybrid kernel on the library's WebAssembly SIMD kernels, and on its fallback
+  // (TF.js products, JS gates)
+  for (const [engine, simd] of [
+    ['hybrid', true],
+    ['hybrid', false],
+    ['device', false],
+  ] as const) {
     for (const [T, shrink] of [
       [3, false],
       [5, false],
       [4, true],
     ] as const) {
-      it(`${engine}, T=${T}${shrink ? ', rows dropped' : ''}`, async () => {
+      it(`${engine}${simd ? ' (SIMD)' : ''}, T=${T}${shrink ? ', rows dropped' : ''}`, async () => {
+        if (simd) expect(SimdKernels.get()).not.toBeNull();
         const rng = new Rng(7 + T);
         const init = {
           items: new Float32Array(N * (H + 1)),
@@ -91,7 +99,14 @@ describe('truncated BPTT gradients equal tf.grad of the unrolled GRU (CPU backen
           wh: rng.fillUniform(new Float32Array(H * 3 * H), 0.6),
           b: rng.fillUniform(new Float32Array(3 * H), 0.2),
         };
-        const kernel = createKernel(engine, config, init, { products: 0 });
+        const kernel = createKernel(
+          engine,
+          config,
+          init,
+          { products: 0 },
+          simd ? SimdKernels.get() : null,
+          null,
+        );
         // a first window leaves a carried state (a constant for the next window)
         const warm = windowSteps(rng, 2, false);
         await kernel.runWindow(prepared(warm));

@@ -1,7 +1,7 @@
 import { type GruConfig, inputSize } from '../../model/config';
 import { type MatMuls, transposeJs } from '../../model/matmul';
 import type { GruArrays } from '../../model/params';
-import { SimdKernels } from '../../model/simd';
+import { SimdKernels, type SimdStore } from '../../model/simd';
 import { backwardJs, forwardJs } from '../../model/step-js';
 import type { BatchStep } from '../batcher';
 import { tfMatMuls } from './backend-io';
@@ -41,17 +41,25 @@ export class HybridKernel implements StepKernel {
     init: GruArrays,
     timing: KernelTiming,
     simd: SimdKernels | null = SimdKernels.get(),
+    /** Where the weights live (the optimiser updates them there), or null: JS arrays. */
+    store: SimdStore | null = null,
   ) {
     this.simd = simd;
     this.hs = config.hiddenSize;
     this.es = inputSize(config);
     const h3 = 3 * this.hs;
+    const own = (a: Float32Array) => {
+      if (!store) return a.slice();
+      const v = store.alloc(a.length);
+      v.set(a);
+      return v;
+    };
     this.weights = {
-      items: init.items.slice(),
-      emb: init.emb ? init.emb.slice() : null,
-      wx: transposeJs(init.wx, this.es, h3),
-      wh: transposeJs(init.wh, this.hs, h3),
-      b: init.b.slice(),
+      items: own(init.items),
+      emb: init.emb ? own(init.emb) : null,
+      wx: own(transposeJs(init.wx, this.es, h3)),
+      wh: own(transposeJs(init.wh, this.hs, h3)),
+      b: own(init.b),
     };
     this.mm = async (jobs) => {
       const t = performance.now();

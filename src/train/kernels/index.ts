@@ -1,5 +1,6 @@
 import type { GruConfig } from '../../model/config';
 import type { GruArrays } from '../../model/params';
+import type { SimdKernels, SimdStore } from '../../model/simd';
 import { DeviceKernel } from './device';
 import { HybridKernel } from './hybrid';
 import type { KernelName, KernelTiming, StepKernel } from './kernel';
@@ -14,14 +15,20 @@ export type {
 } from './kernel';
 export { kernelFor } from './select';
 
-/** A fresh kernel of the given kind with weights `init` (model layout; copied). */
+/**
+ * A fresh kernel of the given kind with weights `init` (model layout; copied). The
+ * hybrid kernel runs on `simd` when given and keeps its weights in `store` (where the
+ * optimiser updates them in WebAssembly); the device kernel uses neither.
+ */
 export function createKernel(
   name: KernelName,
   config: GruConfig,
   init: GruArrays,
   timing: KernelTiming,
+  simd: SimdKernels | null,
+  store: SimdStore | null,
 ): StepKernel {
   return name === 'device'
     ? new DeviceKernel(config, init)
-    : new HybridKernel(config, init, timing);
+    : new HybridKernel(config, init, timing, simd, store);
 }
