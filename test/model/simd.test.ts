@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { generated } from '../../scripts/build-wasm.mjs';
+import { OptimizedArray } from '../../src/model/optimizer';
 import { Rng } from '../../src/model/rng';
 import { SimdKernels, type SimdVariant, setSimdKernelsEnabled } from '../../src/model/simd';
 import { PLAIN_SIMD } from '../../src/model/simd-kernels.gen';
@@ -107,6 +108,47 @@ describe('the WebAssembly SIMD kernels', () => {
       }
     });
   }
+
+  it('update resident weights with Adagrad as the JS optimiser does (dense and rows, with and without momentum)', () => {
+    const k = SimdKernels.get()!;
+    for (const momentum of [0, 0.3]) {
+      const hp = {
+        kind: 'adagrad' as const,
+        lr: 0.05,
+        momentum,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-6,
+      };
+      const rng = new Rng(9);
+      const width = 7; // rows that are not a multiple of four floats
+      const init = rand(11 * width, rng, 0.5);
+      const store = k.store(3 * init.length, 64)!;
+      const w = store.alloc(init.length);
+      w.set(init);
+      const resident = new OptimizedArray(w, width, hp, store);
+      const js = new OptimizedArray(init.slice(), width, hp);
+      expect(store.holds(resident.s1)).toBe(true);
+      for (let step = 1; step <= 5; step++) {
+        const g = rand(init.length, rng, 1);
+        resident.dense(g, step);
+        js.dense(g, step);
+        const ids = Int32Array.from([3, 0, 10]);
+        const gr = rand(ids.length * width, rng, 1);
+        resident.rows(ids, gr, step);
+        js.rows(ids, gr, step);
+      }
+      // float32 against float64 arithmetic: a few float32 rounding steps apart
+      let err = 0;
+      for (let i = 0; i < w.length; i++) err = Math.max(err, Math.abs(w[i] - js.w[i]));
+      expect(err, `momentum ${momentum}`).toBeLessThan(1e-6);
+      expect(Math.max(...w.map((v, i) => Math.abs(v - init[i])))).toBeGreaterThan(0.01);
+      // a gradient larger than the staging area is refused (the JS loop then runs)
+      expect(
+        store.adagrad(w, resident.s1, resident.s2, new Float32Array(65), 0.05, momentum, 1e-6),
+      ).toBe(false);
+    }
+  });
 
   it('are null where WebAssembly SIMD does not validate, and when turned off', () => {
     const noSimd = { ...WebAssembly, validate: () => false } as typeof WebAssembly;
