@@ -299,3 +299,36 @@ export function adagradRows(
     adagrad(w + r, s1 + r, s2 ? s2 + r : 0, g + <usize>u * rb, width, lr, mom, eps);
   }
 }
+
+/**
+ * An inverted-dropout mask of n float32: draw k (k = 1..n) is mulberry32 at state
+ * `state` + k·0x6d2b79f5 (mod 2³², the generator's own state sequence, so four draws
+ * run side by side in the lanes and the numbers are the JS generator's, bit for bit);
+ * entry k is 0 where the draw, as an unsigned integer, is below `cut`, else `keep`.
+ */
+export function dropoutMask(out: usize, n: i32, state: u32, cut: u32, keep: f32): void {
+  const C: u32 = 0x6d2b79f5;
+  let s = i32x4(<i32>(state + C), <i32>(state + 2 * C), <i32>(state + 3 * C), <i32>(state + 4 * C));
+  const step = i32x4.splat(<i32>(4 * C));
+  const flip = i32x4.splat(0x80000000);
+  // unsigned u < cut as a signed compare of both with the top bit flipped
+  const vcut = v128.xor(i32x4.splat(<i32>cut), flip);
+  const vkeep = f32x4.splat(keep);
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) {
+    let t = i32x4.mul(v128.xor(s, i32x4.shr_u(s, 15)), v128.or(s, i32x4.splat(1)));
+    t = v128.xor(t, i32x4.add(t, i32x4.mul(v128.xor(t, i32x4.shr_u(t, 7)), v128.or(t, i32x4.splat(61)))));
+    const u = v128.xor(t, i32x4.shr_u(t, 14));
+    const drop = i32x4.lt_s(v128.xor(u, flip), vcut);
+    v128.store(out + (<usize>i << 2), v128.andnot(vkeep, drop));
+    s = i32x4.add(s, step);
+  }
+  let ss: u32 = state + <u32>n4 * C;
+  for (let i = n4; i < n; i++) {
+    ss += C;
+    let t: u32 = (ss ^ (ss >>> 15)) * (ss | 1);
+    t ^= t + (t ^ (t >>> 7)) * (t | 61);
+    const u = t ^ (t >>> 14);
+    store<f32>(out + (<usize>i << 2), u < cut ? 0 : keep);
+  }
+}

@@ -44,6 +44,16 @@ export class Rng {
   }
 
   /**
+   * Skips the next n draws; returns the state they started from (to draw them elsewhere,
+   * e.g. `SimdKernels.dropoutMask`: draw k of the n is mulberry32 at that state + k·0x6d2b79f5).
+   */
+  skip(n: number): number {
+    const s = this.state;
+    this.state = (s + Math.imul(n, 0x6d2b79f5)) >>> 0;
+    return s;
+  }
+
+  /**
    * Inverted-dropout mask: each entry 0 with probability `p`, else `1 / (1 - p)`, so
    * the expected activation is unchanged and no rescaling is needed at scoring time.
    */

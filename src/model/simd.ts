@@ -1,3 +1,4 @@
+import type { Rng } from '../core/rng';
 import type { MatMuls } from './matmul';
 import { PLAIN_SIMD, RELAXED_SIMD } from './simd-kernels.gen';
 
@@ -38,6 +39,7 @@ interface Exports {
     tanh: number,
   ): void;
   softmaxCols(s: number, logQ: number, out: number, m: number, cols: number): void;
+  dropoutMask(out: number, n: number, state: number, cut: number, keep: number): void;
   adagrad(
     w: number,
     s1: number,
@@ -160,6 +162,20 @@ export class SimdKernels {
     if (logQ) v.set(logQ.subarray(0, m), b4 + oq);
     this.x.softmaxCols(this.base, logQ ? this.base + oq * 4 : 0, this.base + oo * 4, m, cols);
     return v.slice(b4 + oo, b4 + oo + len);
+  }
+
+  /**
+   * `Rng.fillDropoutMask(new Float32Array(n), p)`, the same numbers bit for bit, in four
+   * lanes (the generator's k-th state is its first plus k·0x6d2b79f5, so draws need not
+   * wait for each other); advances `rng` past the n draws.
+   */
+  dropoutMask(rng: Rng, n: number, p: number): Float32Array {
+    const v = this.scratch(n);
+    const b4 = this.base / 4;
+    // u / 2³² < p ⟺ u < ⌈p·2³²⌉ for an integer u
+    const cut = Math.min(Math.ceil(p * 4294967296), 4294967295);
+    this.x.dropoutMask(this.base, n, rng.skip(n), cut, 1 / (1 - p));
+    return v.slice(b4, b4 + n);
   }
 
   /**

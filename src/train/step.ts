@@ -117,6 +117,17 @@ export class StepRunner {
     this.where = new Int32Array(config.numItems);
   }
 
+  /**
+   * A dropout mask of n entries: the same numbers from the WebAssembly kernels (four
+   * draws at a time) or from the JS generator.
+   */
+  private mask(n: number, p: number): Float32Array {
+    const simd = SimdKernels.get();
+    return simd
+      ? simd.dropoutMask(this.rng, n, p)
+      : this.rng.fillDropoutMask(new Float32Array(n), p);
+  }
+
   /** The WebAssembly SIMD kernels the step runs on, or 'off'. */
   get stepSimd(): SimdVariant | 'off' {
     return (this.kernel instanceof HybridKernel && this.kernel.simd?.variant) || 'off';
@@ -303,14 +314,8 @@ export class StepRunner {
       logQCols = new Float32Array(M);
       for (let j = 0; j < M; j++) logQCols[j] = opts.logQ * this.logQ[cols[j]];
     }
-    const maskIn =
-      opts.dropoutEmbedding > 0
-        ? this.rng.fillDropoutMask(new Float32Array(B * es), opts.dropoutEmbedding)
-        : null;
-    const maskH =
-      opts.dropoutHidden > 0
-        ? this.rng.fillDropoutMask(new Float32Array(B * hs), opts.dropoutHidden)
-        : null;
+    const maskIn = opts.dropoutEmbedding > 0 ? this.mask(B * es, opts.dropoutEmbedding) : null;
+    const maskH = opts.dropoutHidden > 0 ? this.mask(B * hs, opts.dropoutHidden) : null;
 
     // column of row b's target: b when sampled (targets come first), else the item
     const targetCol = cols ? iota(B) : batch.targets;

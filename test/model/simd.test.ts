@@ -109,6 +109,23 @@ describe('the WebAssembly SIMD kernels', () => {
     });
   }
 
+  it('draw dropout masks bit for bit as the JS generator does, and leave it where it would be', () => {
+    const k = SimdKernels.get()!;
+    for (const [n, p] of [
+      [1, 0.3],
+      [7, 0.5],
+      [12_800, 0.3],
+      [1001, 0.1],
+    ] as const) {
+      const a = new Rng(42);
+      const b = new Rng(42);
+      const got = k.dropoutMask(a, n, p);
+      const want = b.fillDropoutMask(new Float32Array(n), p);
+      expect(Array.from(got), `n ${n} p ${p}`).toEqual(Array.from(want));
+      expect(a.next()).toBe(b.next());
+    }
+  });
+
   it('update resident weights with Adagrad as the JS optimiser does (dense and rows, with and without momentum)', () => {
     const k = SimdKernels.get()!;
     for (const momentum of [0, 0.3]) {
