@@ -20,11 +20,12 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { gruParams, loadProtocolData, settingsText } from '../cli/commands/bench';
+import { gruParams, loadProtocolData, settingsText, stepTimingText } from '../cli/commands/bench';
 import { processIO } from '../cli/io';
 import { CHROMIUM_ARGS, findChromium, howToPoint } from '../scripts/lib/chromium.mjs';
 import { startServer } from '../scripts/lib/serve.mjs';
 import { trainOptionsFrom } from '../src/train/eval-factory';
+import type { StepTiming } from '../src/train/fit';
 import { kernelFor } from '../src/train/kernels/select';
 import { DEFAULT_TRAIN_OPTIONS } from '../src/train/options';
 import type { BackendStatus, TrainProgressMessage } from '../src/worker/protocol';
@@ -113,6 +114,7 @@ interface PageResult {
     backend: string;
     fellBackFrom: string[];
     stepSimd?: string;
+    stepMs?: StepTiming;
   };
   stopped?: string;
   wallSeconds?: number;
@@ -159,6 +161,7 @@ function line(r: PageResult): string {
     `batchSize=${options.batchSize} negatives=${options.negatives} hiddenSize=${model.hiddenSize} ` +
       `tail=${options.tail} kernel=${kernel}` +
       (r.result?.stepSimd ? ` step-simd=${r.result.stepSimd}` : '') +
+      (r.result?.stepMs ? ` · per step: ${stepTimingText(r.result.stepMs)}` : '') +
       `${options.kernel ? '' : ` (kernelFor the backend; its trial ran ${trial?.kernel ?? '?'})`}`,
   ];
   if (r.stopped) parts.push(`STOPPED at ${r.stopped} (numbers up to the last progress report)`);

@@ -12,7 +12,7 @@ import { type EvalDataset, prepareDataset } from '../../src/eval/protocol';
 import { SimdKernels, setSimdKernelsEnabled } from '../../src/model/simd';
 import { ensureNodeBackend } from '../../src/train/backend-node';
 import { GRU_EVAL_DEFAULTS, trainOptionsFrom } from '../../src/train/eval-factory';
-import { trainGru } from '../../src/train/fit';
+import { type StepTiming, trainGru } from '../../src/train/fit';
 import { LOSS_NAMES } from '../../src/train/losses';
 import { type FlagSpec, intFlag, parseFlags, usageLines } from '../args';
 import { CliError, type CliIO } from '../io';
@@ -62,6 +62,15 @@ export function gruParams(
     p[k] = n;
   }
   return p;
+}
+
+/** `ms/step` breakdown of a training run (TrainResult.stepMs), one line. */
+export function stepTimingText(t: StepTiming): string {
+  const f = (v: number) => v.toFixed(3);
+  return (
+    `${f(t.prep + t.compute + t.update)} ms: prep ${f(t.prep)}, compute ${f(t.compute)} ` +
+    `(products ${f(t.products)}, loss ${f(t.loss)}), update ${f(t.update)} (${t.steps} steps)`
+  );
 }
 
 export function settingsText(p: Record<string, number>): string {
@@ -114,7 +123,12 @@ async function run(args: string[], io: CliIO): Promise<number> {
   const data = loadProtocolData(values.data ?? 'data/movielens-small/ratings.csv.gz', io);
   const fit = data.train;
   // Several identical runs: a shared or throttled CPU moves single runs by ±25%.
-  const runs: { events: number; seconds: number; eventsPerSecond: number }[] = [];
+  const runs: {
+    events: number;
+    seconds: number;
+    eventsPerSecond: number;
+    stepMs: StepTiming;
+  }[] = [];
   let r: Awaited<ReturnType<typeof trainGru>> | null = null;
   for (let k = 0; k < repeat; k++) {
     r?.model.dispose();
@@ -125,7 +139,12 @@ async function run(args: string[], io: CliIO): Promise<number> {
         embeddingSize: p.hiddenSize,
       },
     });
-    runs.push({ events: r.events, seconds: r.seconds, eventsPerSecond: r.eventsPerSecond });
+    runs.push({
+      events: r.events,
+      seconds: r.seconds,
+      eventsPerSecond: r.eventsPerSecond,
+      stepMs: r.stepMs,
+    });
   }
   if (!r) throw new CliError('bench: no training run');
   const median = medianOf(runs.map((x) => x.eventsPerSecond));
@@ -171,6 +190,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
     runs: runs.map((x) => ({
       seconds: Number(x.seconds.toFixed(2)),
       eventsPerSecond: Math.round(x.eventsPerSecond),
+      stepMs: x.stepMs,
     })),
     top20PrefixMs: {
       median: Number(quantile(times, 0.5).toFixed(3)),
@@ -193,6 +213,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
       `settings: ${out.settings}\n` +
       `step kernels: ${out.stepSimd === 'off' ? 'off (TF.js products, JS gates and loss)' : `WebAssembly ${out.stepSimd}`}\n` +
       `training: ${out.eventsPerSecond} events/s, median of ${runs.length} run${runs.length > 1 ? 's' : ''} (${out.runs.map((x) => `${x.eventsPerSecond} in ${x.seconds} s`).join(', ')})\n` +
+      `per step (last run): ${stepTimingText(runs[runs.length - 1].stepMs)}\n` +
       `top-20 with a 10-item prefix (GRU steps + scores + top-k): median ${out.top20PrefixMs.median} ms, p95 ${out.top20PrefixMs.p95} ms\n` +
       `top-20 from a kept hidden state (scores + top-k, ${out.scoringPass} pass): median ${out.top20StateMs.median} ms, p95 ${out.top20StateMs.p95} ms\n`,
   );

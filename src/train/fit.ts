@@ -44,7 +44,22 @@ export interface TrainResult {
    * or 'off' (TF.js products, JS gates and loss; always 'off' on the device kernel).
    */
   stepSimd: SimdVariant | 'off';
+  /**
+   * Where a training step's time went, in milliseconds per step, averaged over the
+   * run: preparing its rows and masks, the kernel's forward + loss + backward
+   * (`compute`, which includes `products` and `loss`), and the optimiser (`update`).
+   */
+  stepMs: StepTiming;
   fullSoftmax: boolean;
+}
+
+export interface StepTiming {
+  steps: number;
+  prep: number;
+  compute: number;
+  products: number;
+  loss: number;
+  update: number;
 }
 
 export interface TrainInput {
@@ -153,6 +168,7 @@ export async function trainGru(
   let sinceBest = 0;
   let stoppedEarly = false;
   let events = 0;
+  let totalSteps = 0;
   const t0 = performance.now();
   let validationMs = 0; // excluded from events/s
   const trainSec = () => (performance.now() - t0 - validationMs) / 1000;
@@ -188,6 +204,7 @@ export async function trainGru(
         }
         await runner.step(batch, sampler ? sampler.next(opts.negatives) : null);
         step++;
+        totalSteps++;
         events += batch.inputs.length;
         if (step % opts.syncEvery === 0) {
           // (with bptt > 1 the losses of an unfinished window are not in yet: `n` counts
@@ -276,7 +293,20 @@ export async function trainGru(
     backend: tf.getBackend(),
     kernel: runner.kernelName,
     stepSimd: runner.stepSimd,
+    stepMs: perStep(runner.timing, totalSteps),
     fullSoftmax: runner.usesFullSoftmax,
+  };
+}
+
+function perStep(t: StepRunner['timing'], steps: number): StepTiming {
+  const r = (v: number) => Number((v / Math.max(steps, 1)).toFixed(4));
+  return {
+    steps,
+    prep: r(t.prep),
+    compute: r(t.compute),
+    products: r(t.products),
+    loss: r(t.loss),
+    update: r(t.update),
   };
 }
 

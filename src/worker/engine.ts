@@ -350,6 +350,7 @@ export class Engine implements EngineApi {
       backend,
       kernel: result.kernel,
       stepSimd: result.stepSimd,
+      stepMs: result.stepMs,
       fellBackFrom: [],
     };
   }

@@ -1,4 +1,5 @@
 import type { SimdVariant } from '../model/simd';
+import type { StepTiming } from '../train/fit';
 import type { KernelName } from '../train/kernels/kernel';
 import type { TrainProgress } from '../train/options';
 
@@ -166,6 +167,8 @@ export interface TrainResponse {
   kernel?: KernelName;
   /** The WebAssembly SIMD step kernels the hybrid kernel ran on, or 'off' (see TrainResult). */
   stepSimd?: SimdVariant | 'off';
+  /** Where a step's time went, ms per step (see TrainResult.stepMs). */
+  stepMs?: StepTiming;
   /** Backends given up on during this run (the epoch was discarded and redone). */
   fellBackFrom: BackendName[];
   /** Set when there was nothing to train (the model is unchanged; `checkpoint` is empty). */
