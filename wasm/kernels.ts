@@ -332,3 +332,17 @@ export function dropoutMask(out: usize, n: i32, state: u32, cut: u32, keep: f32)
     store<f32>(out + (<usize>i << 2), u < cut ? 0 : keep);
   }
 }
+
+/** out [n, take] = rows ids[0..n) of a [·, width] matrix, their first `take` columns. */
+export function gatherRows(src: usize, ids: usize, n: i32, width: i32, take: i32, out: usize): void {
+  const t4 = <usize>(take & ~3) << 2;
+  const tb = <usize>take << 2;
+  let d = out;
+  for (let k = 0; k < n; k++) {
+    const s = src + <usize>load<i32>(ids + (<usize>k << 2)) * (<usize>width << 2);
+    let o: usize = 0;
+    for (; o < t4; o += 16) v128.store(d + o, v128.load(s + o));
+    for (; o < tb; o += 4) store<f32>(d + o, load<f32>(s + o));
+    d += tb;
+  }
+}

@@ -40,6 +40,7 @@ interface Exports {
   ): void;
   softmaxCols(s: number, logQ: number, out: number, m: number, cols: number): void;
   dropoutMask(out: number, n: number, state: number, cut: number, keep: number): void;
+  gatherRows(src: number, ids: number, n: number, width: number, take: number, out: number): void;
   adagrad(
     w: number,
     s1: number,
@@ -276,6 +277,19 @@ export class SimdStore {
     this.f32.set(g, this.stageAt / 4);
     if (ids) this.i32.set(ids, this.stageAt / 4 + g.length);
     return true;
+  }
+
+  /**
+   * Rows `ids` of m [·, width] (a matrix in this memory), their first `take` columns, as
+   * a new [ids.length, take] array; null when they do not fit the staging area.
+   */
+  gatherRows(m: Float32Array, width: number, take: number, ids: Int32Array): Float32Array | null {
+    const n = ids.length * take;
+    if (n + ids.length > this.stageFloats) return null;
+    const at = this.stageAt / 4;
+    this.i32.set(ids, at + n);
+    this.x.gatherRows(m.byteOffset, this.stageAt + n * 4, ids.length, width, take, this.stageAt);
+    return this.f32.slice(at, at + n);
   }
 
   /**

@@ -46,6 +46,8 @@ export class StepRunner {
   private readonly w: GruArrays;
   private readonly loss: Loss;
   private readonly lossParams: LossParams;
+  /** The WebAssembly memory holding the weights (hybrid kernel with SIMD), or null. */
+  private readonly store: SimdStore | null;
   private readonly opt: {
     items: OptimizedArray;
     emb: OptimizedArray | null;
@@ -102,6 +104,7 @@ export class StepRunner {
     const name = opts.kernel === 'auto' ? kernelFor(tf.getBackend()) : opts.kernel;
     const simd = name === 'hybrid' ? SimdKernels.get() : null;
     const store = simd && opts.optimizer === 'adagrad' ? residentStore(simd, config, opts) : null;
+    this.store = store;
     this.kernel = createKernel(name, config, init, this.timing, simd, store);
     this.w = this.kernel.weights;
     this.opt = {
@@ -223,7 +226,11 @@ export class StepRunner {
   }
 
   /** Copy rows `ids` of a row-major matrix (row width `src`, first `take` columns). */
-  private static rows(m: Float32Array, width: number, take: number, ids: Int32Array): Float32Array {
+  private rows(m: Float32Array, width: number, take: number, ids: Int32Array): Float32Array {
+    // in the WebAssembly store, one pass there (a subarray per row costs ~0.4 µs in
+    // Chromium's worker: ~0.15-0.3 ms a step)
+    const fromStore = this.store?.holds(m) ? this.store.gatherRows(m, width, take, ids) : null;
+    if (fromStore) return fromStore;
     const out = new Float32Array(ids.length * take);
     for (let k = 0; k < ids.length; k++) {
       const o = ids[k] * width;
@@ -304,10 +311,10 @@ export class StepRunner {
     // ---- JS: candidate columns, their rows, masks ----------------------------------
     const cols = this.full ? null : concatInt(batch.targets, negatives ?? new Int32Array(0));
     const M = cols ? cols.length : N;
-    const colRows = cols ? StepRunner.rows(w.items, cw, cw, cols) : w.items;
+    const colRows = cols ? this.rows(w.items, cw, cw, cols) : w.items;
     const xRows = tied
-      ? StepRunner.rows(w.items, cw, hs, batch.inputs)
-      : StepRunner.rows(w.emb!, es, es, batch.inputs);
+      ? this.rows(w.items, cw, hs, batch.inputs)
+      : this.rows(w.emb!, es, es, batch.inputs);
     const hits = cols && opts.maskHits ? this.hitPairs(batch.targets, cols) : null;
     let logQCols: Float32Array | null = null;
     if (cols && this.logQ && this.loss.logQ && opts.logQ > 0) {
