@@ -167,6 +167,21 @@ describe('the WebAssembly SIMD kernels', () => {
     }
   });
 
+  it('gather item rows from the store (any width, any take), refusing what does not fit', () => {
+    const k = SimdKernels.get()!;
+    const rng = new Rng(4);
+    const store = k.store(9 * 7, 40)!;
+    const m = store.alloc(9 * 7);
+    m.set(rand(9 * 7, rng));
+    const ids = Int32Array.from([8, 0, 3, 3]);
+    for (const take of [7, 5, 1]) {
+      const got = store.gatherRows(m, 7, take, ids)!;
+      const want = Array.from(ids).flatMap((id) => Array.from(m.subarray(id * 7, id * 7 + take)));
+      expect(Array.from(got)).toEqual(want);
+    }
+    expect(store.gatherRows(m, 7, 7, Int32Array.from([1, 2, 3, 4, 5, 6]))).toBeNull();
+  });
+
   it('are null where WebAssembly SIMD does not validate, and when turned off', () => {
     const noSimd = { ...WebAssembly, validate: () => false } as typeof WebAssembly;
     expect(SimdKernels.get(noSimd)).toBeNull();
