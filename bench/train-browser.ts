@@ -16,10 +16,13 @@
 // Usage: npx tsx bench/train-browser.ts [--backends wasm,cpu,webgl,webgpu] [--epochs 1]
 //   [--params 'batchSize=128,negatives=256'] [--max-steps N] [--max-seconds 180]
 //   [--kernel auto|hybrid|device]   (--engine: the deprecated name of --kernel)
+//   [--cpu-profile FILE] [--profile-seconds 4]   (a V8 CPU profile of the worker, started
+//   when it attaches and stopped after --profile-seconds, written as FILE.<backend>.cpuprofile
+//   for Chrome DevTools; build the worker unminified to read its function names)
 // Needs `npm run build` (dist/). Prints numbers, one line per backend; not a pass/fail test.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { gruParams, loadProtocolData, settingsText, stepTimingText } from '../cli/commands/bench';
 import { processIO } from '../cli/io';
 import { CHROMIUM_ARGS, findChromium, howToPoint } from '../scripts/lib/chromium.mjs';
@@ -39,6 +42,8 @@ const opt = (name: string): string | undefined => {
 const backends = (opt('--backends') ?? 'wasm,cpu,webgl,webgpu').split(',').map((s) => s.trim());
 const maxSteps = Number(opt('--max-steps') ?? '0');
 const maxSeconds = Number(opt('--max-seconds') ?? '180');
+const cpuProfile = opt('--cpu-profile');
+const profileSeconds = Number(opt('--profile-seconds') ?? '4');
 // --engine is the deprecated name of --kernel (one version).
 const kernelFlag = opt('--kernel') ?? opt('--engine');
 // Budget of the engine's init trial (a few synthetic steps) per backend: generous, since a
@@ -170,6 +175,57 @@ function line(r: PageResult): string {
   return parts.join(' · ');
 }
 
+/**
+ * A CPU profile of the page's (first) dedicated worker over `profileSeconds` from when it
+ * starts, through the page's DevTools session (non-flat auto-attach: the worker's
+ * Profiler is driven with Target.sendMessageToTarget). Resolves to a line saying where
+ * the profile went, or why there is none.
+ */
+async function profileWorker(page: Page, file: string): Promise<string> {
+  const cdp = await page.context().newCDPSession(page);
+  let next = 1;
+  const waiting = new Map<number, (result: unknown) => void>();
+  let sessionId: string | null = null;
+  const send = (method: string, params: object = {}) =>
+    new Promise<unknown>((resolve) => {
+      const id = next++;
+      waiting.set(id, resolve);
+      void cdp.send('Target.sendMessageToTarget', {
+        sessionId: sessionId!,
+        message: JSON.stringify({ id, method, params }),
+      });
+    });
+  cdp.on('Target.receivedMessageFromTarget', (e) => {
+    const m = JSON.parse(e.message) as { id?: number; result?: unknown };
+    if (m.id !== undefined) waiting.get(m.id)?.(m.result);
+  });
+  const attached = new Promise<void>((resolve) => {
+    cdp.on('Target.attachedToTarget', (e) => {
+      if (sessionId || e.targetInfo.type !== 'worker') return;
+      sessionId = e.sessionId;
+      resolve();
+    });
+  });
+  await cdp.send('Target.setAutoAttach', {
+    autoAttach: true,
+    waitForDebuggerOnStart: false,
+    flatten: false,
+  });
+  const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000));
+  if ((await Promise.race([attached, timeout])) === 'timeout')
+    return 'cpu profile: no worker attached';
+  await send('Profiler.enable');
+  await send('Profiler.setSamplingInterval', { interval: 200 });
+  await send('Profiler.start');
+  await new Promise((r) => setTimeout(r, profileSeconds * 1000));
+  const result = (await Promise.race([send('Profiler.stop'), timeout])) as
+    | { profile?: object }
+    | 'timeout';
+  if (result === 'timeout' || !result.profile) return 'cpu profile: the worker did not answer';
+  writeFileSync(file, JSON.stringify(result.profile));
+  return `cpu profile of the worker (${profileSeconds} s): ${file}`;
+}
+
 const server = await startServer({
   mounts: {
     '/dist/': join(root, 'dist'),
@@ -191,6 +247,7 @@ try {
   );
   for (const backend of backends) {
     const page = await browser.newPage();
+    const profiled = cpuProfile ? profileWorker(page, `${cpuProfile}.${backend}.cpuprofile`) : null;
     try {
       await page.goto(`${server.url}/bench/train-browser.html`);
       await page.waitForFunction('window.benchReady === true');
@@ -213,6 +270,7 @@ try {
         }),
       ]).finally(() => clearTimeout(timer));
       console.log(line(result));
+      if (profiled) console.log(await profiled);
     } catch (error) {
       console.log(`${backend}: FAILED ${(error as Error).message.split('\n')[0]}`);
     } finally {

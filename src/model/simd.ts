@@ -1,4 +1,5 @@
 import type { Rng } from '../core/rng';
+import { type Buffers, freshBuffers } from './buffers';
 import type { MatMuls } from './matmul';
 import { PLAIN_SIMD, RELAXED_SIMD } from './simd-kernels.gen';
 
@@ -98,11 +99,27 @@ export class SimdKernels {
     return this.view;
   }
 
-  /** Products, one at a time: operands copied in, the result copied out. */
-  readonly matMuls: MatMuls = async (jobs) => jobs.map((j) => this.matMul(j.a, j.m, j.k, j.b, j.n));
+  /** Products, one at a time: operands copied in, the results copied out into `out`'s arrays. */
+  matMuls(out: Buffers = freshBuffers): MatMuls {
+    return async (jobs) => jobs.map((j) => this.matMul(j.a, j.m, j.k, j.b, j.n, out));
+  }
+
+  /** The m·n values at float offset `at` of the memory, copied into an array from `out`. */
+  private result(at: number, n: number, out: Buffers): Float32Array {
+    const r = out.f32(n, false);
+    r.set(this.view.subarray(at, at + n));
+    return r;
+  }
 
   /** a [m, k] · b [k, n], row-major. */
-  matMul(a: Float32Array, m: number, k: number, b: Float32Array, n: number): Float32Array {
+  matMul(
+    a: Float32Array,
+    m: number,
+    k: number,
+    b: Float32Array,
+    n: number,
+    out: Buffers = freshBuffers,
+  ): Float32Array {
     const oa = 0;
     const ob = align16(m * k * 4) / 4;
     const oo = ob + align16(k * n * 4) / 4;
@@ -110,8 +127,7 @@ export class SimdKernels {
     v.set(a.subarray(0, m * k), this.base / 4 + oa);
     v.set(b.subarray(0, k * n), this.base / 4 + ob);
     this.x.gemm(this.base + oa * 4, this.base + ob * 4, this.base + oo * 4, m, k, n);
-    const at = this.base / 4 + oo;
-    return v.slice(at, at + m * n);
+    return this.result(this.base / 4 + oo, m * n, out);
   }
 
   /**
@@ -126,6 +142,7 @@ export class SimdKernels {
     rows: number,
     cols: number,
     tanh: boolean,
+    out: Buffers = freshBuffers,
   ): Float32Array {
     const len = rows * cols;
     const oc = align16(len * 4) / 4;
@@ -145,7 +162,7 @@ export class SimdKernels {
       cols,
       tanh ? 1 : 0,
     );
-    return v.slice(b4 + oo, b4 + oo + len);
+    return this.result(b4 + oo, len, out);
   }
 
   /**
@@ -153,7 +170,13 @@ export class SimdKernels {
    * the probabilities, [m, cols]. Float32 throughout (relative error of each
    * probability ≤ 1e-6 against float64, tested).
    */
-  softmaxCols(s: Float32Array, logQ: Float32Array | null, m: number, cols: number): Float32Array {
+  softmaxCols(
+    s: Float32Array,
+    logQ: Float32Array | null,
+    m: number,
+    cols: number,
+    out: Buffers = freshBuffers,
+  ): Float32Array {
     const len = m * cols;
     const oq = align16(len * 4) / 4;
     const oo = oq + align16(m * 4) / 4;
@@ -162,7 +185,7 @@ export class SimdKernels {
     v.set(s.subarray(0, len), b4);
     if (logQ) v.set(logQ.subarray(0, m), b4 + oq);
     this.x.softmaxCols(this.base, logQ ? this.base + oq * 4 : 0, this.base + oo * 4, m, cols);
-    return v.slice(b4 + oo, b4 + oo + len);
+    return this.result(b4 + oo, len, out);
   }
 
   /**
@@ -170,13 +193,13 @@ export class SimdKernels {
    * lanes (the generator's k-th state is its first plus k·0x6d2b79f5, so draws need not
    * wait for each other); advances `rng` past the n draws.
    */
-  dropoutMask(rng: Rng, n: number, p: number): Float32Array {
-    const v = this.scratch(n);
+  dropoutMask(rng: Rng, n: number, p: number, out: Buffers = freshBuffers): Float32Array {
+    this.scratch(n);
     const b4 = this.base / 4;
     // u / 2³² < p ⟺ u < ⌈p·2³²⌉ for an integer u
     const cut = Math.min(Math.ceil(p * 4294967296), 4294967295);
     this.x.dropoutMask(this.base, n, rng.skip(n), cut, 1 / (1 - p));
-    return v.slice(b4, b4 + n);
+    return this.result(b4, n, out);
   }
 
   /**
@@ -283,13 +306,21 @@ export class SimdStore {
    * Rows `ids` of m [·, width] (a matrix in this memory), their first `take` columns, as
    * a new [ids.length, take] array; null when they do not fit the staging area.
    */
-  gatherRows(m: Float32Array, width: number, take: number, ids: Int32Array): Float32Array | null {
+  gatherRows(
+    m: Float32Array,
+    width: number,
+    take: number,
+    ids: Int32Array,
+    out: Buffers = freshBuffers,
+  ): Float32Array | null {
     const n = ids.length * take;
     if (n + ids.length > this.stageFloats) return null;
     const at = this.stageAt / 4;
     this.i32.set(ids, at + n);
     this.x.gatherRows(m.byteOffset, this.stageAt + n * 4, ids.length, width, take, this.stageAt);
-    return this.f32.slice(at, at + n);
+    const r = out.f32(n, false);
+    r.set(this.f32.subarray(at, at + n));
+    return r;
   }
 
   /**

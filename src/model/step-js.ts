@@ -1,3 +1,4 @@
+import { type Buffers, freshBuffers } from './buffers';
 import { fastSigmoid, fastTanh } from './fastmath';
 import type { MatMulJob, MatMuls } from './matmul';
 import { transposeJs } from './matmul';
@@ -64,8 +65,8 @@ export interface JsGrads {
 }
 
 /** a ⊙ m as a new array. */
-function mulInto(a: Float32Array, m: Float32Array): Float32Array {
-  const out = new Float32Array(a.length);
+function mulInto(a: Float32Array, m: Float32Array, buf: Buffers): Float32Array {
+  const out = buf.f32(a.length, false);
   for (let i = 0; i < a.length; i++) out[i] = a[i] * m[i];
   return out;
 }
@@ -83,11 +84,12 @@ function gatesRz(
   B: number,
   H: number,
   simd: SimdKernels | null,
+  buf: Buffers,
 ) {
-  const rhT = new Float32Array(H * B);
-  const rh = new Float32Array(B * H);
+  const rhT = buf.f32(H * B, false);
+  const rh = buf.f32(B * H, false);
   if (simd) {
-    const rz = simd.gate(aT, hrzT, b, 2 * H, B, false);
+    const rz = simd.gate(aT, hrzT, b, 2 * H, B, false, buf);
     const r = rz.subarray(0, H * B);
     const z = rz.subarray(H * B);
     for (let j = 0; j < H; j++) {
@@ -100,8 +102,8 @@ function gatesRz(
     }
     return { r, z, rhT, rh };
   }
-  const r = new Float32Array(H * B);
-  const z = new Float32Array(H * B);
+  const r = buf.f32(H * B, false);
+  const z = buf.f32(H * B, false);
   for (let j = 0; j < H; j++) {
     const bj = b[j];
     const bz = b[H + j];
@@ -130,15 +132,16 @@ function candidateOut(
   B: number,
   H: number,
   simd: SimdKernels | null,
+  buf: Buffers,
 ) {
   const H2 = 2 * H;
   // n = tanh(a_n + b_n + c) in SIMD lanes where the kernels run, else in the loop below
-  const nSimd = simd ? simd.gate(aT.subarray(H2 * B), cT, b.subarray(H2), H, B, true) : null;
-  const n = nSimd ?? new Float32Array(H * B);
-  const out = new Float32Array(B * H);
+  const nSimd = simd ? simd.gate(aT.subarray(H2 * B), cT, b.subarray(H2), H, B, true, buf) : null;
+  const n = nSimd ?? buf.f32(H * B, false);
+  const out = buf.f32(B * H, false);
   const C = H + 1;
-  const outAug = new Float32Array(B * C);
-  const outAugT = new Float32Array(C * B);
+  const outAug = buf.f32(B * C, false);
+  const outAugT = buf.f32(C * B, false);
   for (let j = 0; j < H; j++) {
     const bn = b[H2 + j];
     const o = j * B;
@@ -185,19 +188,21 @@ export async function forwardJs(
   M: number,
   /** The WebAssembly SIMD gate activations, or null for the JS loops. */
   simd: SimdKernels | null = null,
+  /** Where the step's arrays come from (valid until the caller's next step). */
+  buf: Buffers = freshBuffers,
 ): Promise<JsForward> {
   const { h, b, maskIn, maskH } = p;
-  const x = maskIn ? mulInto(p.x, maskIn) : p.x;
+  const x = maskIn ? mulInto(p.x, maskIn, buf) : p.x;
   const H2 = 2 * H;
-  const hT = transposeJs(h, B, H);
+  const hT = transposeJs(h, B, H, buf.f32(B * H, false));
   const [aT, hrzT] = await mm([
-    { a: p.wxT, m: 3 * H, k: E, b: transposeJs(x, B, E), n: B },
+    { a: p.wxT, m: 3 * H, k: E, b: transposeJs(x, B, E, buf.f32(B * E, false)), n: B },
     { a: p.whT.subarray(0, H2 * H), m: H2, k: H, b: hT, n: B },
   ]);
-  const { r, z, rhT, rh } = gatesRz(aT, hrzT, hT, b, B, H, simd);
+  const { r, z, rhT, rh } = gatesRz(aT, hrzT, hT, b, B, H, simd, buf);
   const whNT = p.whT.subarray(H2 * H);
   const [cT] = await mm([{ a: whNT, m: H, k: H, b: rhT, n: B }]);
-  const { n, out, outAug, outAugT } = candidateOut(aT, cT, hT, z, b, maskH, B, H, simd);
+  const { n, out, outAug, outAugT } = candidateOut(aT, cT, hT, z, b, maskH, B, H, simd, buf);
   const C = H + 1;
   const [ST] = await mm([{ a: p.colW, m: M, k: C, b: outAugT, n: B }]);
   return {
@@ -234,15 +239,16 @@ function backZN(
   maskH: Float32Array | null,
   B: number,
   H: number,
+  buf: Buffers,
 ) {
   const C = H + 1;
   const H2 = 2 * H;
   const H3 = 3 * H;
-  const dAT = new Float32Array(H3 * B);
-  const dA = new Float32Array(B * H3);
-  const daN = new Float32Array(B * H);
+  const dAT = buf.f32(H3 * B, false);
+  const dA = buf.f32(B * H3, false);
+  const daN = buf.f32(B * H, false);
   // dL/dh' [B, H], kept for the gradient to h (BPTT only)
-  const dhNew = dOutNext ? new Float32Array(B * H) : null;
+  const dhNew = dOutNext ? buf.f32(B * H, false) : null;
   for (let j = 0; j < H; j++) {
     const o = j * B;
     for (let i = 0; i < B; i++) {
@@ -277,8 +283,9 @@ function backH(
   z: Float32Array,
   B: number,
   H: number,
+  buf: Buffers,
 ): Float32Array {
-  const dh = new Float32Array(B * H);
+  const dh = buf.f32(B * H, false);
   for (let j = 0; j < H; j++) {
     const o = j * B;
     for (let i = 0; i < B; i++) {
@@ -298,6 +305,7 @@ function backR(
   dA: Float32Array,
   B: number,
   H: number,
+  buf: Buffers,
 ): Float32Array {
   const H3 = 3 * H;
   for (let j = 0; j < H; j++) {
@@ -309,7 +317,7 @@ function backR(
       dA[i * H3 + j] = dar;
     }
   }
-  const db = new Float32Array(H3);
+  const db = buf.f32(H3, false);
   for (let g = 0; g < H3; g++) {
     let v = 0;
     const o = g * B;
@@ -332,6 +340,8 @@ export async function backwardJs(
   dST: Float32Array,
   dOutNext: Float32Array | null = null,
   wantDh = false,
+  /** Where the step's arrays come from (valid until the caller's next step). */
+  buf: Buffers = freshBuffers,
 ): Promise<JsGrads> {
   const { B, E, H, M, h, hT, r, z, n, maskH, maskIn } = f;
   const C = H + 1;
@@ -343,17 +353,18 @@ export async function backwardJs(
   ]);
   const { dAT, dA, daN, dhNew } = backZN(
     dOutAug,
-    dOutNext ?? (wantDh ? new Float32Array(B * H) : null),
+    dOutNext ?? (wantDh ? buf.f32(B * H) : null),
     z,
     n,
     hT,
     maskH,
     B,
     H,
+    buf,
   );
   // c = (r⊙h)·Wh_n and Wh_n = W̃h_nᵀ, so d(r⊙h) = da_n·W̃h_n
   const [drh] = await mm([{ a: daN, m: B, k: H, b: f.whNT, n: H }]);
-  const db = backR(drh, r, hT, dAT, dA, B, H);
+  const db = backR(drh, r, hT, dAT, dA, B, H, buf);
   const jobs: MatMulJob[] = [
     { a: dAT, m: H3, k: B, b: f.x, n: E },
     { a: dAT.subarray(0, H2 * B), m: H2, k: B, b: h, n: H },
@@ -361,19 +372,19 @@ export async function backwardJs(
     { a: dA, m: B, k: H3, b: f.wxT, n: E },
   ];
   // BPTT: dA_rz·Wh_rzᵀ = dA_rz [B, 2H] · W̃h_rz [2H, H]
-  if (wantDh) jobs.push({ a: rzColumns(dA, B, H), m: B, k: H2, b: f.whRzT, n: H });
+  if (wantDh) jobs.push({ a: rzColumns(dA, B, H, buf), m: B, k: H2, b: f.whRzT, n: H });
   const [dwxT, dwhRzT, dwhNT, dxm, dGates] = await mm(jobs);
-  const dwhT = new Float32Array(H3 * H);
+  const dwhT = buf.f32(H3 * H, false);
   dwhT.set(dwhRzT);
   dwhT.set(dwhNT, H2 * H);
-  const dx = maskIn ? mulInto(dxm, maskIn) : dxm;
-  const dh = wantDh && dhNew ? backH(dhNew, drh, dGates, r, z, B, H) : null;
+  const dx = maskIn ? mulInto(dxm, maskIn, buf) : dxm;
+  const dh = wantDh && dhNew ? backH(dhNew, drh, dGates, r, z, B, H, buf) : null;
   return { dh, dColW, dx, dwxT, dwhT, db };
 }
 
 /** The r and z columns of dA [B, 3H] as a contiguous [B, 2H]. */
-function rzColumns(dA: Float32Array, B: number, H: number): Float32Array {
-  const out = new Float32Array(B * 2 * H);
+function rzColumns(dA: Float32Array, B: number, H: number, buf: Buffers): Float32Array {
+  const out = buf.f32(B * 2 * H, false);
   for (let i = 0; i < B; i++) out.set(dA.subarray(i * 3 * H, i * 3 * H + 2 * H), i * 2 * H);
   return out;
 }

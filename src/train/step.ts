@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { StepBuffers } from '../model/buffers';
 import { type GruConfig, inputSize } from '../model/config';
 import { OptimizedArray, type OptimizerHyper } from '../model/optimizer';
 import type { GruArrays } from '../model/params';
@@ -46,6 +47,11 @@ export class StepRunner {
   private readonly w: GruArrays;
   private readonly loss: Loss;
   private readonly lossParams: LossParams;
+  /**
+   * The arrays of a step (or of a BPTT window: reset when its first step comes): its
+   * rows, masks, activations, gradients, all in one reused buffer (model/buffers.ts).
+   */
+  private readonly buffers = new StepBuffers();
   /** The WebAssembly memory holding the weights (hybrid kernel with SIMD), or null. */
   private readonly store: SimdStore | null;
   private readonly opt: {
@@ -105,7 +111,7 @@ export class StepRunner {
     const simd = name === 'hybrid' ? SimdKernels.get() : null;
     const store = simd && opts.optimizer === 'adagrad' ? residentStore(simd, config, opts) : null;
     this.store = store;
-    this.kernel = createKernel(name, config, init, this.timing, simd, store);
+    this.kernel = createKernel(name, config, init, this.timing, simd, store, this.buffers);
     this.w = this.kernel.weights;
     this.opt = {
       items: new OptimizedArray(this.w.items, this.cw, hp, store),
@@ -127,8 +133,8 @@ export class StepRunner {
   private mask(n: number, p: number): Float32Array {
     const simd = SimdKernels.get();
     return simd
-      ? simd.dropoutMask(this.rng, n, p)
-      : this.rng.fillDropoutMask(new Float32Array(n), p);
+      ? simd.dropoutMask(this.rng, n, p, this.buffers)
+      : this.rng.fillDropoutMask(this.buffers.f32(n, false), p);
   }
 
   /** The WebAssembly SIMD kernels the step runs on, or 'off'. */
@@ -229,9 +235,11 @@ export class StepRunner {
   private rows(m: Float32Array, width: number, take: number, ids: Int32Array): Float32Array {
     // in the WebAssembly store, one pass there (a subarray per row costs ~0.4 µs in
     // Chromium's worker: ~0.15-0.3 ms a step)
-    const fromStore = this.store?.holds(m) ? this.store.gatherRows(m, width, take, ids) : null;
+    const fromStore = this.store?.holds(m)
+      ? this.store.gatherRows(m, width, take, ids, this.buffers)
+      : null;
     if (fromStore) return fromStore;
-    const out = new Float32Array(ids.length * take);
+    const out = this.buffers.f32(ids.length * take, false);
     for (let k = 0; k < ids.length; k++) {
       const o = ids[k] * width;
       out.set(m.subarray(o, o + take), k * take);
@@ -246,6 +254,8 @@ export class StepRunner {
    */
   async step(batch: BatchStep, negatives: Int32Array | null): Promise<void> {
     const t0 = performance.now();
+    // a new step (or window): the previous one's arrays are spent
+    if (this.opts.bptt <= 1 || this.pending.length === 0) this.buffers.reset();
     if (this.opts.bptt > 1) {
       // buffers of the batcher are reused between steps: keep copies
       const own: BatchStep = {
@@ -318,8 +328,9 @@ export class StepRunner {
     const hits = cols && opts.maskHits ? this.hitPairs(batch.targets, cols) : null;
     let logQCols: Float32Array | null = null;
     if (cols && this.logQ && this.loss.logQ && opts.logQ > 0) {
-      logQCols = new Float32Array(M);
-      for (let j = 0; j < M; j++) logQCols[j] = opts.logQ * this.logQ[cols[j]];
+      const q = this.buffers.f32(M, false);
+      for (let j = 0; j < M; j++) q[j] = opts.logQ * this.logQ[cols[j]];
+      logQCols = q;
     }
     const maskIn = opts.dropoutEmbedding > 0 ? this.mask(B * es, opts.dropoutEmbedding) : null;
     const maskH = opts.dropoutHidden > 0 ? this.mask(B * hs, opts.dropoutHidden) : null;
@@ -338,7 +349,16 @@ export class StepRunner {
       },
       transposed: async (ST) => {
         const tl = performance.now();
-        const r = await loss.transposed(ST, B, M, targetCol, lossParams, logQCols, hits);
+        const r = await loss.transposed(
+          ST,
+          B,
+          M,
+          targetCol,
+          lossParams,
+          logQCols,
+          hits,
+          this.buffers,
+        );
         this.lossAcc += r.lossSum;
         this.lossEvents += B;
         this.timing.loss += performance.now() - tl;
@@ -366,7 +386,7 @@ export class StepRunner {
     } else {
       const list = tied ? concatInt(cols, batch.inputs) : cols;
       const uq = this.unique(list);
-      const gU = new Float32Array(uq.ids.length * cw);
+      const gU = this.buffers.f32(uq.ids.length * cw);
       for (let k = 0; k < M; k++) {
         const o = uq.pos[k] * cw;
         const s = k * cw;

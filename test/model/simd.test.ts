@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { generated } from '../../scripts/build-wasm.mjs';
+import { StepBuffers } from '../../src/model/buffers';
 import { OptimizedArray } from '../../src/model/optimizer';
 import { Rng } from '../../src/model/rng';
 import { SimdKernels, type SimdVariant, setSimdKernelsEnabled } from '../../src/model/simd';
@@ -180,6 +181,21 @@ describe('the WebAssembly SIMD kernels', () => {
       expect(Array.from(got)).toEqual(want);
     }
     expect(store.gatherRows(m, 7, 7, Int32Array.from([1, 2, 3, 4, 5, 6]))).toBeNull();
+  });
+
+  it('write their results into step buffers when given (one reused ArrayBuffer)', () => {
+    const k = SimdKernels.get()!;
+    const buf = new StepBuffers(1024);
+    const a = Float32Array.from([1, 2, 3, 4]);
+    const b = Float32Array.from([5, 6, 7, 8]);
+    const p1 = k.matMul(a, 2, 2, b, 2, buf);
+    const p2 = k.matMul(a, 2, 2, b, 2, buf);
+    expect(Array.from(p1)).toEqual([19, 22, 43, 50]);
+    expect(p1.buffer).toBe(p2.buffer);
+    expect(p2.byteOffset).toBeGreaterThanOrEqual(p1.byteOffset + p1.byteLength);
+    buf.reset();
+    const p3 = k.matMul(a, 2, 2, b, 2, buf);
+    expect(p3.byteOffset).toBe(p1.byteOffset);
   });
 
   it('are null where WebAssembly SIMD does not validate, and when turned off', () => {

@@ -1,3 +1,4 @@
+import { type Buffers, freshBuffers } from '../../model/buffers';
 import { type GruConfig, inputSize } from '../../model/config';
 import { type MatMuls, transposeJs } from '../../model/matmul';
 import type { GruArrays } from '../../model/params';
@@ -29,6 +30,8 @@ export class HybridKernel implements StepKernel {
   readonly name = 'hybrid' as const;
   readonly weights: GruArrays;
   private h: Float32Array | null = null;
+  /** The carried state's own array (outlives the step's buffers). */
+  private hKept: Float32Array | null = null;
   private readonly hs: number;
   private readonly es: number;
   private readonly mm: MatMuls;
@@ -43,6 +46,11 @@ export class HybridKernel implements StepKernel {
     simd: SimdKernels | null = SimdKernels.get(),
     /** Where the weights live (the optimiser updates them there), or null: JS arrays. */
     store: SimdStore | null = null,
+    /**
+     * Where a step's arrays come from: the StepRunner's, reset before each step (or
+     * window), so gradients returned are valid until then.
+     */
+    private readonly buf: Buffers = freshBuffers,
   ) {
     this.simd = simd;
     this.hs = config.hiddenSize;
@@ -61,9 +69,10 @@ export class HybridKernel implements StepKernel {
       wh: own(transposeJs(init.wh, this.hs, h3)),
       b: own(init.b),
     };
+    const products = simd ? simd.matMuls(buf) : tfMatMuls;
     this.mm = async (jobs) => {
       const t = performance.now();
-      const r = await (simd ? simd.matMuls(jobs) : tfMatMuls(jobs));
+      const r = await products(jobs);
       timing.products += performance.now() - t;
       return r;
     };
@@ -89,17 +98,21 @@ export class HybridKernel implements StepKernel {
   private carried(batch: BatchStep, B: number): Float32Array {
     const { hs } = this;
     const prev = this.h;
-    if (!prev) return new Float32Array(B * hs);
+    if (!prev) return this.buf.f32(B * hs);
     let h = prev;
     if (batch.keep) {
-      h = new Float32Array(B * hs);
+      h = this.buf.f32(B * hs, false);
       for (let r = 0; r < B; r++)
         h.set(prev.subarray(batch.keep[r] * hs, batch.keep[r] * hs + hs), r * hs);
     }
-    if (batch.resets) {
-      // (a copy: in a window the previous step's output is still needed as it was)
-      if (h === prev) h = prev.slice();
-      for (const r of batch.resets) h.fill(0, r * hs, r * hs + hs);
+    // (a copy: in a window the previous step's output is still needed as it was, and
+    // the kept state is overwritten when this step's output is kept)
+    if (batch.resets || h === this.hKept) {
+      if (h === prev) {
+        h = this.buf.f32(prev.length, false);
+        h.set(prev);
+      }
+      for (const r of batch.resets ?? []) h.fill(0, r * hs, r * hs + hs);
     }
     return h;
   }
@@ -125,14 +138,25 @@ export class HybridKernel implements StepKernel {
       hs,
       M,
       this.simd,
+      this.buf,
     );
+  }
+
+  /**
+   * The state carried to the next step, copied out of the step's buffers (they are
+   * reset before the next step or window).
+   */
+  private keepState(out: Float32Array): void {
+    if (!this.hKept || this.hKept.length !== out.length) this.hKept = new Float32Array(out.length);
+    this.hKept.set(out);
+    this.h = this.hKept;
   }
 
   async run(i: PreparedStep): Promise<StepGrads> {
     const f = await this.forward(i);
-    this.h = f.out;
+    this.keepState(f.out);
     const { dS, dST } = await i.loss.transposed(f.ST);
-    const g = await backwardJs(this.mm, f, dS, dST);
+    const g = await backwardJs(this.mm, f, dS, dST, null, false, this.buf);
     return { dColW: g.dColW, dx: g.dx, dwx: g.dwxT, dwh: g.dwhT, db: g.db };
   }
 
@@ -146,13 +170,14 @@ export class HybridKernel implements StepKernel {
       fs.push(f);
       ds.push(await i.loss.transposed(f.ST));
     }
+    this.keepState(this.h!);
     const out: WindowGrads['steps'] = new Array(steps.length);
     let dwx: Float32Array | null = null;
     let dwh: Float32Array | null = null;
     let db: Float32Array | null = null;
     let dOutNext: Float32Array | null = null;
     for (let t = steps.length - 1; t >= 0; t--) {
-      const g = await backwardJs(this.mm, fs[t], ds[t].dS, ds[t].dST, dOutNext, t > 0);
+      const g = await backwardJs(this.mm, fs[t], ds[t].dS, ds[t].dST, dOutNext, t > 0, this.buf);
       out[t] = { dColW: g.dColW, dx: g.dx };
       dwx = addInto(dwx, g.dwxT);
       dwh = addInto(dwh, g.dwhT);

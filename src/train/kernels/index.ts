@@ -1,3 +1,4 @@
+import { type Buffers, freshBuffers } from '../../model/buffers';
 import type { GruConfig } from '../../model/config';
 import type { GruArrays } from '../../model/params';
 import type { SimdKernels, SimdStore } from '../../model/simd';
@@ -18,7 +19,8 @@ export { kernelFor } from './select';
 /**
  * A fresh kernel of the given kind with weights `init` (model layout; copied). The
  * hybrid kernel runs on `simd` when given and keeps its weights in `store` (where the
- * optimiser updates them in WebAssembly); the device kernel uses neither.
+ * optimiser updates them in WebAssembly) and takes its step's arrays from `buf`; the
+ * device kernel uses none of them.
  */
 export function createKernel(
   name: KernelName,
@@ -27,8 +29,9 @@ export function createKernel(
   timing: KernelTiming,
   simd: SimdKernels | null,
   store: SimdStore | null,
+  buf: Buffers = freshBuffers,
 ): StepKernel {
   return name === 'device'
     ? new DeviceKernel(config, init)
-    : new HybridKernel(config, init, timing, simd, store);
+    : new HybridKernel(config, init, timing, simd, store, buf);
 }

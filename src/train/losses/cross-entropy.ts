@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { type Buffers, freshBuffers } from '../../model/buffers';
 import { transposeJs } from '../../model/matmul';
 import { SimdKernels } from '../../model/simd';
 import { readBack } from '../kernels/backend-io';
@@ -58,10 +59,22 @@ const rows: Loss['rows'] = (S, B, M, targets, _p, logQ, hitPairs) => {
  * from a JS log-sum-exp (so divergence still shows as a huge loss). Same loss and
  * gradient as the row form (tested to 1e-6).
  */
-const transposed: Loss['transposed'] = async (ST, B, M, targets, _p, logQ, hits) => {
+const transposed: Loss['transposed'] = async (
+  ST,
+  B,
+  M,
+  targets,
+  _p,
+  logQ,
+  hits,
+  buf = freshBuffers,
+) => {
   if (hits) for (let k = 0; k < hits.length; k += 2) ST[hits[k + 1] * B + hits[k]] = -1e9;
   const simd = SimdKernels.get();
-  if (simd) return fromProbabilitiesT(simd.softmaxCols(ST, logQ, M, B), ST, B, M, targets, logQ);
+  if (simd) {
+    const pT = simd.softmaxCols(ST, logQ, M, B, buf);
+    return fromProbabilitiesT(pT, ST, B, M, targets, logQ, buf);
+  }
   const P = tf.tidy(() => {
     let z = tf.transpose(tf.tensor2d(ST, [M, B]));
     if (logQ) z = tf.sub(z, tf.tensor2d(logQ, [1, M]));
@@ -108,6 +121,7 @@ function fromProbabilitiesT(
   M: number,
   targets: Int32Array,
   logQ: Float32Array | null,
+  buf: Buffers,
 ): TransposedLossResult {
   const inv = 1 / B;
   let lossSum = 0;
@@ -115,7 +129,7 @@ function fromProbabilitiesT(
     lossSum += targetLoss(pT[targets[b] * B + b], ST, b, B, M, targets[b], logQ);
   for (let i = 0; i < pT.length; i++) pT[i] *= inv;
   for (let b = 0; b < B; b++) pT[targets[b] * B + b] -= inv;
-  return { lossSum, dST: pT, dS: transposeJs(pT, M, B) };
+  return { lossSum, dST: pT, dS: transposeJs(pT, M, B, buf.f32(M * B, false)) };
 }
 
 /** Loss and gradient from the softmax `p` [B, M] (sync: the loops stay out of the async

@@ -1,3 +1,4 @@
+import type { Buffers } from '../../model/buffers';
 import { transposeJs } from '../../model/matmul';
 
 /**
@@ -36,7 +37,10 @@ export interface Loss {
     logQ: Float32Array | null,
     hits: Int32Array | null,
   ): RowLossResult;
-  /** `ST` may be overwritten. */
+  /**
+   * `ST` may be overwritten. The gradients may come from `buf` (the step's buffers:
+   * valid until its next step).
+   */
   transposed(
     ST: Float32Array,
     B: number,
@@ -45,6 +49,7 @@ export interface Loss {
     p: LossParams,
     logQ: Float32Array | null,
     hits: Int32Array | null,
+    buf?: Buffers,
   ): TransposedLossResult | Promise<TransposedLossResult>;
 }
 
