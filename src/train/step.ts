@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { LocalRecError } from '../core/errors';
 import { type GruConfig, inputSize } from '../model/config';
 import { OptimizedArray, type OptimizerHyper } from '../model/optimizer';
 import type { GruArrays } from '../model/params';
@@ -14,6 +15,7 @@ import {
   type StepLoss,
   type WindowGrads,
 } from './kernels';
+import { ResidentKernel, residentRefusal } from './kernels/resident';
 import { type Loss, type LossParams, lossFor } from './losses';
 import type { TrainOptions } from './options';
 
@@ -35,22 +37,32 @@ import type { TrainOptions } from './options';
  * gradients. T = 1 is the one-step path above, unchanged.
  *
  * Weights and optimiser state live in JS arrays during training (see
- * model/optimizer.ts for why), in the kernel's layout.
+ * model/optimizer.ts for why), in the kernel's layout, except with the resident kernel
+ * (kernels/resident.ts, GPU backends): there the whole step, optimiser included, stays on
+ * the backend, and this class only picks the step's columns and dropout masks.
  */
 export class StepRunner {
   /** The step kernel; it owns the weights (in its layout) and the hidden state. */
-  private readonly kernel: StepKernel;
+  private readonly kernel: StepKernel | null;
+  /** Or the resident kernel, which also owns the optimiser and the loss sum. */
+  private readonly resident: ResidentKernel | null;
   /** Weights during training, in the kernel's layout; `arrays()` gives the model's. */
   private readonly w: GruArrays;
   private readonly loss: Loss;
   private readonly lossParams: LossParams;
-  private readonly opt: {
+  /** The JS optimiser (not with the resident kernel, which runs its own). */
+  private readonly opt!: {
     items: OptimizedArray;
     emb: OptimizedArray | null;
     wx: OptimizedArray;
     wh: OptimizedArray;
     b: OptimizedArray;
   };
+  /**
+   * Why `auto` did not run the resident kernel the backend asked for (settings it does
+   * not train, see kernels/resident.ts), or null.
+   */
+  readonly residentRefused: string | null = null;
   private lossAcc = 0;
   /** Events whose loss is in `lossAcc` (a window's losses come when it runs). */
   private lossEvents = 0;
@@ -97,30 +109,53 @@ export class StepRunner {
     });
     this.loss = lossFor(opts.loss);
     this.lossParams = { bprReg: opts.bprReg, elu: opts.elu };
-    const name = opts.kernel === 'auto' ? kernelFor(tf.getBackend()) : opts.kernel;
-    this.kernel = createKernel(name, config, init, this.timing);
-    this.w = this.kernel.weights;
-    this.opt = {
-      items: new OptimizedArray(this.w.items, this.cw, hp),
-      emb: this.w.emb ? new OptimizedArray(this.w.emb, this.es, hp) : null,
-      wx: new OptimizedArray(this.w.wx, 0, hp),
-      wh: new OptimizedArray(this.w.wh, 0, hp),
-      b: new OptimizedArray(this.w.b, 0, hp),
-    };
-    this.rng = new Rng(opts.seed ^ 0x2545f491);
     this.full = opts.fullSoftmaxMaxItems >= config.numItems;
+    let name = opts.kernel === 'auto' ? kernelFor(tf.getBackend()) : opts.kernel;
+    if (name === 'resident') {
+      const why = residentRefusal(opts, this.full);
+      if (why && opts.kernel === 'resident') {
+        throw new LocalRecError('INVALID_INPUT', why, { details: { field: 'kernel' } });
+      }
+      if (why) {
+        // the closest kernel that trains these settings on a GPU backend
+        this.residentRefused = why;
+        name = 'device';
+      }
+    }
+    if (name === 'resident') {
+      const scaled =
+        logQ && this.loss.logQ && opts.logQ > 0
+          ? Float32Array.from(logQ, (q) => opts.logQ * q)
+          : null;
+      this.resident = new ResidentKernel(config, init, hp, opts.maskHits, scaled);
+      this.kernel = null;
+      this.w = init; // not read: the weights live in the resident kernel
+    } else {
+      this.resident = null;
+      this.kernel = createKernel(name, config, init, this.timing);
+      this.w = this.kernel.weights;
+    }
+    if (!this.resident)
+      this.opt = {
+        items: new OptimizedArray(this.w.items, this.cw, hp),
+        emb: this.w.emb ? new OptimizedArray(this.w.emb, this.es, hp) : null,
+        wx: new OptimizedArray(this.w.wx, 0, hp),
+        wh: new OptimizedArray(this.w.wh, 0, hp),
+        b: new OptimizedArray(this.w.b, 0, hp),
+      };
+    this.rng = new Rng(opts.seed ^ 0x2545f491);
     this.stamp = new Int32Array(config.numItems).fill(-1);
     this.where = new Int32Array(config.numItems);
   }
 
   /** The kernel that runs the steps. */
   get kernelName(): KernelName {
-    return this.kernel.name;
+    return this.resident ? this.resident.name : this.kernel!.name;
   }
 
-  /** A copy of the current weights in the model's layout. */
-  arrays(): GruArrays {
-    return this.kernel.arrays();
+  /** A copy of the current weights in the model's layout (a read from the resident kernel). */
+  async arrays(): Promise<GruArrays> {
+    return this.resident ? this.resident.arrays() : this.kernel!.arrays();
   }
 
   /** Learning rate of the following steps: `opts.lr · scale`. */
@@ -134,30 +169,25 @@ export class StepRunner {
 
   /** Start of an epoch: hidden state back to zeros. */
   resetHidden(): void {
-    this.kernel.resetHidden();
+    (this.resident ?? this.kernel!).resetHidden();
   }
 
-  /** Sum of per-event losses since the last call. */
-  takeLossSum(): number {
-    const v = this.lossAcc;
+  /**
+   * Sum of per-event losses since the last call, and over how many events. The resident
+   * kernel sums the loss on the backend: this is its one read.
+   */
+  async takeLoss(): Promise<{ sum: number; events: number }> {
+    if (this.resident) return this.resident.takeLoss();
+    const events = this.lossEvents;
+    const sum = this.lossAcc;
     this.lossAcc = 0;
     this.lossEvents = 0;
-    return v;
+    return { sum, events };
   }
 
-  /** Sum of per-event losses since the last call, and over how many events. */
-  takeLoss(): { sum: number; events: number } {
-    const events = this.lossEvents;
-    return { sum: this.takeLossSum(), events };
-  }
-
-  /** True when every weight is finite. */
-  weightsFinite(): boolean {
-    for (const a of [this.w.items, this.w.emb, this.w.wx, this.w.wh, this.w.b]) {
-      if (!a) continue;
-      for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
-    }
-    return true;
+  /** True when every weight is finite (a read of every weight on the resident kernel). */
+  async weightsFinite(): Promise<boolean> {
+    return allFinite(this.resident ? await this.resident.arrays() : this.w);
   }
 
   /** Unique ids of `list` and each entry's position among them. */
@@ -233,10 +263,24 @@ export class StepRunner {
       if (this.pending.length >= this.opts.bptt) await this.flush();
       return;
     }
+    if (this.resident) {
+      // the masks from the same stream as `prepare`'s (same run on every kernel)
+      const B = batch.inputs.length;
+      const cols = concatInt(batch.targets, negatives ?? new Int32Array(0));
+      const { dropoutEmbedding: de, dropoutHidden: dh } = this.opts;
+      const maskIn = de > 0 ? this.rng.fillDropoutMask(new Float32Array(B * this.es), de) : null;
+      const maskH = dh > 0 ? this.rng.fillDropoutMask(new Float32Array(B * this.hs), dh) : null;
+      const t1 = performance.now();
+      this.resident.step(batch, cols, maskIn, maskH);
+      this.updateNo++;
+      this.timing.prep += t1 - t0;
+      this.timing.compute += performance.now() - t1;
+      return;
+    }
     const { prepared, cols } = this.prepare(batch, negatives);
     const { M } = prepared;
     const t1 = performance.now();
-    const g = await this.kernel.run(prepared);
+    const g = await this.kernel!.run(prepared);
     const t4 = performance.now();
     // ---- JS: optimiser updates (a plain method: see model/step-js.ts on async loops) ----
     this.update(g, batch, cols, M);
@@ -255,7 +299,7 @@ export class StepRunner {
     if (!steps.length) return;
     this.pending = [];
     const t1 = performance.now();
-    const g = await this.kernel.runWindow(steps.map((s) => s.prepared));
+    const g = await this.kernel!.runWindow(steps.map((s) => s.prepared));
     const t4 = performance.now();
     this.updateWindow(g, steps);
     this.timing.compute += t4 - t1;
@@ -457,8 +501,17 @@ export class StepRunner {
   /** Free the kernel's backend state. */
   dispose(): void {
     this.pending = [];
-    this.kernel.dispose();
+    (this.resident ?? this.kernel!).dispose();
   }
+}
+
+/** True when every weight is finite. */
+export function allFinite(w: GruArrays): boolean {
+  for (const a of [w.items, w.emb, w.wx, w.wh, w.b]) {
+    if (!a) continue;
+    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  }
+  return true;
 }
 
 /** m[ids[b], 0..take) += g[b, 0..take) for a row-major m of row width `width`. */

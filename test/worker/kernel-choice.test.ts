@@ -38,13 +38,13 @@ describe('kernelFor', () => {
     );
     expect(real.kernelFor('wasm')).toBe('hybrid');
     expect(real.kernelFor('cpu')).toBe('hybrid');
-    expect(real.kernelFor('webgl')).toBe('device');
-    expect(real.kernelFor('webgpu')).toBe('device');
+    expect(real.kernelFor('webgl')).toBe('resident');
+    expect(real.kernelFor('webgpu')).toBe('resident');
   });
 });
 
 describe('the backend trial and training run the same kernel', () => {
-  for (const kernel of ['hybrid', 'device'] as KernelName[]) {
+  for (const kernel of ['hybrid', 'device', 'resident'] as KernelName[]) {
     it(`${kernel} on the CPU backend`, async () => {
       vi.mocked(kernelFor).mockImplementation(() => kernel);
       const [trial] = await runTrials(['cpu'], spec);

@@ -14,9 +14,12 @@ export type {
 } from './kernel';
 export { kernelFor } from './select';
 
-/** A fresh kernel of the given kind with weights `init` (model layout; copied). */
+/**
+ * A fresh kernel of the given kind with weights `init` (model layout; copied). The
+ * resident kernel is not a `StepKernel` (it runs the optimiser too): see resident.ts.
+ */
 export function createKernel(
-  name: KernelName,
+  name: Exclude<KernelName, 'resident'>,
   config: GruConfig,
   init: GruArrays,
   timing: KernelTiming,

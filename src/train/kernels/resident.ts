@@ -1,0 +1,450 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type GruConfig, inputSize } from '../../model/config';
+import type { OptimizerHyper } from '../../model/optimizer';
+import type { GruArrays } from '../../model/params';
+import type { BatchStep } from '../batcher';
+import type { TrainOptions } from '../options';
+import { readBack } from './backend-io';
+import { stepBackward, stepForward } from './device-ops';
+
+/**
+ * The resident kernel: the whole training step on the TF.js backend, for GPU backends.
+ * Weights, optimiser state, the carried hidden state, the loss and its gradient all live
+ * there; nothing is read back per step. Per step JS uploads one int32 tensor (the step's
+ * candidate columns, inputs, the touched item rows and each gradient row's place among
+ * them, `keep` and the reset flags) and, with dropout, one float32 tensor of the masks.
+ * The loss is summed on the device and read by `takeLoss` (every
+ * `RESIDENT_LOSS_READ_EVERY` steps in trainGru, where divergence is checked); the weights
+ * come back only through `arrays()`.
+ *
+ * Same maths as the other kernels plus the JS optimiser (model/optimizer.ts): sampled
+ * cross-entropy with logQ and accidental-hit masking, Adagrad (with or without
+ * momentum) or Adam, and sparse row-wise updates of the item rows a step touched (their
+ * gradients summed per unique id first; weights and optimiser state of every other row
+ * unchanged). Dropout masks come from the StepRunner's JS stream, as for the other
+ * kernels, so a run is the same run on every kernel (to float32 rounding).
+ *
+ * Shapes stay fixed from step to step (WebGL bakes shapes into its shaders; a new shape
+ * is a new compile): the unique rows are padded to M + B (tied) with a scratch row N
+ * appended to the item matrix, so every padded slot updates that row, which no id reads.
+ *
+ * Not on this kernel (`residentRefusal` says which, and `auto` falls back to the device
+ * kernel): BPR-max, full softmax, BPTT windows.
+ */
+
+/** Loss reads per step in trainGru with the resident kernel: one in this many steps. */
+export const RESIDENT_LOSS_READ_EVERY = 100;
+
+/** Why the resident kernel cannot run these settings, or null when it can. */
+export function residentRefusal(opts: TrainOptions, fullSoftmax: boolean): string | null {
+  if (opts.loss !== 'cross-entropy')
+    return `the resident kernel computes cross-entropy only (loss ${opts.loss})`;
+  if (fullSoftmax) return 'the resident kernel trains sampled softmax only (full softmax asked)';
+  if (opts.bptt > 1) return `the resident kernel trains one-step only (bptt ${opts.bptt})`;
+  return null;
+}
+
+/** A weight matrix and its optimiser state, as tensors. */
+interface Slot {
+  w: tf.Tensor;
+  s1: tf.Tensor;
+  s2: tf.Tensor | null;
+}
+
+export class ResidentKernel {
+  readonly name = 'resident' as const;
+  private readonly hs: number;
+  private readonly es: number;
+  private readonly cw: number;
+  private readonly n: number;
+  private readonly tied: boolean;
+  private items: Slot;
+  private emb: Slot | null;
+  private wx: Slot;
+  private wh: Slot;
+  private b: Slot;
+  /** Adam: β1ᵗ and β2ᵗ of the step about to run's predecessor. */
+  private pow1: tf.Scalar | null = null;
+  private pow2: tf.Scalar | null = null;
+  private h: tf.Tensor2D | null = null;
+  /** Sum of per-event losses since the last `takeLoss`, on the device. */
+  private lossAcc: tf.Scalar;
+  private lossEvents = 0;
+  /** logQ · log q(item) for each row (and 0 for the scratch row), or null. */
+  private readonly logQ: tf.Tensor1D | null;
+  /** Scalars made once (every number an op is given is an upload otherwise). */
+  private readonly c: Record<string, tf.Scalar>;
+  private lrT: tf.Scalar;
+  private lrVal: number;
+  /** Target one-hot [B, M] (column b is row b's target) and 1/B, per (B, M). */
+  private readonly eyes = new Map<string, { eye: tf.Tensor2D; invB: tf.Scalar }>();
+  // unique-id scratch (like StepRunner's)
+  private readonly stamp: Int32Array;
+  private readonly where: Int32Array;
+  private stampNo = 0;
+
+  constructor(
+    config: GruConfig,
+    init: GruArrays,
+    private readonly hp: OptimizerHyper,
+    private readonly maskHits: boolean,
+    /** log E[count] per item, times `logQ`, or null (no correction). */
+    logQ: Float32Array | null,
+  ) {
+    this.hs = config.hiddenSize;
+    this.es = inputSize(config);
+    this.cw = this.hs + 1;
+    this.n = config.numItems;
+    this.tied = config.embedding === 'tied';
+    const withScratch = (a: Float32Array, width: number) => {
+      const out = new Float32Array(a.length + width);
+      out.set(a);
+      return tf.tensor2d(out, [this.n + 1, width]);
+    };
+    this.items = this.slot(withScratch(init.items, this.cw));
+    this.emb = init.emb ? this.slot(withScratch(init.emb, this.es)) : null;
+    this.wx = this.slot(tf.tensor2d(init.wx, [this.es, 3 * this.hs]));
+    this.wh = this.slot(tf.tensor2d(init.wh, [this.hs, 3 * this.hs]));
+    this.b = this.slot(tf.tensor1d(init.b));
+    if (hp.kind === 'adam') {
+      this.pow1 = tf.scalar(1);
+      this.pow2 = tf.scalar(1);
+    }
+    if (logQ) {
+      const q = new Float32Array(this.n + 1);
+      q.set(logQ.subarray(0, this.n));
+      this.logQ = tf.tensor1d(q);
+    } else this.logQ = null;
+    this.c = {
+      one: tf.scalar(1),
+      negBig: tf.scalar(-1e9),
+      mu: tf.scalar(hp.momentum),
+      eps: tf.scalar(hp.eps),
+      b1: tf.scalar(hp.beta1),
+      nb1: tf.scalar(1 - hp.beta1),
+      b2: tf.scalar(hp.beta2),
+      nb2: tf.scalar(1 - hp.beta2),
+    };
+    this.lrVal = hp.lr;
+    this.lrT = tf.scalar(hp.lr);
+    this.lossAcc = tf.scalar(0);
+    this.stamp = new Int32Array(this.n + 1).fill(-1);
+    this.where = new Int32Array(this.n + 1);
+  }
+
+  private slot(w: tf.Tensor): Slot {
+    const momentum = this.hp.kind === 'adam' || this.hp.momentum > 0;
+    return { w, s1: tf.zerosLike(w), s2: momentum ? tf.zerosLike(w) : null };
+  }
+
+  /**
+   * One training step. `cols` [M]: the batch's targets (column b is row b's target),
+   * then the shared negatives. Nothing is read back; the loss is added on the device.
+   */
+  step(
+    batch: BatchStep,
+    cols: Int32Array,
+    maskIn: Float32Array | null,
+    maskH: Float32Array | null,
+  ): void {
+    const { hs, es, cw, tied } = this;
+    const B = batch.inputs.length;
+    const M = cols.length;
+    // ---- JS: the step's ints, in one upload ----
+    const list = tied ? concat(cols, batch.inputs) : cols;
+    const itemU = list.length; // padded unique count: fixed for fixed B, M
+    const uq = this.unique(list, itemU);
+    const eu = tied ? null : this.unique(batch.inputs, B);
+    const size =
+      M + B + 2 * itemU + (eu ? 2 * B : 0) + (batch.keep ? B : 0) + (batch.resets ? B : 0);
+    const ints = new Int32Array(size);
+    let o = 0;
+    const put = (a: Int32Array) => {
+      ints.set(a, o);
+      o += a.length;
+    };
+    put(cols);
+    put(batch.inputs);
+    put(uq.ids);
+    put(uq.pos);
+    if (eu) {
+      put(eu.ids);
+      put(eu.pos);
+    }
+    if (batch.keep) put(batch.keep);
+    if (batch.resets) {
+      const carry = new Int32Array(B).fill(1);
+      for (const r of batch.resets) carry[r] = 0;
+      put(carry);
+    }
+    if (this.lrVal !== this.hp.lr) {
+      this.lrT.dispose();
+      this.lrVal = this.hp.lr;
+      this.lrT = tf.scalar(this.hp.lr);
+    }
+    const { eye, invB } = this.eye(B, M);
+    const prev = this.h;
+    interface Next {
+      items: Slot;
+      emb: Slot | null;
+      wx: Slot;
+      wh: Slot;
+      b: Slot;
+      pow: { p1: tf.Scalar; p2: tf.Scalar } | null;
+      h: tf.Tensor2D;
+      loss: tf.Scalar;
+    }
+    // (tf.tidy keeps every tensor of the returned object, however nested)
+    const next = tf.tidy((): tf.TensorContainer => {
+      const all = tf.tensor1d(ints, 'int32');
+      let at = 0;
+      const take = (k: number) => {
+        const t = tf.slice(all, at, k) as tf.Tensor1D;
+        at += k;
+        return t;
+      };
+      const colsT = take(M);
+      const inT = take(B);
+      const uqIds = take(itemU);
+      const uqPos = take(itemU);
+      const euIds = eu ? take(B) : null;
+      const euPos = eu ? take(B) : null;
+      const keepT = batch.keep ? take(B) : null;
+      const carryT = batch.resets ? take(B) : null;
+      let masks: tf.Tensor1D | null = null;
+      if (maskIn || maskH) {
+        const f = new Float32Array((maskIn ? B * es : 0) + (maskH ? B * hs : 0));
+        if (maskIn) f.set(maskIn);
+        if (maskH) f.set(maskH, maskIn ? B * es : 0);
+        masks = tf.tensor1d(f);
+      }
+      // ---- forward ----
+      let h: tf.Tensor2D;
+      if (!prev)
+        h = tf.fill([B, hs], 0); // (tf.zeros would be an upload)
+      else {
+        h = prev;
+        if (keepT) h = tf.gather(h, keepT);
+        if (carryT) h = tf.mul(h, tf.reshape(tf.cast(carryT, 'float32'), [B, 1]));
+      }
+      const colW = tf.gather(this.items.w, colsT) as tf.Tensor2D;
+      const x = tied
+        ? (tf.slice(tf.gather(this.items.w, inT), [0, 0], [B, hs]) as tf.Tensor2D)
+        : (tf.gather(this.emb!.w, inT) as tf.Tensor2D);
+      const f = stepForward({
+        x,
+        h,
+        wx: this.wx.w as tf.Tensor2D,
+        wh: this.wh.w as tf.Tensor2D,
+        b: this.b.w as tf.Tensor1D,
+        colW,
+        maskIn: maskIn ? (tf.reshape(tf.slice(masks!, 0, B * es), [B, es]) as tf.Tensor2D) : null,
+        maskH: maskH
+          ? (tf.reshape(tf.slice(masks!, maskIn ? B * es : 0, B * hs), [B, hs]) as tf.Tensor2D)
+          : null,
+      });
+      // ---- loss: sampled cross-entropy, logQ, accidental hits ----
+      let z: tf.Tensor2D = f.S;
+      if (this.logQ) z = tf.sub(z, tf.reshape(tf.gather(this.logQ, colsT), [1, M]));
+      if (this.maskHits) {
+        // a column j ≠ b holding row b's target item again
+        const same = tf.equal(tf.reshape(tf.slice(colsT, 0, B), [B, 1]), tf.reshape(colsT, [1, M]));
+        const hit = tf.mul(tf.cast(same, 'float32'), tf.sub(this.c.one, eye));
+        z = tf.add(z, tf.mul(hit, this.c.negBig));
+      }
+      const logP = tf.logSoftmax(z);
+      const lossSum = tf.neg(tf.sum(tf.mul(logP, eye))) as tf.Scalar;
+      const dS = tf.mul(tf.sub(tf.exp(logP), eye), invB) as tf.Tensor2D;
+      // ---- backward ----
+      const g = stepBackward(f, dS, null, false, this.c.one);
+      // ---- optimiser: sparse item rows, dense GRU weights ----
+      let pow: { p1: tf.Scalar; p2: tf.Scalar } | null = null;
+      if (this.pow1 && this.pow2)
+        pow = { p1: tf.mul(this.pow1, this.c.b1), p2: tf.mul(this.pow2, this.c.b2) };
+      const rowsGrad = tied
+        ? tf.concat(
+            [
+              g.dColW,
+              tf.pad(g.dx, [
+                [0, 0],
+                [0, 1],
+              ]),
+            ],
+            0,
+          )
+        : (g.dColW as tf.Tensor);
+      const gU = tf.scatterND(tf.reshape(uqPos, [itemU, 1]), rowsGrad, [itemU, cw]);
+      const items = this.sparse(this.items, uqIds, gU, pow);
+      let emb: Slot | null = null;
+      if (eu) {
+        const gE = tf.scatterND(tf.reshape(euPos!, [B, 1]), g.dx, [B, es]);
+        emb = this.sparse(this.emb!, euIds!, gE, pow);
+      }
+      const out: Next = {
+        items,
+        emb,
+        wx: this.update(this.wx, g.dwx, pow),
+        wh: this.update(this.wh, g.dwh, pow),
+        b: this.update(this.b, g.db, pow),
+        pow,
+        h: f.out,
+        loss: tf.add(this.lossAcc, lossSum) as tf.Scalar,
+      };
+      return out as unknown as tf.TensorContainer;
+    }) as unknown as Next;
+    const old: (tf.Tensor | null)[] = [prev, this.lossAcc, this.pow1, this.pow2];
+    for (const s of [this.items, this.emb, this.wx, this.wh, this.b])
+      if (s) old.push(s.w, s.s1, s.s2);
+    this.items = next.items;
+    this.emb = next.emb;
+    this.wx = next.wx;
+    this.wh = next.wh;
+    this.b = next.b;
+    if (next.pow) {
+      this.pow1 = next.pow.p1;
+      this.pow2 = next.pow.p2;
+    }
+    this.h = next.h;
+    this.lossAcc = next.loss;
+    this.lossEvents += B;
+    for (const t of old) t?.dispose();
+  }
+
+  /** Sum of per-event losses since the last call and over how many events: one read. */
+  async takeLoss(): Promise<{ sum: number; events: number }> {
+    const [v] = await readBack([this.lossAcc]);
+    const events = this.lossEvents;
+    this.lossAcc.dispose();
+    this.lossAcc = tf.scalar(0);
+    this.lossEvents = 0;
+    return { sum: v[0], events };
+  }
+
+  /** The weights in the model's layout: one read of all of them. */
+  async arrays(): Promise<GruArrays> {
+    const { n, cw, es } = this;
+    const parts = [this.items.w, this.emb?.w ?? null, this.wx.w, this.wh.w, this.b.w];
+    const flat = tf.tidy(() =>
+      tf.concat(
+        parts.filter((t): t is tf.Tensor => t !== null).map((t) => tf.reshape(t, [-1])),
+        0,
+      ),
+    );
+    let all: Float32Array;
+    try {
+      [all] = await readBack([flat]);
+    } finally {
+      flat.dispose();
+    }
+    let o = 0;
+    const next = (len: number, skip = 0) => {
+      const a = all.slice(o, o + len);
+      o += len + skip;
+      return a;
+    };
+    const items = next(n * cw, cw);
+    const emb = this.emb ? next(n * es, es) : null;
+    const wx = next(this.wx.w.size);
+    const wh = next(this.wh.w.size);
+    const b = next(this.b.w.size);
+    return { items, emb, wx, wh, b };
+  }
+
+  resetHidden(): void {
+    this.h?.dispose();
+    this.h = null;
+  }
+
+  dispose(): void {
+    this.resetHidden();
+    const all: (tf.Tensor | null)[] = [this.lossAcc, this.pow1, this.pow2, this.logQ, this.lrT];
+    for (const s of [this.items, this.emb, this.wx, this.wh, this.b])
+      if (s) all.push(s.w, s.s1, s.s2);
+    all.push(...Object.values(this.c));
+    for (const e of this.eyes.values()) all.push(e.eye, e.invB);
+    this.eyes.clear();
+    for (const t of all) if (t && !t.isDisposed) t.dispose();
+  }
+
+  /** [B, M] one-hot of each row's target column (b) and 1/B, made once per shape. */
+  private eye(B: number, M: number): { eye: tf.Tensor2D; invB: tf.Scalar } {
+    const key = `${B}x${M}`;
+    let e = this.eyes.get(key);
+    if (!e) {
+      const a = new Float32Array(B * M);
+      for (let r = 0; r < B; r++) a[r * M + r] = 1;
+      e = { eye: tf.tensor2d(a, [B, M]), invB: tf.scalar(1 / B) };
+      this.eyes.set(key, e);
+    }
+    return e;
+  }
+
+  /**
+   * Unique ids of `list`, padded to `pad` entries with the scratch row, and each entry's
+   * position among them (the JS optimiser's grouping, in the same first-seen order).
+   */
+  private unique(list: Int32Array, pad: number): { ids: Int32Array; pos: Int32Array } {
+    const no = ++this.stampNo;
+    const ids = new Int32Array(pad).fill(this.n);
+    const pos = new Int32Array(list.length);
+    let u = 0;
+    for (let k = 0; k < list.length; k++) {
+      const v = list[k];
+      if (this.stamp[v] !== no) {
+        this.stamp[v] = no;
+        this.where[v] = u;
+        ids[u++] = v;
+      }
+      pos[k] = this.where[v];
+    }
+    return { ids, pos };
+  }
+
+  /** Optimiser step of the rows `ids` of a slot (gradient rows `g`); other rows kept. */
+  private sparse(
+    s: Slot,
+    ids: tf.Tensor1D,
+    g: tf.Tensor,
+    pow: { p1: tf.Scalar; p2: tf.Scalar } | null,
+  ): Slot {
+    const idx = tf.reshape(ids, [ids.shape[0], 1]);
+    const rows: Slot = {
+      w: tf.gather(s.w, ids),
+      s1: tf.gather(s.s1, ids),
+      s2: s.s2 ? tf.gather(s.s2, ids) : null,
+    };
+    const r = this.update(rows, g, pow);
+    return {
+      w: tf.tensorScatterUpdate(s.w, idx, r.w),
+      s1: tf.tensorScatterUpdate(s.s1, idx, r.s1),
+      s2: s.s2 && r.s2 ? tf.tensorScatterUpdate(s.s2, idx, r.s2) : null,
+    };
+  }
+
+  /** The optimiser of model/optimizer.ts on tensors (new tensors; `s` untouched). */
+  private update(s: Slot, g: tf.Tensor, pow: { p1: tf.Scalar; p2: tf.Scalar } | null): Slot {
+    const { c, lrT } = this;
+    if (this.hp.kind === 'adam') {
+      // m = β1 m + (1−β1) g;  v = β2 v + (1−β2) g²;  w −= (lr/c1) m / (√(v/c2) + ε)
+      const m = tf.add(tf.mul(c.b1, s.s1), tf.mul(c.nb1, g));
+      const v = tf.add(tf.mul(c.b2, s.s2!), tf.mul(tf.mul(c.nb2, g), g));
+      const c1 = tf.sub(c.one, pow!.p1);
+      const c2 = tf.sub(c.one, pow!.p2);
+      const step = tf.div(tf.mul(tf.div(lrT, c1), m), tf.add(tf.sqrt(tf.div(v, c2)), c.eps));
+      return { w: tf.sub(s.w, step), s1: m, s2: v };
+    }
+    // acc += g²;  u = lr·g / √(acc + ε);  v = μ·v + u;  W −= v
+    const a = tf.add(s.s1, tf.mul(g, g));
+    const u = tf.div(tf.mul(lrT, g), tf.sqrt(tf.add(a, c.eps)));
+    if (!s.s2) return { w: tf.sub(s.w, u), s1: a, s2: null };
+    const v = tf.add(tf.mul(c.mu, s.s2), u);
+    return { w: tf.sub(s.w, v), s1: a, s2: v };
+  }
+}
+
+function concat(a: Int32Array, b: Int32Array): Int32Array {
+  const r = new Int32Array(a.length + b.length);
+  r.set(a);
+  r.set(b, a.length);
+  return r;
+}
