@@ -77,8 +77,8 @@ export interface TrainOptions {
    * elementwise maths in JS, only the matrix products on the backend (six round trips
    * per step). `device`: every op of the GRU step on the backend, the loss in JS (two
    * read-backs per step). `resident`: the whole step, loss and optimiser included, on the
-   * backend, the loss read every 100 steps (cross-entropy, sampled, bptt 1 only: asked
-   * for other settings it refuses with INVALID_INPUT; `auto` then runs `device`). Same
+   * backend, the loss read every 100 steps (sampled cross-entropy only: asked for BPR-max
+   * or a full softmax it refuses with INVALID_INPUT; `auto` then runs `device`). Same
    * maths (tested equal to 1e-5; resident to 1e-4 over 200 steps); speeds in docs/MODEL.md.
    */
   kernel: 'auto' | KernelName;

@@ -15,7 +15,7 @@ import {
   type StepLoss,
   type WindowGrads,
 } from './kernels';
-import { ResidentKernel, residentRefusal } from './kernels/resident';
+import { ResidentKernel, type ResidentStep, residentRefusal } from './kernels/resident';
 import { type Loss, type LossParams, lossFor } from './losses';
 import type { TrainOptions } from './options';
 
@@ -70,6 +70,8 @@ export class StepRunner {
   private updateNo = 0;
   /** Prepared steps of the window being filled (bptt > 1). */
   private pending: { prepared: PreparedStep; cols: Int32Array | null; batch: BatchStep }[] = [];
+  /** The same for the resident kernel (one step with bptt 1). */
+  private residentPending: ResidentStep[] = [];
   private readonly rng: Rng;
   private readonly full: boolean;
   // de-duplication scratch: stamp[item] === stampNo marks items seen in this pass
@@ -249,6 +251,28 @@ export class StepRunner {
    */
   async step(batch: BatchStep, negatives: Int32Array | null): Promise<void> {
     const t0 = performance.now();
+    if (this.resident) {
+      // the masks from the same stream as `prepare`'s (same run on every kernel)
+      const B = batch.inputs.length;
+      const cols = concatInt(batch.targets, negatives ?? new Int32Array(0));
+      const { dropoutEmbedding: de, dropoutHidden: dh } = this.opts;
+      const maskIn = de > 0 ? this.rng.fillDropoutMask(new Float32Array(B * this.es), de) : null;
+      const maskH = dh > 0 ? this.rng.fillDropoutMask(new Float32Array(B * this.hs), dh) : null;
+      // buffers of the batcher are reused between steps: keep copies for a window
+      const own: BatchStep =
+        this.opts.bptt > 1
+          ? {
+              inputs: batch.inputs.slice(),
+              targets: batch.targets.slice(),
+              keep: batch.keep ? batch.keep.slice() : null,
+              resets: batch.resets ? batch.resets.slice() : null,
+            }
+          : batch;
+      this.residentPending.push({ batch: own, cols, maskIn, maskH });
+      this.timing.prep += performance.now() - t0;
+      if (this.residentPending.length >= this.opts.bptt) this.runResident();
+      return;
+    }
     if (this.opts.bptt > 1) {
       // buffers of the batcher are reused between steps: keep copies
       const own: BatchStep = {
@@ -261,20 +285,6 @@ export class StepRunner {
       this.pending.push({ prepared, cols, batch: own });
       this.timing.prep += performance.now() - t0;
       if (this.pending.length >= this.opts.bptt) await this.flush();
-      return;
-    }
-    if (this.resident) {
-      // the masks from the same stream as `prepare`'s (same run on every kernel)
-      const B = batch.inputs.length;
-      const cols = concatInt(batch.targets, negatives ?? new Int32Array(0));
-      const { dropoutEmbedding: de, dropoutHidden: dh } = this.opts;
-      const maskIn = de > 0 ? this.rng.fillDropoutMask(new Float32Array(B * this.es), de) : null;
-      const maskH = dh > 0 ? this.rng.fillDropoutMask(new Float32Array(B * this.hs), dh) : null;
-      const t1 = performance.now();
-      this.resident.step(batch, cols, maskIn, maskH);
-      this.updateNo++;
-      this.timing.prep += t1 - t0;
-      this.timing.compute += performance.now() - t1;
       return;
     }
     const { prepared, cols } = this.prepare(batch, negatives);
@@ -295,6 +305,10 @@ export class StepRunner {
    * an epoch and of training call it. Nothing to do with bptt 1.
    */
   async flush(): Promise<void> {
+    if (this.resident) {
+      if (this.residentPending.length) this.runResident();
+      return;
+    }
     const steps = this.pending;
     if (!steps.length) return;
     this.pending = [];
@@ -309,6 +323,17 @@ export class StepRunner {
   /** Drops the steps of an unfinished window (a failed or aborted run). */
   dropPending(): void {
     this.pending = [];
+    this.residentPending = [];
+  }
+
+  /** The resident kernel's window (or single step): queued on the backend, nothing read. */
+  private runResident(): void {
+    const steps = this.residentPending;
+    this.residentPending = [];
+    const t1 = performance.now();
+    this.resident!.run(steps);
+    this.updateNo++;
+    this.timing.compute += performance.now() - t1;
   }
 
   /**
@@ -501,6 +526,7 @@ export class StepRunner {
   /** Free the kernel's backend state. */
   dispose(): void {
     this.pending = [];
+    this.residentPending = [];
     (this.resident ?? this.kernel!).dispose();
   }
 }

@@ -10,26 +10,28 @@ import { stepBackward, stepForward } from './device-ops';
 /**
  * The resident kernel: the whole training step on the TF.js backend, for GPU backends.
  * Weights, optimiser state, the carried hidden state, the loss and its gradient all live
- * there; nothing is read back per step. Per step JS uploads one int32 tensor (the step's
- * candidate columns, inputs, the touched item rows and each gradient row's place among
- * them, `keep` and the reset flags) and, with dropout, one float32 tensor of the masks.
+ * there; nothing is read back per step. Per optimiser update (one step, or one BPTT
+ * window of steps) JS uploads one int32 tensor (the steps' candidate columns, inputs,
+ * `keep` and reset flags, the touched item rows and each gradient row's place among
+ * them) and, with dropout, one float32 tensor of the masks.
  * The loss is summed on the device and read by `takeLoss` (every
  * `RESIDENT_LOSS_READ_EVERY` steps in trainGru, where divergence is checked); the weights
  * come back only through `arrays()`.
  *
- * Same maths as the other kernels plus the JS optimiser (model/optimizer.ts): sampled
- * cross-entropy with logQ and accidental-hit masking, Adagrad (with or without
+ * Same maths as the other kernels plus the JS optimiser (model/optimizer.ts): one-step
+ * training or truncated BPTT windows, sampled cross-entropy with logQ and accidental-hit
+ * masking, Adagrad (with or without
  * momentum) or Adam, and sparse row-wise updates of the item rows a step touched (their
  * gradients summed per unique id first; weights and optimiser state of every other row
  * unchanged). Dropout masks come from the StepRunner's JS stream, as for the other
  * kernels, so a run is the same run on every kernel (to float32 rounding).
  *
  * Shapes stay fixed from step to step (WebGL bakes shapes into its shaders; a new shape
- * is a new compile): the unique rows are padded to M + B (tied) with a scratch row N
+ * is a new compile): the unique rows are padded to T·(M + B) (tied) with a scratch row N
  * appended to the item matrix, so every padded slot updates that row, which no id reads.
  *
  * Not on this kernel (`residentRefusal` says which, and `auto` falls back to the device
- * kernel): BPR-max, full softmax, BPTT windows.
+ * kernel): BPR-max, full softmax.
  */
 
 /** Loss reads per step in trainGru with the resident kernel: one in this many steps. */
@@ -40,8 +42,16 @@ export function residentRefusal(opts: TrainOptions, fullSoftmax: boolean): strin
   if (opts.loss !== 'cross-entropy')
     return `the resident kernel computes cross-entropy only (loss ${opts.loss})`;
   if (fullSoftmax) return 'the resident kernel trains sampled softmax only (full softmax asked)';
-  if (opts.bptt > 1) return `the resident kernel trains one-step only (bptt ${opts.bptt})`;
   return null;
+}
+
+/** One step of a window: its batch, its columns (targets first), its dropout masks. */
+export interface ResidentStep {
+  batch: BatchStep;
+  /** [M]: the batch's targets (column b is row b's target), then the shared negatives. */
+  cols: Int32Array;
+  maskIn: Float32Array | null;
+  maskH: Float32Array | null;
 }
 
 /** A weight matrix and its optimiser state, as tensors. */
@@ -138,52 +148,88 @@ export class ResidentKernel {
   }
 
   /**
-   * One training step. `cols` [M]: the batch's targets (column b is row b's target),
-   * then the shared negatives. Nothing is read back; the loss is added on the device.
+   * One optimiser update from a window of consecutive steps (one step: GRU4Rec's
+   * one-step training; T > 1: truncated BPTT, as the other kernels' `runWindow`): forward
+   * through the steps, each step's loss added on the device, back through time, then the
+   * window's gradients summed per unique item row and one sparse update. Nothing is read
+   * back. The steps' arrays are copied here, so the caller may reuse its buffers.
    */
-  step(
-    batch: BatchStep,
-    cols: Int32Array,
-    maskIn: Float32Array | null,
-    maskH: Float32Array | null,
-  ): void {
+  run(steps: readonly ResidentStep[]): void {
     const { hs, es, cw, tied } = this;
-    const B = batch.inputs.length;
-    const M = cols.length;
-    // ---- JS: the step's ints, in one upload ----
-    const list = tied ? concat(cols, batch.inputs) : cols;
-    const itemU = list.length; // padded unique count: fixed for fixed B, M
-    const uq = this.unique(list, itemU);
-    const eu = tied ? null : this.unique(batch.inputs, B);
-    const size =
-      M + B + 2 * itemU + (eu ? 2 * B : 0) + (batch.keep ? B : 0) + (batch.resets ? B : 0);
+    const T = steps.length;
+    // ---- JS: the window's ints in one upload, its masks in (at most) one more ----
+    // every (row id, gradient row) pair: per step its columns, then (tied) its inputs
+    let listLen = 0;
+    for (const s of steps) listLen += s.cols.length + (tied ? s.batch.inputs.length : 0);
+    const list = new Int32Array(listLen);
+    let embLen = 0;
+    for (const s of steps) embLen += s.batch.inputs.length;
+    const embList = tied ? null : new Int32Array(embLen);
+    {
+      let o = 0;
+      let e = 0;
+      for (const s of steps) {
+        list.set(s.cols, o);
+        o += s.cols.length;
+        if (tied) {
+          list.set(s.batch.inputs, o);
+          o += s.batch.inputs.length;
+        } else {
+          embList!.set(s.batch.inputs, e);
+          e += s.batch.inputs.length;
+        }
+      }
+    }
+    // padded unique counts: fixed for fixed shapes of the steps
+    const uq = this.unique(list, list.length);
+    const eu = embList ? this.unique(embList, embList.length) : null;
+    let size = 2 * list.length + (eu ? 2 * embLen : 0);
+    let floats = 0;
+    for (const s of steps) {
+      const B = s.batch.inputs.length;
+      size += s.cols.length + B + (s.batch.keep ? B : 0) + (s.batch.resets ? B : 0);
+      floats += (s.maskIn ? B * es : 0) + (s.maskH ? B * hs : 0);
+    }
+    // a new learning rate (a schedule: every update) rides with the masks' upload
+    const newLr = this.lrVal !== this.hp.lr;
+    if (newLr) {
+      this.lrVal = this.hp.lr;
+      floats++;
+    }
     const ints = new Int32Array(size);
+    const maskVals = floats ? new Float32Array(floats) : null;
+    if (newLr) maskVals![floats - 1] = this.hp.lr;
     let o = 0;
     const put = (a: Int32Array) => {
       ints.set(a, o);
       o += a.length;
     };
-    put(cols);
-    put(batch.inputs);
     put(uq.ids);
     put(uq.pos);
     if (eu) {
       put(eu.ids);
       put(eu.pos);
     }
-    if (batch.keep) put(batch.keep);
-    if (batch.resets) {
-      const carry = new Int32Array(B).fill(1);
-      for (const r of batch.resets) carry[r] = 0;
-      put(carry);
+    let f = 0;
+    for (const s of steps) {
+      const B = s.batch.inputs.length;
+      put(s.cols);
+      put(s.batch.inputs);
+      if (s.batch.keep) put(s.batch.keep);
+      if (s.batch.resets) {
+        const carry = new Int32Array(B).fill(1);
+        for (const r of s.batch.resets) carry[r] = 0;
+        put(carry);
+      }
+      for (const m of [s.maskIn, s.maskH]) {
+        if (!m) continue;
+        maskVals!.set(m, f);
+        f += m.length;
+      }
     }
-    if (this.lrVal !== this.hp.lr) {
-      this.lrT.dispose();
-      this.lrVal = this.hp.lr;
-      this.lrT = tf.scalar(this.hp.lr);
-    }
-    const { eye, invB } = this.eye(B, M);
+    const shapes = steps.map((s) => this.eye(s.batch.inputs.length, s.cols.length));
     const prev = this.h;
+    const oldLr = this.lrT;
     interface Next {
       items: Slot;
       emb: Slot | null;
@@ -193,106 +239,156 @@ export class ResidentKernel {
       pow: { p1: tf.Scalar; p2: tf.Scalar } | null;
       h: tf.Tensor2D;
       loss: tf.Scalar;
+      lr: tf.Scalar | null;
     }
     // (tf.tidy keeps every tensor of the returned object, however nested)
-    const next = tf.tidy((): tf.TensorContainer => {
-      const all = tf.tensor1d(ints, 'int32');
-      let at = 0;
-      const take = (k: number) => {
-        const t = tf.slice(all, at, k) as tf.Tensor1D;
-        at += k;
-        return t;
-      };
-      const colsT = take(M);
-      const inT = take(B);
-      const uqIds = take(itemU);
-      const uqPos = take(itemU);
-      const euIds = eu ? take(B) : null;
-      const euPos = eu ? take(B) : null;
-      const keepT = batch.keep ? take(B) : null;
-      const carryT = batch.resets ? take(B) : null;
-      let masks: tf.Tensor1D | null = null;
-      if (maskIn || maskH) {
-        const f = new Float32Array((maskIn ? B * es : 0) + (maskH ? B * hs : 0));
-        if (maskIn) f.set(maskIn);
-        if (maskH) f.set(maskH, maskIn ? B * es : 0);
-        masks = tf.tensor1d(f);
-      }
-      // ---- forward ----
-      let h: tf.Tensor2D;
-      if (!prev)
-        h = tf.fill([B, hs], 0); // (tf.zeros would be an upload)
-      else {
-        h = prev;
-        if (keepT) h = tf.gather(h, keepT);
-        if (carryT) h = tf.mul(h, tf.reshape(tf.cast(carryT, 'float32'), [B, 1]));
-      }
-      const colW = tf.gather(this.items.w, colsT) as tf.Tensor2D;
-      const x = tied
-        ? (tf.slice(tf.gather(this.items.w, inT), [0, 0], [B, hs]) as tf.Tensor2D)
-        : (tf.gather(this.emb!.w, inT) as tf.Tensor2D);
-      const f = stepForward({
-        x,
-        h,
-        wx: this.wx.w as tf.Tensor2D,
-        wh: this.wh.w as tf.Tensor2D,
-        b: this.b.w as tf.Tensor1D,
-        colW,
-        maskIn: maskIn ? (tf.reshape(tf.slice(masks!, 0, B * es), [B, es]) as tf.Tensor2D) : null,
-        maskH: maskH
-          ? (tf.reshape(tf.slice(masks!, maskIn ? B * es : 0, B * hs), [B, hs]) as tf.Tensor2D)
-          : null,
-      });
-      // ---- loss: sampled cross-entropy, logQ, accidental hits ----
-      let z: tf.Tensor2D = f.S;
-      if (this.logQ) z = tf.sub(z, tf.reshape(tf.gather(this.logQ, colsT), [1, M]));
-      if (this.maskHits) {
-        // a column j ≠ b holding row b's target item again
-        const same = tf.equal(tf.reshape(tf.slice(colsT, 0, B), [B, 1]), tf.reshape(colsT, [1, M]));
-        const hit = tf.mul(tf.cast(same, 'float32'), tf.sub(this.c.one, eye));
-        z = tf.add(z, tf.mul(hit, this.c.negBig));
-      }
-      const logP = tf.logSoftmax(z);
-      const lossSum = tf.neg(tf.sum(tf.mul(logP, eye))) as tf.Scalar;
-      const dS = tf.mul(tf.sub(tf.exp(logP), eye), invB) as tf.Tensor2D;
-      // ---- backward ----
-      const g = stepBackward(f, dS, null, false, this.c.one);
-      // ---- optimiser: sparse item rows, dense GRU weights ----
-      let pow: { p1: tf.Scalar; p2: tf.Scalar } | null = null;
-      if (this.pow1 && this.pow2)
-        pow = { p1: tf.mul(this.pow1, this.c.b1), p2: tf.mul(this.pow2, this.c.b2) };
-      const rowsGrad = tied
-        ? tf.concat(
-            [
-              g.dColW,
-              tf.pad(g.dx, [
-                [0, 0],
-                [0, 1],
-              ]),
-            ],
-            0,
-          )
-        : (g.dColW as tf.Tensor);
-      const gU = tf.scatterND(tf.reshape(uqPos, [itemU, 1]), rowsGrad, [itemU, cw]);
-      const items = this.sparse(this.items, uqIds, gU, pow);
-      let emb: Slot | null = null;
-      if (eu) {
-        const gE = tf.scatterND(tf.reshape(euPos!, [B, 1]), g.dx, [B, es]);
-        emb = this.sparse(this.emb!, euIds!, gE, pow);
-      }
-      const out: Next = {
-        items,
-        emb,
-        wx: this.update(this.wx, g.dwx, pow),
-        wh: this.update(this.wh, g.dwh, pow),
-        b: this.update(this.b, g.db, pow),
-        pow,
-        h: f.out,
-        loss: tf.add(this.lossAcc, lossSum) as tf.Scalar,
-      };
-      return out as unknown as tf.TensorContainer;
-    }) as unknown as Next;
+    let next: Next;
+    try {
+      next = tf.tidy((): tf.TensorContainer => {
+        const all = tf.tensor1d(ints, 'int32');
+        const masks = maskVals ? tf.tensor1d(maskVals) : null;
+        let at = 0;
+        const take = (k: number) => {
+          const t = tf.slice(all, at, k) as tf.Tensor1D;
+          at += k;
+          return t;
+        };
+        let mAt = 0;
+        const takeMask = (r: number, c: number) => {
+          const t = tf.reshape(tf.slice(masks!, mAt, r * c), [r, c]) as tf.Tensor2D;
+          mAt += r * c;
+          return t;
+        };
+        const lr = newLr ? (tf.reshape(tf.slice(masks!, floats - 1, 1), []) as tf.Scalar) : null;
+        if (lr) this.lrT = lr; // (the old one is freed after the tidy)
+        const uqIds = take(list.length);
+        const uqPos = take(list.length);
+        const euIds = eu ? take(embLen) : null;
+        const euPos = eu ? take(embLen) : null;
+        // ---- forward through the window, each step's loss on the way ----
+        const per = steps.map((s, t) => {
+          const B = s.batch.inputs.length;
+          const M = s.cols.length;
+          const colsT = take(M);
+          const inT = take(B);
+          const keepT = s.batch.keep ? take(B) : null;
+          const carry = s.batch.resets
+            ? (tf.reshape(tf.cast(take(B), 'float32'), [B, 1]) as tf.Tensor2D)
+            : null;
+          const maskIn = s.maskIn ? takeMask(B, es) : null;
+          const maskH = s.maskH ? takeMask(B, hs) : null;
+          return { B, M, colsT, inT, keepT, carry, maskIn, maskH, ...shapes[t] };
+        });
+        let state: tf.Tensor2D | null = prev;
+        let lossSum: tf.Tensor = this.lossAcc;
+        const fwds = per.map((p) => {
+          let h: tf.Tensor2D;
+          if (!state)
+            h = tf.fill([p.B, hs], 0); // (tf.zeros would be an upload)
+          else {
+            h = state;
+            if (p.keepT) h = tf.gather(h, p.keepT);
+            if (p.carry) h = tf.mul(h, p.carry);
+          }
+          const colW = tf.gather(this.items.w, p.colsT) as tf.Tensor2D;
+          const x = tied
+            ? (tf.slice(tf.gather(this.items.w, p.inT), [0, 0], [p.B, hs]) as tf.Tensor2D)
+            : (tf.gather(this.emb!.w, p.inT) as tf.Tensor2D);
+          const fw = stepForward({
+            x,
+            h,
+            wx: this.wx.w as tf.Tensor2D,
+            wh: this.wh.w as tf.Tensor2D,
+            b: this.b.w as tf.Tensor1D,
+            colW,
+            maskIn: p.maskIn,
+            maskH: p.maskH,
+          });
+          state = fw.out;
+          // ---- loss: sampled cross-entropy, logQ, accidental hits ----
+          let z: tf.Tensor2D = fw.S;
+          if (this.logQ) z = tf.sub(z, tf.reshape(tf.gather(this.logQ, p.colsT), [1, p.M]));
+          if (this.maskHits) {
+            // a column j ≠ b holding row b's target item again
+            const target = tf.reshape(tf.slice(p.colsT, 0, p.B), [p.B, 1]);
+            const same = tf.equal(target, tf.reshape(p.colsT, [1, p.M]));
+            const hit = tf.mul(tf.cast(same, 'float32'), tf.sub(this.c.one, p.eye));
+            z = tf.add(z, tf.mul(hit, this.c.negBig));
+          }
+          const logP = tf.logSoftmax(z);
+          lossSum = tf.sub(lossSum, tf.sum(tf.mul(logP, p.eye)));
+          const dS = tf.mul(tf.sub(tf.exp(logP), p.eye), p.invB) as tf.Tensor2D;
+          return { fw, dS };
+        });
+        // ---- backward through time ----
+        const rowGrads: tf.Tensor[] = new Array(T);
+        const embGrads: tf.Tensor[] = new Array(T);
+        let dwx: tf.Tensor | null = null;
+        let dwh: tf.Tensor | null = null;
+        let db: tf.Tensor | null = null;
+        let dOutNext: tf.Tensor2D | null = null;
+        for (let t = T - 1; t >= 0; t--) {
+          const p = per[t];
+          const g = stepBackward(fwds[t].fw, fwds[t].dS, dOutNext, t > 0, this.c.one);
+          dwx = dwx ? tf.add(dwx, g.dwx) : g.dwx;
+          dwh = dwh ? tf.add(dwh, g.dwh) : g.dwh;
+          db = db ? tf.add(db, g.db) : g.db;
+          rowGrads[t] = tied
+            ? tf.concat(
+                [
+                  g.dColW,
+                  tf.pad(g.dx, [
+                    [0, 0],
+                    [0, 1],
+                  ]),
+                ],
+                0,
+              )
+            : g.dColW;
+          embGrads[t] = g.dx;
+          if (t > 0) {
+            // dL/do of step t−1's rows: reset rows get nothing, `keep` maps rows back
+            let dh = g.dh!;
+            if (p.carry) dh = tf.mul(dh, p.carry);
+            if (p.keepT) dh = tf.scatterND(tf.reshape(p.keepT, [p.B, 1]), dh, [per[t - 1].B, hs]);
+            dOutNext = dh;
+          }
+        }
+        // ---- optimiser: sparse item rows, dense GRU weights ----
+        let pow: { p1: tf.Scalar; p2: tf.Scalar } | null = null;
+        if (this.pow1 && this.pow2)
+          pow = { p1: tf.mul(this.pow1, this.c.b1), p2: tf.mul(this.pow2, this.c.b2) };
+        const U = list.length;
+        const rows = T === 1 ? rowGrads[0] : tf.concat(rowGrads, 0);
+        const gU = tf.scatterND(tf.reshape(uqPos, [U, 1]), rows, [U, cw]);
+        const items = this.sparse(this.items, uqIds, gU, pow);
+        let emb: Slot | null = null;
+        if (eu) {
+          const dx = T === 1 ? embGrads[0] : tf.concat(embGrads, 0);
+          const gE = tf.scatterND(tf.reshape(euPos!, [embLen, 1]), dx, [embLen, es]);
+          emb = this.sparse(this.emb!, euIds!, gE, pow);
+        }
+        const out: Next = {
+          items,
+          emb,
+          wx: this.update(this.wx, dwx!, pow),
+          wh: this.update(this.wh, dwh!, pow),
+          b: this.update(this.b, db!, pow),
+          pow,
+          h: state!,
+          loss: lossSum as tf.Scalar,
+          lr,
+        };
+        return out as unknown as tf.TensorContainer;
+      }) as unknown as Next;
+    } catch (e) {
+      // the tidy freed the window's tensors; the state stays as it was
+      this.lrT = oldLr;
+      if (newLr) this.lrVal = Number.NaN;
+      throw e;
+    }
     const old: (tf.Tensor | null)[] = [prev, this.lossAcc, this.pow1, this.pow2];
+    if (next.lr) old.push(oldLr);
     for (const s of [this.items, this.emb, this.wx, this.wh, this.b])
       if (s) old.push(s.w, s.s1, s.s2);
     this.items = next.items;
@@ -306,7 +402,7 @@ export class ResidentKernel {
     }
     this.h = next.h;
     this.lossAcc = next.loss;
-    this.lossEvents += B;
+    for (const st of steps) this.lossEvents += st.batch.inputs.length;
     for (const t of old) t?.dispose();
   }
 
@@ -440,11 +536,4 @@ export class ResidentKernel {
     const v = tf.add(tf.mul(c.mu, s.s2), u);
     return { w: tf.sub(s.w, v), s1: a, s2: v };
   }
-}
-
-function concat(a: Int32Array, b: Int32Array): Int32Array {
-  const r = new Int32Array(a.length + b.length);
-  r.set(a);
-  r.set(b, a.length);
-  return r;
 }
