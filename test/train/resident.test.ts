@@ -1,16 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Sequences } from '../../src/core/scorer';
 import { GruModel } from '../../src/model/model';
-import { Rng } from '../../src/model/rng';
 import { sessionParallelSteps } from '../../src/train/batcher';
 import { trainGru } from '../../src/train/fit';
 import { countBackendWork } from '../../src/train/kernels/counters';
 import { kernelFor } from '../../src/train/kernels/select';
 import { resolveTrainOptions, type TrainOptions } from '../../src/train/options';
-import { NegativeSampler } from '../../src/train/sampler';
 import { StepRunner } from '../../src/train/step';
 import { useBackend } from '../model/helpers';
+import { kernelLosses, RUN_BASE, sessions } from './resident-run';
 
 // kernelFor as it is, but replaceable: `auto` on a GPU backend is pretended below
 vi.mock('../../src/train/kernels/select', async (importOriginal) => {
@@ -22,82 +20,16 @@ vi.mock('../../src/train/kernels/select', async (importOriginal) => {
 // step WASM and CPU train with: the same data, seed, initial weights and negatives, side
 // by side for 200 steps, the loss read every 10 steps. Equal within 1e-4, relative.
 
-/** Sessions of 2-12 events over `numItems` items, with a few popular items. */
-function sessions(numItems: number, count: number, seed: number): Sequences {
-  const rng = new Rng(seed);
-  const items: number[] = [];
-  const offsets = [0];
-  for (let s = 0; s < count; s++) {
-    const len = 2 + rng.int(11);
-    for (let j = 0; j < len; j++) items.push(rng.int(4) === 0 ? rng.int(5) : rng.int(numItems));
-    offsets.push(items.length);
-  }
-  return { items: Int32Array.from(items), offsets: Int32Array.from(offsets), numItems };
-}
+const base = RUN_BASE;
 
-const base: Partial<TrainOptions> = {
-  batchSize: 8,
-  negatives: 16,
-  dropoutEmbedding: 0,
-  dropoutHidden: 0,
-  lr: 0.05,
-  seed: 3,
-};
-
-/** Mean losses of `steps` steps read every `every` steps, for each of two kernels. */
+/** Mean losses of 200 steps read every 10 steps, for the hybrid and the resident kernel. */
 async function sideBySide(
-  o: Partial<TrainOptions>,
+  options: Partial<TrainOptions>,
   embedding: 'tied' | 'separate',
-  steps = 200,
-  every = 10,
 ): Promise<{ hybrid: number[]; resident: number[]; kernels: string[] }> {
-  const numItems = 40;
-  const data = sessions(numItems, 60, 11);
-  const model = GruModel.create(
-    { numItems, hiddenSize: 12, embedding, embeddingSize: 6 },
-    { seed: 4 },
-  );
-  const counts = new Float64Array(numItems);
-  for (const v of data.items) counts[v]++;
-  const logQ = Float32Array.from(counts, (c) => Math.log((c + 1) / data.items.length));
-  const sampler = new NegativeSampler(counts, 0.5, new Rng(9));
-  const runners = (['hybrid', 'resident'] as const).map(
-    (kernel) =>
-      new StepRunner(
-        model.config,
-        model.toArrays(),
-        resolveTrainOptions({ ...base, ...o, kernel }),
-        logQ,
-      ),
-  );
-  const out = { hybrid: [] as number[], resident: [] as number[] };
-  let k = 0;
-  while (k < steps) {
-    for (const r of runners) {
-      await r.flush(); // an unfinished BPTT window
-      r.resetHidden();
-    }
-    // tail 'shrink': steps whose rows drop (`keep`) and restart (`resets`)
-    for (const batch of sessionParallelSteps(data, 8, undefined, 'shrink')) {
-      const neg = sampler.next(o.negatives ?? 16);
-      for (const r of runners) {
-        // a learning-rate schedule (lrEnd < 1): a new rate every step, as trainGru sets it
-        if (o.lrEnd !== undefined) r.setLrScale(1 - ((1 - o.lrEnd) * k) / steps);
-        await r.step(batch, neg);
-      }
-      if (++k % every === 0) {
-        for (const [i, r] of runners.entries()) {
-          const { sum, events } = await r.takeLoss();
-          (i === 0 ? out.hybrid : out.resident).push(sum / events);
-        }
-      }
-      if (k >= steps) break;
-    }
-  }
-  const kernels = runners.map((r) => r.kernelName);
-  for (const r of runners) r.dispose();
-  model.dispose();
-  return { ...out, kernels };
+  const h = await kernelLosses({ kernel: 'hybrid', options, embedding });
+  const r = await kernelLosses({ kernel: 'resident', options, embedding });
+  return { hybrid: h.losses, resident: r.losses, kernels: [h.kernel, r.kernel] };
 }
 
 function expectClose(a: number[], b: number[]) {

@@ -410,8 +410,9 @@ export class ResidentKernel {
   async takeLoss(): Promise<{ sum: number; events: number }> {
     const [v] = await readBack([this.lossAcc]);
     const events = this.lossEvents;
-    this.lossAcc.dispose();
-    this.lossAcc = tf.scalar(0);
+    const old = this.lossAcc;
+    this.lossAcc = tf.zerosLike(old); // (a kernel; tf.scalar(0) would be an upload)
+    old.dispose();
     this.lossEvents = 0;
     return { sum: v[0], events };
   }
