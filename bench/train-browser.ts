@@ -15,7 +15,7 @@
 //
 // Usage: npx tsx bench/train-browser.ts [--backends wasm,cpu,webgl,webgpu] [--epochs 1]
 //   [--params 'batchSize=128,negatives=256'] [--max-steps N] [--max-seconds 180]
-//   [--kernel auto|hybrid|device]   (--engine: the deprecated name of --kernel)
+//   [--kernel auto|hybrid|device|resident]   (--engine: the deprecated name of --kernel)
 // Needs `npm run build` (dist/). Prints numbers, one line per backend; not a pass/fail test.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ import { startServer } from '../scripts/lib/serve.mjs';
 import { trainOptionsFrom } from '../src/train/eval-factory';
 import { kernelFor } from '../src/train/kernels/select';
 import { DEFAULT_TRAIN_OPTIONS } from '../src/train/options';
-import type { BackendStatus, TrainProgressMessage } from '../src/worker/protocol';
+import type { BackendStatus, TrainProgressMessage, TrainResponse } from '../src/worker/protocol';
 
 const root = join(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -112,6 +112,8 @@ interface PageResult {
     loss: number;
     backend: string;
     fellBackFrom: string[];
+    kernel?: string;
+    backendWork?: TrainResponse['backendWork'];
   };
   stopped?: string;
   wallSeconds?: number;
@@ -159,6 +161,15 @@ function line(r: PageResult): string {
       `tail=${options.tail} kernel=${kernel}` +
       `${options.kernel ? '' : ` (kernelFor the backend; its trial ran ${trial?.kernel ?? '?'})`}`,
   ];
+  const w = r.result?.backendWork;
+  if (w) {
+    const per = (n: number) => (n / Math.max(w.steps, 1)).toFixed(2);
+    parts.push(
+      `kernel ${r.result?.kernel ?? '?'} ran: ${((w.reads / Math.max(w.steps, 1)) * 100).toFixed(2)} reads/100 steps, ` +
+        `${per(w.dispatches)} dispatches/step` +
+        `${w.programs === null ? '' : ` (${per(w.programs)} GPU programs)`}, ${per(w.uploads)} uploads/step`,
+    );
+  }
   if (r.stopped) parts.push(`STOPPED at ${r.stopped} (numbers up to the last progress report)`);
   if (r.result?.fellBackFrom.length)
     parts.push(`fell back from ${r.result.fellBackFrom.join(',')}`);

@@ -13,6 +13,7 @@ import { GruModel } from '../model/model';
 import type { PopulationStats } from '../model/population';
 import { readModelFile, serializeGru } from '../model/serialize';
 import { trainGru } from '../train/fit';
+import { countBackendWork } from '../train/kernels/counters';
 import type { TrainOptions } from '../train/options';
 import {
   candidateBackends,
@@ -321,11 +322,19 @@ export class Engine implements EngineApi {
       signal,
       onProgress: onProgress ? (p) => onProgress({ ...p, backend }) : undefined,
     };
-    const result = await trainGru(
-      { items: mapped, offsets, numItems },
-      options,
-      base ? { model: base, vocab: added } : { vocab: itemIds, config: request.model },
-    );
+    // what the run asks of the backend (reads, launches, uploads: a GPU step's costs),
+    // reported with the result for benchmarks (bench/gpu-check, bench/train-browser.ts)
+    const work = countBackendWork();
+    let result: Awaited<ReturnType<typeof trainGru>>;
+    try {
+      result = await trainGru(
+        { items: mapped, offsets, numItems },
+        options,
+        base ? { model: base, vocab: added } : { vocab: itemIds, config: request.model },
+      );
+    } finally {
+      work.stop();
+    }
     // A lost WebGL context makes reads return zeros rather than throw: never keep weights
     // that came back from a backend that is no longer healthy.
     if (!this.backendHealthy()) {
@@ -349,6 +358,7 @@ export class Engine implements EngineApi {
       loss: last?.loss ?? Number.NaN,
       backend,
       kernel: result.kernel,
+      backendWork: { steps: result.steps, ...work.counts },
       fellBackFrom: [],
     };
   }

@@ -1,6 +1,6 @@
 // The backend trial must time the step kernel that training then runs on that backend:
 // both ask `kernelFor`, and nothing else decides. Here `kernelFor` is replaced so that the
-// CPU backend gets each kernel in turn (as a GPU backend gets the device kernel), and the
+// CPU backend gets each kernel in turn (as a GPU backend gets the resident kernel), and the
 // trial (worker/tf/trial.ts), trainGru and the worker's Engine must all follow it.
 import '@tensorflow/tfjs-backend-cpu';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -71,6 +71,12 @@ describe('the backend trial and training run the same kernel', () => {
         model: { hiddenSize: 8 },
       });
       expect(trained.kernel).toBe(kernel);
+      // the run's backend work comes with it; the resident kernel read the loss and the
+      // weights once each at the end of this short run, the others read every step
+      const work = trained.backendWork!;
+      expect(work.steps).toBeGreaterThan(0);
+      if (kernel === 'resident') expect(work.reads).toBe(2);
+      else expect(work.reads).toBeGreaterThanOrEqual(2 * work.steps);
       for (const call of vi.mocked(kernelFor).mock.calls) expect(call[0]).toBe('cpu');
     }, 60_000);
   }
