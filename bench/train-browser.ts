@@ -161,11 +161,12 @@ function line(r: PageResult): string {
       `tail=${options.tail} kernel=${kernel}` +
       `${options.kernel ? '' : ` (kernelFor the backend; its trial ran ${trial?.kernel ?? '?'})`}`,
   ];
-  const w = r.result?.backendWork;
+  // (a stopped run: up to its last progress report)
+  const w = r.result?.backendWork ?? last?.backendWork;
   if (w) {
     const per = (n: number) => (n / Math.max(w.steps, 1)).toFixed(2);
     parts.push(
-      `kernel ${r.result?.kernel ?? '?'} ran: ${((w.reads / Math.max(w.steps, 1)) * 100).toFixed(2)} reads/100 steps, ` +
+      `kernel ${r.result?.kernel ?? kernel} ran: ${((w.reads / Math.max(w.steps, 1)) * 100).toFixed(2)} reads/100 steps, ` +
         `${per(w.dispatches)} dispatches/step` +
         `${w.programs === null ? '' : ` (${per(w.programs)} GPU programs)`}, ${per(w.uploads)} uploads/step`,
     );

@@ -320,10 +320,21 @@ export class Engine implements EngineApi {
         ? { popularity: anchor.population.counts }
         : {}),
       signal,
-      onProgress: onProgress ? (p) => onProgress({ ...p, backend }) : undefined,
+      onProgress: onProgress
+        ? (p) =>
+            onProgress({
+              ...p,
+              backend,
+              backendWork: {
+                steps: (p.epoch - 1) * p.stepsPerEpoch + p.step,
+                ...work.counts,
+              },
+            })
+        : undefined,
     };
     // what the run asks of the backend (reads, launches, uploads: a GPU step's costs),
-    // reported with the result for benchmarks (bench/gpu-check, bench/train-browser.ts)
+    // reported with the progress and the result for benchmarks (bench/gpu-check,
+    // bench/train-browser.ts)
     const work = countBackendWork();
     let result: Awaited<ReturnType<typeof trainGru>>;
     try {

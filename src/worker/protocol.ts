@@ -149,8 +149,25 @@ export interface FineTuneRequest {
   populationNegatives: boolean;
 }
 
+/**
+ * What a training run asked of the TF.js backend so far, counted at its engine
+ * (train/kernels/counters.ts): steps, kernel launches, GPU programs (WebGL/WebGPU; null
+ * elsewhere), uploads and reads back. Includes anything else the worker ran meanwhile (a
+ * `recommend` between steps).
+ */
+export interface BackendWork {
+  steps: number;
+  dispatches: number;
+  programs: number | null;
+  uploads: number;
+  reads: number;
+}
+
 /** The trainer's progress report (src/train), with the backend it runs on. */
-export type TrainProgressMessage = TrainProgress & { backend: BackendName };
+export type TrainProgressMessage = TrainProgress & {
+  backend: BackendName;
+  backendWork?: BackendWork;
+};
 
 export interface TrainResponse {
   /** The new checkpoint (serialised model). Transferred. */
@@ -163,19 +180,8 @@ export interface TrainResponse {
   backend: BackendName;
   /** The training-step kernel that ran (absent when there was nothing to train). */
   kernel?: KernelName;
-  /**
-   * What the run asked of the TF.js backend, counted at its engine (train/kernels/
-   * counters.ts): steps, kernel launches, GPU programs (WebGL/WebGPU; null elsewhere),
-   * uploads and reads back. Includes anything else the worker ran meanwhile (a
-   * `recommend` between steps). Absent when there was nothing to train.
-   */
-  backendWork?: {
-    steps: number;
-    dispatches: number;
-    programs: number | null;
-    uploads: number;
-    reads: number;
-  };
+  /** What the run asked of the TF.js backend (absent when there was nothing to train). */
+  backendWork?: BackendWork;
   /** Backends given up on during this run (the epoch was discarded and redone). */
   fellBackFrom: BackendName[];
   /** Set when there was nothing to train (the model is unchanged; `checkpoint` is empty). */

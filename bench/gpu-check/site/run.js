@@ -316,7 +316,9 @@ function summaryLine(data, r) {
     `init+trial ${(r.initSeconds ?? 0).toFixed(1)} s`,
     `loss ${(t.result?.loss ?? last?.loss ?? Number.NaN).toFixed(3)}`,
     `kernel=${kernel}`,
-    ...(t.result?.backendWork ? [workText(t.result.backendWork)] : []),
+    ...((t.result?.backendWork ?? last?.backendWork)
+      ? [workText(t.result?.backendWork ?? last.backendWork)]
+      : []),
     ...(t.stopped ? [`STOPPED at ${t.stopped}`] : []),
     ...(t.result?.fellBackFrom?.length
       ? [`fell back from ${t.result.fellBackFrom.join(',')}`]
