@@ -13,15 +13,14 @@ import { stepBackward, stepForward } from './device-ops';
  * there; nothing is read back per step. Per optimiser update (one step, or one BPTT
  * window of steps) JS uploads one int32 tensor (the steps' candidate columns, inputs,
  * `keep` and reset flags, the touched item rows and each gradient row's place among
- * them) and, with dropout, one float32 tensor of the masks.
- * The loss is summed on the device and read by `takeLoss` (every
+ * them) and, with dropout or a new learning rate, one float32 tensor (the masks, the
+ * rate). The loss is summed on the device and read by `takeLoss` (every
  * `RESIDENT_LOSS_READ_EVERY` steps in trainGru, where divergence is checked); the weights
- * come back only through `arrays()`.
+ * come back only through `arrays()`. docs/GPU.md has the measured counts.
  *
  * Same maths as the other kernels plus the JS optimiser (model/optimizer.ts): one-step
  * training or truncated BPTT windows, sampled cross-entropy with logQ and accidental-hit
- * masking, Adagrad (with or without
- * momentum) or Adam, and sparse row-wise updates of the item rows a step touched (their
+ * masking, Adagrad (with or without momentum) or Adam, and sparse row-wise updates of the item rows a step touched (their
  * gradients summed per unique id first; weights and optimiser state of every other row
  * unchanged). Dropout masks come from the StepRunner's JS stream, as for the other
  * kernels, so a run is the same run on every kernel (to float32 rounding).
@@ -34,7 +33,7 @@ import { stepBackward, stepForward } from './device-ops';
  * kernel): BPR-max, full softmax.
  */
 
-/** Loss reads per step in trainGru with the resident kernel: one in this many steps. */
+/** trainGru reads the resident kernel's summed loss once in this many steps. */
 export const RESIDENT_LOSS_READ_EVERY = 100;
 
 /** Why the resident kernel cannot run these settings, or null when it can. */
@@ -73,7 +72,7 @@ export class ResidentKernel {
   private wx: Slot;
   private wh: Slot;
   private b: Slot;
-  /** Adam: β1ᵗ and β2ᵗ of the step about to run's predecessor. */
+  /** Adam: β1ᵗ and β2ᵗ after the t updates so far. */
   private pow1: tf.Scalar | null = null;
   private pow2: tf.Scalar | null = null;
   private h: tf.Tensor2D | null = null;
