@@ -60,7 +60,8 @@ export interface TrainInput {
  * rows initialised, old rows kept). Fresh optimiser state each call.
  *
  * Fails with `TRAINING_DIVERGED` when the loss becomes NaN/±∞ or explodes (checked every
- * `syncEvery` steps and at the end: no model is returned), `TRAINING_ABORTED` when
+ * `syncEvery` steps, at least 100 with the resident kernel, and at the end: no model is
+ * returned), `TRAINING_ABORTED` when
  * `signal` aborts, `INVALID_INPUT` for bad sequences/options. Every tensor it
  * created is freed on every path.
  */
