@@ -15,10 +15,10 @@
 //
 // Usage: npx tsx bench/train-browser.ts [--backends wasm,cpu,webgl,webgpu] [--epochs 1]
 //   [--params 'batchSize=128,negatives=256'] [--max-steps N] [--max-seconds 180]
-//   [--kernel auto|hybrid|device]   (--engine: the deprecated name of --kernel)
 //   [--cpu-profile FILE] [--profile-seconds 4]   (a V8 CPU profile of the worker, started
 //   when it attaches and stopped after --profile-seconds, written as FILE.<backend>.cpuprofile
 //   for Chrome DevTools; build the worker unminified to read its function names)
+//   [--kernel auto|hybrid|device|resident]   (--engine: the deprecated name of --kernel)
 // Needs `npm run build` (dist/). Prints numbers, one line per backend; not a pass/fail test.
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,7 +31,7 @@ import { trainOptionsFrom } from '../src/train/eval-factory';
 import type { StepTiming } from '../src/train/fit';
 import { kernelFor } from '../src/train/kernels/select';
 import { DEFAULT_TRAIN_OPTIONS } from '../src/train/options';
-import type { BackendStatus, TrainProgressMessage } from '../src/worker/protocol';
+import type { BackendStatus, TrainProgressMessage, TrainResponse } from '../src/worker/protocol';
 
 const root = join(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -120,6 +120,8 @@ interface PageResult {
     fellBackFrom: string[];
     stepSimd?: string;
     stepMs?: StepTiming;
+    kernel?: string;
+    backendWork?: TrainResponse['backendWork'];
   };
   stopped?: string;
   wallSeconds?: number;
@@ -169,6 +171,16 @@ function line(r: PageResult): string {
       (r.result?.stepMs ? ` · per step: ${stepTimingText(r.result.stepMs)}` : '') +
       `${options.kernel ? '' : ` (kernelFor the backend; its trial ran ${trial?.kernel ?? '?'})`}`,
   ];
+  // (a stopped run: up to its last progress report)
+  const w = r.result?.backendWork ?? last?.backendWork;
+  if (w) {
+    const per = (n: number) => (n / Math.max(w.steps, 1)).toFixed(2);
+    parts.push(
+      `kernel ${r.result?.kernel ?? kernel} ran: ${((w.reads / Math.max(w.steps, 1)) * 100).toFixed(2)} reads/100 steps, ` +
+        `${per(w.dispatches)} dispatches/step` +
+        `${w.programs === null ? '' : ` (${per(w.programs)} GPU programs)`}, ${per(w.uploads)} uploads/step`,
+    );
+  }
   if (r.stopped) parts.push(`STOPPED at ${r.stopped} (numbers up to the last progress report)`);
   if (r.result?.fellBackFrom.length)
     parts.push(`fell back from ${r.result.fellBackFrom.join(',')}`);

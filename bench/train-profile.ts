@@ -33,7 +33,7 @@ for (const b of sessionParallelSteps(ds.train, o.batchSize)) {
   ev += b.inputs.length;
   if (++k >= steps + 20) break;
 }
-runner.takeLossSum();
+await runner.takeLoss(); // (the resident kernel: waits for its queued steps)
 const ms = performance.now() - t0;
 const per = (v: number) => (v / steps).toFixed(2);
 console.log(

@@ -13,7 +13,9 @@ import { SimdKernels, setSimdKernelsEnabled } from '../../src/model/simd';
 import { ensureNodeBackend } from '../../src/train/backend-node';
 import { GRU_EVAL_DEFAULTS, trainOptionsFrom } from '../../src/train/eval-factory';
 import { type StepTiming, trainGru } from '../../src/train/fit';
+import { countBackendWork } from '../../src/train/kernels/counters';
 import { LOSS_NAMES } from '../../src/train/losses';
+import type { TrainOptions } from '../../src/train/options';
 import { type FlagSpec, intFlag, parseFlags, usageLines } from '../args';
 import { CliError, type CliIO } from '../io';
 import type { Command } from '../subcommands';
@@ -87,6 +89,9 @@ const FLAGS = {
   repeat: {
     help: 'training runs to time (default 3); the median is the headline, every run is printed',
   },
+  kernel: {
+    help: 'training-step kernel: auto (default: the one the backend gets), hybrid, device or resident',
+  },
   json: { boolean: true, help: 'print one JSON line instead of text' },
   'no-simd': {
     boolean: true,
@@ -118,6 +123,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
   }
   const p = gruParams(`epochs=1${values.params ? `,${values.params}` : ''}`);
   const repeat = intFlag('bench', 'repeat', values.repeat, 3);
+  const kernel = (values.kernel ?? 'auto') as TrainOptions['kernel'];
   const backend = await ensureNodeBackend(values.backend ?? process.env.LOCALREC_BACKEND ?? 'wasm');
   setSimdKernelsEnabled(!booleans.has('no-simd'));
   const data = loadProtocolData(values.data ?? 'data/movielens-small/ratings.csv.gz', io);
@@ -130,23 +136,42 @@ async function run(args: string[], io: CliIO): Promise<number> {
     stepMs: StepTiming;
   }[] = [];
   let r: Awaited<ReturnType<typeof trainGru>> | null = null;
+  // what the runs asked of the backend (every run, whole runs: the end-of-run reads of
+  // the loss and the weights included)
+  const work = countBackendWork();
+  let steps = 0;
   for (let k = 0; k < repeat; k++) {
     r?.model.dispose();
-    r = await trainGru(fit, trainOptionsFrom(p), {
-      config: {
-        hiddenSize: p.hiddenSize,
-        embedding: p.separate === 1 ? 'separate' : 'tied',
-        embeddingSize: p.hiddenSize,
+    r = await trainGru(
+      fit,
+      { ...trainOptionsFrom(p), kernel },
+      {
+        config: {
+          hiddenSize: p.hiddenSize,
+          embedding: p.separate === 1 ? 'separate' : 'tied',
+          embeddingSize: p.hiddenSize,
+        },
       },
-    });
+    );
     runs.push({
       events: r.events,
       seconds: r.seconds,
       eventsPerSecond: r.eventsPerSecond,
       stepMs: r.stepMs,
     });
+    steps += r.steps;
   }
+  work.stop();
   if (!r) throw new CliError('bench: no training run');
+  const per = (n: number, k = 1) => Number(((n / Math.max(steps, 1)) * k).toFixed(2));
+  const backendWork = {
+    kernel: r.kernel,
+    steps,
+    readsPer100Steps: per(work.counts.reads, 100),
+    dispatchesPerStep: per(work.counts.dispatches),
+    programsPerStep: work.counts.programs === null ? null : per(work.counts.programs),
+    uploadsPerStep: per(work.counts.uploads),
+  };
   const median = medianOf(runs.map((x) => x.eventsPerSecond));
   const scorer = r.model.scorer();
   // top-20 after a 10-item prefix, excluding the prefix (what recommend() does)
@@ -185,6 +210,8 @@ async function run(args: string[], io: CliIO): Promise<number> {
     items: fit.numItems,
     events: r.events,
     trainSeconds: Number(r.seconds.toFixed(2)),
+    /** Backend work of the kernel that ran, per step over every run (counters.ts). */
+    backendWork,
     /** Median over the runs. */
     eventsPerSecond: Math.round(median),
     runs: runs.map((x) => ({
@@ -214,6 +241,7 @@ async function run(args: string[], io: CliIO): Promise<number> {
       `step kernels: ${out.stepSimd === 'off' ? 'off (TF.js products, JS gates and loss)' : `WebAssembly ${out.stepSimd}`}\n` +
       `training: ${out.eventsPerSecond} events/s, median of ${runs.length} run${runs.length > 1 ? 's' : ''} (${out.runs.map((x) => `${x.eventsPerSecond} in ${x.seconds} s`).join(', ')})\n` +
       `per step (last run): ${stepTimingText(runs[runs.length - 1].stepMs)}\n` +
+      `kernel ${backendWork.kernel}: ${backendWork.readsPer100Steps} reads back per 100 steps, ${backendWork.dispatchesPerStep} dispatches per step${backendWork.programsPerStep === null ? '' : ` (${backendWork.programsPerStep} GPU programs)`}, ${backendWork.uploadsPerStep} uploads per step (${steps} steps)\n` +
       `top-20 with a 10-item prefix (GRU steps + scores + top-k): median ${out.top20PrefixMs.median} ms, p95 ${out.top20PrefixMs.p95} ms\n` +
       `top-20 from a kept hidden state (scores + top-k, ${out.scoringPass} pass): median ${out.top20StateMs.median} ms, p95 ${out.top20StateMs.p95} ms\n`,
   );

@@ -9,10 +9,11 @@ import { Rng } from '../model/rng';
 import type { SimdVariant } from '../model/simd';
 import { checkSequences, SessionStream, sessionOrder, sessionParallelSteps } from './batcher';
 import type { KernelName } from './kernels';
+import { RESIDENT_LOSS_READ_EVERY } from './kernels/resident';
 import { lossFor } from './losses';
 import { resolveTrainOptions, type TrainOptions, type TrainProgress } from './options';
 import { NegativeSampler } from './sampler';
-import { StepRunner } from './step';
+import { allFinite, StepRunner } from './step';
 
 export interface EpochStat {
   epoch: number;
@@ -27,6 +28,8 @@ export interface TrainResult {
   model: GruModel;
   history: EpochStat[];
   events: number;
+  /** Training steps (mini-batches) run. */
+  steps: number;
   /** Wall time of the whole call, validation included. */
   seconds: number;
   /** Seconds spent in `validate` (part of `seconds`). */
@@ -78,7 +81,8 @@ export interface TrainInput {
  * rows initialised, old rows kept). Fresh optimiser state each call.
  *
  * Fails with `TRAINING_DIVERGED` when the loss becomes NaN/±∞ or explodes (checked every
- * `syncEvery` steps and at the end: no model is returned), `TRAINING_ABORTED` when
+ * `syncEvery` steps, at least 100 with the resident kernel, and at the end: no model is
+ * returned), `TRAINING_ABORTED` when
  * `signal` aborts, `INVALID_INPUT` for bad sequences/options. Every tensor it
  * created is freed on every path.
  */
@@ -142,6 +146,12 @@ export async function trainGru(
   }
 
   const runner = new StepRunner(config, init, opts, logQ);
+  // The resident kernel's loss lives on the backend: each check is a read (a GPU stall),
+  // so it checks at most once in RESIDENT_LOSS_READ_EVERY steps.
+  const syncEvery =
+    runner.kernelName === 'resident'
+      ? Math.max(opts.syncEvery, RESIDENT_LOSS_READ_EVERY)
+      : opts.syncEvery;
   const order = sessionOrder(data);
   const stream = opts.tail === 'wrap' ? new SessionStream(data, opts.batchSize, order) : null;
   const tail = opts.tail === 'shrink' ? 'shrink' : 'drop'; // when there is no stream
@@ -168,12 +178,13 @@ export async function trainGru(
   let sinceBest = 0;
   let stoppedEarly = false;
   let events = 0;
-  let totalSteps = 0;
+  let steps = 0;
   const t0 = performance.now();
   let validationMs = 0; // excluded from events/s
   const trainSec = () => (performance.now() - t0 - validationMs) / 1000;
   let lastYield = t0;
   let lastEpoch = 0;
+  let final: GruArrays | null = null;
 
   const fail = (e: unknown): never => {
     runner.dropPending();
@@ -204,12 +215,12 @@ export async function trainGru(
         }
         await runner.step(batch, sampler ? sampler.next(opts.negatives) : null);
         step++;
-        totalSteps++;
+        steps++;
         events += batch.inputs.length;
-        if (step % opts.syncEvery === 0) {
+        if (step % syncEvery === 0) {
           // (with bptt > 1 the losses of an unfinished window are not in yet: `n` counts
           // the events whose losses are)
-          const { sum: s, events: n } = runner.takeLoss();
+          const { sum: s, events: n } = await runner.takeLoss();
           if (bad(s, n)) throw diverged(epoch, step);
           epochLoss += s;
           if (n > 0)
@@ -224,7 +235,7 @@ export async function trainGru(
         }
       }
       await runner.flush(); // an unfinished BPTT window
-      const { sum: s, events: n } = runner.takeLoss();
+      const { sum: s, events: n } = await runner.takeLoss();
       if (bad(s, n)) throw diverged(epoch, step);
       epochLoss += s;
       lastEpoch = epoch;
@@ -236,9 +247,9 @@ export async function trainGru(
       };
       let stop = false;
       if (opts.validate) {
-        if (!runner.weightsFinite()) throw diverged(epoch, step);
+        const arrays = await runner.arrays();
+        if (!allFinite(arrays)) throw diverged(epoch, step);
         const tv = performance.now();
-        const arrays = runner.arrays();
         const v = await opts.validate(new GruJsScorer(config, arrays), epoch);
         validationMs += performance.now() - tv;
         stat.validation = v;
@@ -266,7 +277,8 @@ export async function trainGru(
         break;
       }
     }
-    if (!runner.weightsFinite()) throw diverged(lastEpoch, 0);
+    final = await runner.arrays();
+    if (!allFinite(final)) throw diverged(lastEpoch, 0);
   } catch (e) {
     fail(e);
   }
@@ -280,11 +292,12 @@ export async function trainGru(
     epochs: startMeta.epochs + (useBest ? best!.epoch : lastEpoch),
     seed: startMeta.seed,
   };
-  const model = GruModel.fromArrays(config, useBest ? best!.arrays : runner.arrays(), vocab, meta);
+  const model = GruModel.fromArrays(config, useBest ? best!.arrays : final!, vocab, meta);
   return {
     model,
     history,
     events,
+    steps,
     seconds,
     validationSeconds: validationMs / 1000,
     eventsPerSecond: events / Math.max(trainSeconds, 1e-9),
@@ -293,7 +306,7 @@ export async function trainGru(
     backend: tf.getBackend(),
     kernel: runner.kernelName,
     stepSimd: runner.stepSimd,
-    stepMs: perStep(runner.timing, totalSteps),
+    stepMs: perStep(runner.timing, steps),
     fullSoftmax: runner.usesFullSoftmax,
   };
 }

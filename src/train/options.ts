@@ -76,7 +76,10 @@ export interface TrainOptions {
    * picks for the active backend, the same one the backend trial timed. `hybrid`:
    * elementwise maths in JS, only the matrix products on the backend (six round trips
    * per step). `device`: every op of the GRU step on the backend, the loss in JS (two
-   * read-backs per step). Same maths (tested equal to 1e-5); speeds in docs/MODEL.md.
+   * read-backs per step). `resident`: the whole step, loss and optimiser included, on the
+   * backend, the loss read every 100 steps (sampled cross-entropy only: asked for BPR-max
+   * or a full softmax it refuses with INVALID_INPUT; `auto` then runs `device`). Same
+   * maths (tested equal to 1e-5; resident to 1e-4 over 200 steps); speeds in docs/MODEL.md.
    */
   kernel: 'auto' | KernelName;
   /**
@@ -112,7 +115,10 @@ export interface TrainOptions {
    * Adagrad/Adam an exploding learning rate gives huge but finite losses rather than NaN.
    */
   maxLossFactor: number;
-  /** Read the loss back (divergence check + progress) every this many steps. */
+  /**
+   * Read the loss back (divergence check + progress) every this many steps; with the
+   * resident kernel at least every 100 (each read is a GPU stall).
+   */
   syncEvery: number;
   /** Yield to the event loop (abort, messages) at least this often, ms. */
   yieldEveryMs: number;
@@ -193,7 +199,12 @@ export function resolveTrainOptions(o: Partial<TrainOptions>): TrainOptions {
       details: { field: 'tail' },
     });
   }
-  if (r.kernel !== 'auto' && r.kernel !== 'hybrid' && r.kernel !== 'device') {
+  if (
+    r.kernel !== 'auto' &&
+    r.kernel !== 'hybrid' &&
+    r.kernel !== 'device' &&
+    r.kernel !== 'resident'
+  ) {
     throw new LocalRecError('INVALID_INPUT', `unknown kernel ${r.kernel}`, {
       details: { field: 'kernel' },
     });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { LocalRecError } from '../core/errors';
 import { StepBuffers } from '../model/buffers';
 import { type GruConfig, inputSize } from '../model/config';
 import { OptimizedArray, type OptimizerHyper } from '../model/optimizer';
@@ -17,6 +18,7 @@ import {
   type WindowGrads,
 } from './kernels';
 import { HybridKernel } from './kernels/hybrid';
+import { ResidentKernel, type ResidentStep, residentRefusal } from './kernels/resident';
 import { type Loss, type LossParams, lossFor } from './losses';
 import type { TrainOptions } from './options';
 
@@ -38,11 +40,15 @@ import type { TrainOptions } from './options';
  * gradients. T = 1 is the one-step path above, unchanged.
  *
  * Weights and optimiser state live in JS arrays during training (see
- * model/optimizer.ts for why), in the kernel's layout.
+ * model/optimizer.ts for why), in the kernel's layout, except with the resident kernel
+ * (kernels/resident.ts, GPU backends): there the whole step, optimiser included, stays on
+ * the backend, and this class only picks the step's columns and dropout masks.
  */
 export class StepRunner {
   /** The step kernel; it owns the weights (in its layout) and the hidden state. */
-  private readonly kernel: StepKernel;
+  private readonly kernel: StepKernel | null;
+  /** Or the resident kernel, which also owns the optimiser and the loss sum. */
+  private readonly resident: ResidentKernel | null;
   /** Weights during training, in the kernel's layout; `arrays()` gives the model's. */
   private readonly w: GruArrays;
   private readonly loss: Loss;
@@ -53,14 +59,20 @@ export class StepRunner {
    */
   private readonly buffers = new StepBuffers();
   /** The WebAssembly memory holding the weights (hybrid kernel with SIMD), or null. */
-  private readonly store: SimdStore | null;
-  private readonly opt: {
+  private readonly store: SimdStore | null = null;
+  /** The JS optimiser (not with the resident kernel, which runs its own). */
+  private readonly opt!: {
     items: OptimizedArray;
     emb: OptimizedArray | null;
     wx: OptimizedArray;
     wh: OptimizedArray;
     b: OptimizedArray;
   };
+  /**
+   * Why `auto` did not run the resident kernel the backend asked for (settings it does
+   * not train, see kernels/resident.ts), or null.
+   */
+  readonly residentRefused: string | null = null;
   private lossAcc = 0;
   /** Events whose loss is in `lossAcc` (a window's losses come when it runs). */
   private lossEvents = 0;
@@ -68,6 +80,8 @@ export class StepRunner {
   private updateNo = 0;
   /** Prepared steps of the window being filled (bptt > 1). */
   private pending: { prepared: PreparedStep; cols: Int32Array | null; batch: BatchStep }[] = [];
+  /** The same for the resident kernel (one step with bptt 1). */
+  private residentPending: ResidentStep[] = [];
   private readonly rng: Rng;
   private readonly full: boolean;
   // de-duplication scratch: stamp[item] === stampNo marks items seen in this pass
@@ -107,21 +121,43 @@ export class StepRunner {
     });
     this.loss = lossFor(opts.loss);
     this.lossParams = { bprReg: opts.bprReg, elu: opts.elu };
-    const name = opts.kernel === 'auto' ? kernelFor(tf.getBackend()) : opts.kernel;
-    const simd = name === 'hybrid' ? SimdKernels.get() : null;
-    const store = simd && opts.optimizer === 'adagrad' ? residentStore(simd, config, opts) : null;
-    this.store = store;
-    this.kernel = createKernel(name, config, init, this.timing, simd, store, this.buffers);
-    this.w = this.kernel.weights;
-    this.opt = {
-      items: new OptimizedArray(this.w.items, this.cw, hp, store),
-      emb: this.w.emb ? new OptimizedArray(this.w.emb, this.es, hp, store) : null,
-      wx: new OptimizedArray(this.w.wx, 0, hp, store),
-      wh: new OptimizedArray(this.w.wh, 0, hp, store),
-      b: new OptimizedArray(this.w.b, 0, hp, store),
-    };
-    this.rng = new Rng(opts.seed ^ 0x2545f491);
     this.full = opts.fullSoftmaxMaxItems >= config.numItems;
+    let name = opts.kernel === 'auto' ? kernelFor(tf.getBackend()) : opts.kernel;
+    if (name === 'resident') {
+      const why = residentRefusal(opts, this.full);
+      if (why && opts.kernel === 'resident') {
+        throw new LocalRecError('INVALID_INPUT', why, { details: { field: 'kernel' } });
+      }
+      if (why) {
+        // the closest kernel that trains these settings on a GPU backend
+        this.residentRefused = why;
+        name = 'device';
+      }
+    }
+    if (name === 'resident') {
+      const scaled =
+        logQ && this.loss.logQ && opts.logQ > 0
+          ? Float32Array.from(logQ, (q) => opts.logQ * q)
+          : null;
+      this.resident = new ResidentKernel(config, init, hp, opts.maskHits, scaled);
+      this.kernel = null;
+      this.w = init; // not read: the weights live in the resident kernel
+    } else {
+      this.resident = null;
+      const simd = name === 'hybrid' ? SimdKernels.get() : null;
+      const store = simd && opts.optimizer === 'adagrad' ? simdStore(simd, config, opts) : null;
+      this.store = store;
+      this.kernel = createKernel(name, config, init, this.timing, simd, store, this.buffers);
+      this.w = this.kernel.weights;
+      this.opt = {
+        items: new OptimizedArray(this.w.items, this.cw, hp, store),
+        emb: this.w.emb ? new OptimizedArray(this.w.emb, this.es, hp, store) : null,
+        wx: new OptimizedArray(this.w.wx, 0, hp, store),
+        wh: new OptimizedArray(this.w.wh, 0, hp, store),
+        b: new OptimizedArray(this.w.b, 0, hp, store),
+      };
+    }
+    this.rng = new Rng(opts.seed ^ 0x2545f491);
     this.stamp = new Int32Array(config.numItems).fill(-1);
     this.where = new Int32Array(config.numItems);
   }
@@ -144,12 +180,12 @@ export class StepRunner {
 
   /** The kernel that runs the steps. */
   get kernelName(): KernelName {
-    return this.kernel.name;
+    return this.resident ? this.resident.name : this.kernel!.name;
   }
 
-  /** A copy of the current weights in the model's layout. */
-  arrays(): GruArrays {
-    return this.kernel.arrays();
+  /** A copy of the current weights in the model's layout (a read from the resident kernel). */
+  async arrays(): Promise<GruArrays> {
+    return this.resident ? this.resident.arrays() : this.kernel!.arrays();
   }
 
   /** Learning rate of the following steps: `opts.lr · scale`. */
@@ -163,30 +199,25 @@ export class StepRunner {
 
   /** Start of an epoch: hidden state back to zeros. */
   resetHidden(): void {
-    this.kernel.resetHidden();
+    (this.resident ?? this.kernel!).resetHidden();
   }
 
-  /** Sum of per-event losses since the last call. */
-  takeLossSum(): number {
-    const v = this.lossAcc;
+  /**
+   * Sum of per-event losses since the last call, and over how many events. The resident
+   * kernel sums the loss on the backend: this is its one read.
+   */
+  async takeLoss(): Promise<{ sum: number; events: number }> {
+    if (this.resident) return this.resident.takeLoss();
+    const events = this.lossEvents;
+    const sum = this.lossAcc;
     this.lossAcc = 0;
     this.lossEvents = 0;
-    return v;
+    return { sum, events };
   }
 
-  /** Sum of per-event losses since the last call, and over how many events. */
-  takeLoss(): { sum: number; events: number } {
-    const events = this.lossEvents;
-    return { sum: this.takeLossSum(), events };
-  }
-
-  /** True when every weight is finite. */
-  weightsFinite(): boolean {
-    for (const a of [this.w.items, this.w.emb, this.w.wx, this.w.wh, this.w.b]) {
-      if (!a) continue;
-      for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
-    }
-    return true;
+  /** True when every weight is finite (a read of every weight on the resident kernel). */
+  async weightsFinite(): Promise<boolean> {
+    return allFinite(this.resident ? await this.resident.arrays() : this.w);
   }
 
   /** Unique ids of `list` and each entry's position among them. */
@@ -254,6 +285,28 @@ export class StepRunner {
    */
   async step(batch: BatchStep, negatives: Int32Array | null): Promise<void> {
     const t0 = performance.now();
+    if (this.resident) {
+      // the masks from the same stream as `prepare`'s (same run on every kernel)
+      const B = batch.inputs.length;
+      const cols = concatInt(batch.targets, negatives ?? new Int32Array(0));
+      const { dropoutEmbedding: de, dropoutHidden: dh } = this.opts;
+      const maskIn = de > 0 ? this.rng.fillDropoutMask(new Float32Array(B * this.es), de) : null;
+      const maskH = dh > 0 ? this.rng.fillDropoutMask(new Float32Array(B * this.hs), dh) : null;
+      // buffers of the batcher are reused between steps: keep copies for a window
+      const own: BatchStep =
+        this.opts.bptt > 1
+          ? {
+              inputs: batch.inputs.slice(),
+              targets: batch.targets.slice(),
+              keep: batch.keep ? batch.keep.slice() : null,
+              resets: batch.resets ? batch.resets.slice() : null,
+            }
+          : batch;
+      this.residentPending.push({ batch: own, cols, maskIn, maskH });
+      this.timing.prep += performance.now() - t0;
+      if (this.residentPending.length >= this.opts.bptt) this.runResident();
+      return;
+    }
     // a new step (or window): the previous one's arrays are spent
     if (this.opts.bptt <= 1 || this.pending.length === 0) this.buffers.reset();
     if (this.opts.bptt > 1) {
@@ -273,7 +326,7 @@ export class StepRunner {
     const { prepared, cols } = this.prepare(batch, negatives);
     const { M } = prepared;
     const t1 = performance.now();
-    const g = await this.kernel.run(prepared);
+    const g = await this.kernel!.run(prepared);
     const t4 = performance.now();
     // ---- JS: optimiser updates (a plain method: see model/step-js.ts on async loops) ----
     this.update(g, batch, cols, M);
@@ -288,11 +341,15 @@ export class StepRunner {
    * an epoch and of training call it. Nothing to do with bptt 1.
    */
   async flush(): Promise<void> {
+    if (this.resident) {
+      if (this.residentPending.length) this.runResident();
+      return;
+    }
     const steps = this.pending;
     if (!steps.length) return;
     this.pending = [];
     const t1 = performance.now();
-    const g = await this.kernel.runWindow(steps.map((s) => s.prepared));
+    const g = await this.kernel!.runWindow(steps.map((s) => s.prepared));
     const t4 = performance.now();
     this.updateWindow(g, steps);
     this.timing.compute += t4 - t1;
@@ -302,6 +359,17 @@ export class StepRunner {
   /** Drops the steps of an unfinished window (a failed or aborted run). */
   dropPending(): void {
     this.pending = [];
+    this.residentPending = [];
+  }
+
+  /** The resident kernel's window (or single step): queued on the backend, nothing read. */
+  private runResident(): void {
+    const steps = this.residentPending;
+    this.residentPending = [];
+    const t1 = performance.now();
+    this.resident!.run(steps);
+    this.updateNo++;
+    this.timing.compute += performance.now() - t1;
   }
 
   /**
@@ -498,7 +566,8 @@ export class StepRunner {
   /** Free the kernel's backend state. */
   dispose(): void {
     this.pending = [];
-    this.kernel.dispose();
+    this.residentPending = [];
+    (this.resident ?? this.kernel!).dispose();
   }
 }
 
@@ -509,7 +578,7 @@ export class StepRunner {
  * rows (≤ (2B + negatives)·T rows of width H + 1, plus their ids). Null when the memory
  * cannot be had; the weights then stay JS arrays and the JS optimiser runs.
  */
-function residentStore(simd: SimdKernels, config: GruConfig, opts: TrainOptions): SimdStore | null {
+function simdStore(simd: SimdKernels, config: GruConfig, opts: TrainOptions): SimdStore | null {
   const H = config.hiddenSize;
   const E = inputSize(config);
   const C = H + 1;
@@ -525,6 +594,15 @@ function residentStore(simd: SimdKernels, config: GruConfig, opts: TrainOptions)
     opts.batchSize * T * (E + 1),
   );
   return simd.store(weights * copies, staging);
+}
+
+/** True when every weight is finite. */
+export function allFinite(w: GruArrays): boolean {
+  for (const a of [w.items, w.emb, w.wx, w.wh, w.b]) {
+    if (!a) continue;
+    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  }
+  return true;
 }
 
 /** m[ids[b], 0..take) += g[b, 0..take) for a row-major m of row width `width`. */

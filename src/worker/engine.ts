@@ -13,6 +13,7 @@ import { GruModel } from '../model/model';
 import type { PopulationStats } from '../model/population';
 import { readModelFile, serializeGru } from '../model/serialize';
 import { trainGru } from '../train/fit';
+import { countBackendWork } from '../train/kernels/counters';
 import type { TrainOptions } from '../train/options';
 import {
   candidateBackends,
@@ -319,13 +320,32 @@ export class Engine implements EngineApi {
         ? { popularity: anchor.population.counts }
         : {}),
       signal,
-      onProgress: onProgress ? (p) => onProgress({ ...p, backend }) : undefined,
+      onProgress: onProgress
+        ? (p) =>
+            onProgress({
+              ...p,
+              backend,
+              backendWork: {
+                steps: (p.epoch - 1) * p.stepsPerEpoch + p.step,
+                ...work.counts,
+              },
+            })
+        : undefined,
     };
-    const result = await trainGru(
-      { items: mapped, offsets, numItems },
-      options,
-      base ? { model: base, vocab: added } : { vocab: itemIds, config: request.model },
-    );
+    // what the run asks of the backend (reads, launches, uploads: a GPU step's costs),
+    // reported with the progress and the result for benchmarks (bench/gpu-check,
+    // bench/train-browser.ts)
+    const work = countBackendWork();
+    let result: Awaited<ReturnType<typeof trainGru>>;
+    try {
+      result = await trainGru(
+        { items: mapped, offsets, numItems },
+        options,
+        base ? { model: base, vocab: added } : { vocab: itemIds, config: request.model },
+      );
+    } finally {
+      work.stop();
+    }
     // A lost WebGL context makes reads return zeros rather than throw: never keep weights
     // that came back from a backend that is no longer healthy.
     if (!this.backendHealthy()) {
@@ -351,6 +371,7 @@ export class Engine implements EngineApi {
       kernel: result.kernel,
       stepSimd: result.stepSimd,
       stepMs: result.stepMs,
+      backendWork: { steps: result.steps, ...work.counts },
       fellBackFrom: [],
     };
   }

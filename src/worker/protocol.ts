@@ -151,8 +151,25 @@ export interface FineTuneRequest {
   populationNegatives: boolean;
 }
 
+/**
+ * What a training run asked of the TF.js backend so far, counted at its engine
+ * (train/kernels/counters.ts): steps, kernel launches, GPU programs (WebGL/WebGPU; null
+ * elsewhere), uploads and reads back. Includes anything else the worker ran meanwhile (a
+ * `recommend` between steps).
+ */
+export interface BackendWork {
+  steps: number;
+  dispatches: number;
+  programs: number | null;
+  uploads: number;
+  reads: number;
+}
+
 /** The trainer's progress report (src/train), with the backend it runs on. */
-export type TrainProgressMessage = TrainProgress & { backend: BackendName };
+export type TrainProgressMessage = TrainProgress & {
+  backend: BackendName;
+  backendWork?: BackendWork;
+};
 
 export interface TrainResponse {
   /** The new checkpoint (serialised model). Transferred. */
@@ -169,6 +186,8 @@ export interface TrainResponse {
   stepSimd?: SimdVariant | 'off';
   /** Where a step's time went, ms per step (see TrainResult.stepMs). */
   stepMs?: StepTiming;
+  /** What the run asked of the TF.js backend (absent when there was nothing to train). */
+  backendWork?: BackendWork;
   /** Backends given up on during this run (the epoch was discarded and redone). */
   fellBackFrom: BackendName[];
   /** Set when there was nothing to train (the model is unchanged; `checkpoint` is empty). */

@@ -201,7 +201,7 @@ describe('trainGru', () => {
       const runner = new StepRunner(model.config, model.toArrays(), o, null);
       runner.setLrScale(scale);
       await runner.step(batch, neg);
-      const w = runner.arrays();
+      const w = await runner.arrays();
       runner.dispose();
       return w;
     };
@@ -234,7 +234,7 @@ describe('trainGru', () => {
     spy.mockRestore();
     expect(tf.memory().numTensors).toBe(carried);
     await runner.step(batches[1], neg); // the carried state is still there to step from
-    expect(runner.weightsFinite()).toBe(true);
+    expect(await runner.weightsFinite()).toBe(true);
     runner.dispose();
     expect(tf.memory().numTensors).toBe(start);
     model.dispose();

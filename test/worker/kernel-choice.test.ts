@@ -1,6 +1,6 @@
 // The backend trial must time the step kernel that training then runs on that backend:
 // both ask `kernelFor`, and nothing else decides. Here `kernelFor` is replaced so that the
-// CPU backend gets each kernel in turn (as a GPU backend gets the device kernel), and the
+// CPU backend gets each kernel in turn (as a GPU backend gets the resident kernel), and the
 // trial (worker/tf/trial.ts), trainGru and the worker's Engine must all follow it.
 import '@tensorflow/tfjs-backend-cpu';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -38,13 +38,13 @@ describe('kernelFor', () => {
     );
     expect(real.kernelFor('wasm')).toBe('hybrid');
     expect(real.kernelFor('cpu')).toBe('hybrid');
-    expect(real.kernelFor('webgl')).toBe('device');
-    expect(real.kernelFor('webgpu')).toBe('device');
+    expect(real.kernelFor('webgl')).toBe('resident');
+    expect(real.kernelFor('webgpu')).toBe('resident');
   });
 });
 
 describe('the backend trial and training run the same kernel', () => {
-  for (const kernel of ['hybrid', 'device'] as KernelName[]) {
+  for (const kernel of ['hybrid', 'device', 'resident'] as KernelName[]) {
     it(`${kernel} on the CPU backend`, async () => {
       vi.mocked(kernelFor).mockImplementation(() => kernel);
       const [trial] = await runTrials(['cpu'], spec);
@@ -71,6 +71,15 @@ describe('the backend trial and training run the same kernel', () => {
         model: { hiddenSize: 8 },
       });
       expect(trained.kernel).toBe(kernel);
+      // the run's backend work comes with it; the resident kernel read the loss and the
+      // weights once each at the end of this short run, the device kernel reads every
+      // step, and the hybrid kernel on the library's WebAssembly SIMD kernels does not
+      // touch the TF.js backend at all (on its fallback it reads every step)
+      const work = trained.backendWork!;
+      expect(work.steps).toBeGreaterThan(0);
+      if (kernel === 'resident') expect(work.reads).toBe(2);
+      else if (kernel === 'hybrid' && trained.stepSimd !== 'off') expect(work.reads).toBe(0);
+      else expect(work.reads).toBeGreaterThanOrEqual(2 * work.steps);
       for (const call of vi.mocked(kernelFor).mock.calls) expect(call[0]).toBe('cpu');
     }, 60_000);
   }

@@ -316,11 +316,23 @@ function summaryLine(data, r) {
     `init+trial ${(r.initSeconds ?? 0).toFixed(1)} s`,
     `loss ${(t.result?.loss ?? last?.loss ?? Number.NaN).toFixed(3)}`,
     `kernel=${kernel}`,
+    ...((t.result?.backendWork ?? last?.backendWork)
+      ? [workText(t.result?.backendWork ?? last.backendWork)]
+      : []),
     ...(t.stopped ? [`STOPPED at ${t.stopped}`] : []),
     ...(t.result?.fellBackFrom?.length
       ? [`fell back from ${t.result.fellBackFrom.join(',')}`]
       : []),
   ].join(' · ');
+}
+
+/** The backend work of a finished run, per step (the worker's `backendWork`). */
+function workText(w) {
+  const per = (n) => (w.steps ? n / w.steps : 0).toFixed(2);
+  return (
+    `${((w.reads / Math.max(w.steps, 1)) * 100).toFixed(2)} reads/100 steps, ${per(w.dispatches)} dispatches/step` +
+    `${w.programs === null ? '' : ` (${per(w.programs)} GPU programs)`}, ${per(w.uploads)} uploads/step`
+  );
 }
 
 async function main() {

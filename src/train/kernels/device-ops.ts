@@ -69,9 +69,10 @@ export function gruBackward(
   wx: tf.Tensor2D,
   wh: tf.Tensor2D,
   wantDh = false,
+  /** A kept scalar 1 (a fresh one is an upload per call). */
+  one: tf.Scalar = tf.scalar(1),
 ): GruGrads {
   const hs = c.h.shape[1];
-  const one = tf.scalar(1);
   // h' = h + z(n − h)
   const dn = tf.mul(dhNew, c.z);
   const dz = tf.mul(dhNew, tf.sub(c.n, c.h));
@@ -135,7 +136,8 @@ export function stepForward(i: ForwardInputs): ForwardState {
   const x = i.maskIn ? (tf.mul(i.x, i.maskIn) as tf.Tensor2D) : i.x;
   const cache = gruForward(x, i.h, i.wx, i.wh, i.b);
   const out = i.maskH ? (tf.mul(cache.hNew, i.maskH) as tf.Tensor2D) : cache.hNew;
-  const outAug = tf.concat([out, tf.ones([B, 1])], 1) as tf.Tensor2D;
+  // (fill: a kernel on the backend; tf.ones would upload a JS array each step)
+  const outAug = tf.concat([out, tf.fill([B, 1], 1)], 1) as tf.Tensor2D;
   const S = tf.matMul(outAug, tf.transpose(i.colW)) as tf.Tensor2D;
   return { inputs: i, cache, out, outAug, S };
 }
@@ -151,6 +153,8 @@ export function stepBackward(
   dS: tf.Tensor2D,
   dOutNext: tf.Tensor2D | null = null,
   wantDh = false,
+  /** A kept scalar 1, see gruBackward. */
+  one?: tf.Scalar,
 ): BackwardOutputs {
   const i = f.inputs;
   const B = i.x.shape[0];
@@ -159,7 +163,7 @@ export function stepBackward(
   let dOut = tf.slice(tf.matMul(dS, i.colW), [0, 0], [B, hs]) as tf.Tensor2D;
   if (dOutNext) dOut = tf.add(dOut, dOutNext);
   if (i.maskH) dOut = tf.mul(dOut, i.maskH);
-  const g = gruBackward(f.cache, dOut, i.wx, i.wh, wantDh);
+  const g = gruBackward(f.cache, dOut, i.wx, i.wh, wantDh, one);
   const dx = i.maskIn ? (tf.mul(g.dx, i.maskIn) as tf.Tensor2D) : g.dx;
   return { dh: g.dh ?? null, dColW, dx, dwx: g.dwx, dwh: g.dwh, db: g.db };
 }

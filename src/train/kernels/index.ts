@@ -20,10 +20,11 @@ export { kernelFor } from './select';
  * A fresh kernel of the given kind with weights `init` (model layout; copied). The
  * hybrid kernel runs on `simd` when given and keeps its weights in `store` (where the
  * optimiser updates them in WebAssembly) and takes its step's arrays from `buf`; the
- * device kernel uses none of them.
+ * device kernel uses none of them. The resident kernel is not a `StepKernel` (it runs
+ * the optimiser too): see resident.ts.
  */
 export function createKernel(
-  name: KernelName,
+  name: Exclude<KernelName, 'resident'>,
   config: GruConfig,
   init: GruArrays,
   timing: KernelTiming,

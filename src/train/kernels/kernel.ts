@@ -36,7 +36,12 @@ export interface StepKernel {
   dispose(): void;
 }
 
-export type KernelName = 'hybrid' | 'device';
+/**
+ * The step kernels: `hybrid` and `device` implement `StepKernel` (the optimiser in JS);
+ * `resident` (resident.ts) keeps the optimiser and the loss on the backend too and has
+ * its own surface, driven by the StepRunner.
+ */
+export type KernelName = 'hybrid' | 'device' | 'resident';
 
 /** Milliseconds a kernel spends in backend matrix products (read by the profiler). */
 export interface KernelTiming {

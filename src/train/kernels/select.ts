@@ -7,8 +7,10 @@ import type { KernelName } from './kernel';
  * training then runs.
  *
  * The hybrid kernel reads back to JS six times per step: cheap on WASM/CPU (a memcpy),
- * a pipeline stall on a GPU. GPU backends keep the whole step on the device.
+ * a pipeline stall on a GPU. GPU backends get the resident kernel: the whole step,
+ * optimiser and loss included, on the device, with a read every 100 steps. (Settings it
+ * does not train, e.g. BPR-max, fall back to the device kernel: see StepRunner.)
  */
 export function kernelFor(backend: string): KernelName {
-  return backend === 'webgl' || backend === 'webgpu' ? 'device' : 'hybrid';
+  return backend === 'webgl' || backend === 'webgpu' ? 'resident' : 'hybrid';
 }
