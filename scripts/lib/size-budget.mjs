@@ -12,13 +12,18 @@ import { gzipSync } from 'node:zlib';
  * for every visitor before anything trains (issue 20: ≤ 25 KB); the others sit a few per
  * cent above their size when set, so growth is a decision, not an accident. The two
  * `.wasm` files are TF.js's own binaries, copied unchanged.
+ *
+ * The worker's budget went from 270,000 to 280,000 when it reached 272,053 B with two
+ * additions to training: the library's WebAssembly SIMD step kernels (~3.6 KB gzipped:
+ * two module variants as base64 and their wrappers; training 1.6-1.9x faster on CPUs)
+ * and the resident GPU step (~3.9 KB).
  */
 export const BUDGETS = Object.freeze({
   'localrec.js': 25_000,
   'localrec.global.js': 26_000,
   'localrec-eval.js': 8_000,
   'localrec-eval.global.js': 8_000,
-  'localrec.worker.js': 270_000,
+  'localrec.worker.js': 280_000,
   'tfjs-backend-wasm.wasm': 120_000,
   'tfjs-backend-wasm-simd.wasm': 140_000,
 });
