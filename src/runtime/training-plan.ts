@@ -47,6 +47,13 @@ export interface TrainSummary {
   eventsPerSecond: number;
   loss: number;
   backend: string;
+  /** The training-step kernel that ran (absent when nothing was trained). */
+  kernel?: string;
+  /**
+   * The library's WebAssembly SIMD step kernels it ran on ('relaxed-simd' or 'simd'), or
+   * 'off' (TF.js and JS only; absent when nothing was trained).
+   */
+  stepSimd?: string;
   mode: 'fresh' | 'continue';
   fellBackFrom: string[];
 }
@@ -176,6 +183,8 @@ export function runSummary(
     eventsPerSecond: response.eventsPerSecond,
     loss: response.loss,
     backend: response.backend,
+    ...(response.kernel ? { kernel: response.kernel } : {}),
+    ...(response.stepSimd ? { stepSimd: response.stepSimd } : {}),
     mode: plan.mode,
     fellBackFrom: response.fellBackFrom,
   };
