@@ -44,6 +44,9 @@ DEFAULTS = {
     "fullSoftmaxMaxItems": 0,
     # truncated BPTT window (TrainOptions.bptt): this job trains one step deep only
     "bptt": 1,
+    # where the hidden dropout applies (TrainOptions.dropoutHiddenOn): this job has the
+    # GRU4Rec placement only (0: on the carried state too)
+    "dropoutHiddenOn": 0,
 }
 
 
@@ -149,12 +152,16 @@ def parse_params(text: Optional[str]) -> dict:
         except ValueError:
             raise SystemExit(f"parameter {k} needs a number")
     for k in ("hiddenSize", "epochs", "batchSize", "negatives", "loss", "elu", "separate", "seed",
-              "fullSoftmaxMaxItems", "bptt"):
+              "fullSoftmaxMaxItems", "bptt", "dropoutHiddenOn"):
         p[k] = int(p[k])
     if p["bptt"] != 1:
         raise SystemExit(
             f"bptt={p['bptt']}: this PyTorch job trains one step deep only (bptt=1); "
             "backpropagation through time is in the TypeScript trainer (`localrec pretrain`)")
+    if p["dropoutHiddenOn"] != 0:
+        raise SystemExit(
+            f"dropoutHiddenOn={p['dropoutHiddenOn']}: this PyTorch job drops out the carried "
+            "state (0) only; dropout on the scores' input only is in the TypeScript trainer")
     return p
 
 

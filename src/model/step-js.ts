@@ -13,7 +13,8 @@ import type { SimdKernels } from './simd';
  * the gradient test):
  *
  *   x' = x ⊙ mIn;  a = x'·Wx + b;  [r, z] = σ(a_rz + h·Wh_rz);  n = tanh(a_n + (r ⊙ h)·Wh_n)
- *   h' = h + z ⊙ (n − h);  o = h' ⊙ mH (carried state);  Sᵀ = Wc·[o, 1]ᵀ
+ *   h' = h + z ⊙ (n − h);  o = h' ⊙ mH;  Sᵀ = Wc·[o, 1]ᵀ
+ *   carried state: o (`maskHOnState`, GRU4Rec) or h' (dropout on the scores' input only)
  *
  * Layout: XNNPACK (the WASM backend's matmul) packs the right-hand operand of every
  * product afresh (~14 ns per element here: as much as a third of a step), so each
@@ -38,7 +39,9 @@ export interface JsForward {
   z: Float32Array;
   n: Float32Array;
   rh: Float32Array;
+  /** The state carried to the next step, [B, H]. */
   out: Float32Array;
+  /** The scores' input [o, 1], [B, H+1]. */
   outAug: Float32Array;
   /** Transposed gate activations, [H, B] each (r, z, n) and r⊙h also as [B, H] (rh). */
   hT: Float32Array;
@@ -49,6 +52,8 @@ export interface JsForward {
   whRzT: Float32Array;
   maskIn: Float32Array | null;
   maskH: Float32Array | null;
+  /** Whether `maskH` also masks the carried state (`out`), or only the scores' input. */
+  maskHOnState: boolean;
   /** Scores transposed, [M, B]. */
   ST: Float32Array;
 }
@@ -121,7 +126,10 @@ function gatesRz(
   return { r, z, rhT, rh };
 }
 
-/** n = tanh(…), h' = h + z⊙(n − h), o = h'⊙mH, and [o, 1] in both layouts. */
+/**
+ * n = tanh(…), h' = h + z⊙(n − h), o = h'⊙mH and [o, 1] (the scores' input) in both
+ * layouts; `out`, the carried state, is o with `maskHOnState`, else h'.
+ */
 function candidateOut(
   aT: Float32Array,
   cT: Float32Array,
@@ -129,6 +137,7 @@ function candidateOut(
   z: Float32Array,
   b: Float32Array,
   maskH: Float32Array | null,
+  maskHOnState: boolean,
   B: number,
   H: number,
   simd: SimdKernels | null,
@@ -156,7 +165,8 @@ function candidateOut(
       }
       const hv = hT[o + i] + z[o + i] * (nv - hT[o + i]);
       const ov = maskH ? hv * maskH[i * H + j] : hv;
-      out[i * H + j] = ov;
+      // carried: o (GRU4Rec) or h' (dropout between layers, not on the recurrence)
+      out[i * H + j] = maskHOnState ? ov : hv;
       outAug[i * C + j] = ov;
       outAugT[o + i] = ov;
     }
@@ -181,6 +191,8 @@ export async function forwardJs(
     colW: Float32Array;
     maskIn: Float32Array | null;
     maskH: Float32Array | null;
+    /** `maskH` on the carried state too (GRU4Rec; default) or on the scores' input only. */
+    maskHOnState?: boolean;
   },
   B: number,
   E: number,
@@ -192,6 +204,7 @@ export async function forwardJs(
   buf: Buffers = freshBuffers,
 ): Promise<JsForward> {
   const { h, b, maskIn, maskH } = p;
+  const maskHOnState = p.maskHOnState ?? true;
   const x = maskIn ? mulInto(p.x, maskIn, buf) : p.x;
   const H2 = 2 * H;
   const hT = transposeJs(h, B, H, buf.f32(B * H, false));
@@ -202,7 +215,19 @@ export async function forwardJs(
   const { r, z, rhT, rh } = gatesRz(aT, hrzT, hT, b, B, H, simd, buf);
   const whNT = p.whT.subarray(H2 * H);
   const [cT] = await mm([{ a: whNT, m: H, k: H, b: rhT, n: B }]);
-  const { n, out, outAug, outAugT } = candidateOut(aT, cT, hT, z, b, maskH, B, H, simd, buf);
+  const { n, out, outAug, outAugT } = candidateOut(
+    aT,
+    cT,
+    hT,
+    z,
+    b,
+    maskH,
+    maskHOnState,
+    B,
+    H,
+    simd,
+    buf,
+  );
   const C = H + 1;
   const [ST] = await mm([{ a: p.colW, m: M, k: C, b: outAugT, n: B }]);
   return {
@@ -225,11 +250,16 @@ export async function forwardJs(
     whRzT: p.whT.subarray(0, H2 * H),
     maskIn,
     maskH,
+    maskHOnState,
     ST,
   };
 }
 
-/** Gradients of the z and n pre-activations, [3H, B] and [B, 3H] (r rows filled by backR). */
+/**
+ * Gradients of the z and n pre-activations, [3H, B] and [B, 3H] (r rows filled by backR).
+ * dL/dh' = (dL/do + dOutNext)⊙mH when the carried state is o (`maskHOnState`), else
+ * dL/do⊙mH + dOutNext: the gradient through the next step's state skips the mask.
+ */
 function backZN(
   dOutAug: Float32Array,
   dOutNext: Float32Array | null,
@@ -237,6 +267,7 @@ function backZN(
   n: Float32Array,
   hT: Float32Array,
   maskH: Float32Array | null,
+  maskHOnState: boolean,
   B: number,
   H: number,
   buf: Buffers,
@@ -253,8 +284,13 @@ function backZN(
     const o = j * B;
     for (let i = 0; i < B; i++) {
       let dh = dOutAug[i * C + j];
-      if (dOutNext) dh += dOutNext[i * H + j];
-      if (maskH) dh *= maskH[i * H + j];
+      if (maskHOnState) {
+        if (dOutNext) dh += dOutNext[i * H + j];
+        if (maskH) dh *= maskH[i * H + j];
+      } else {
+        if (maskH) dh *= maskH[i * H + j];
+        if (dOutNext) dh += dOutNext[i * H + j];
+      }
       if (dhNew) dhNew[i * H + j] = dh;
       const zv = z[o + i];
       const nv = n[o + i];
@@ -328,8 +364,8 @@ function backR(
 }
 
 /**
- * The backward pass of one step. Backpropagation through time adds `dOutNext`, dL/do
- * of this step's output o reaching it through the next step's state ([B, H]; null for
+ * The backward pass of one step. Backpropagation through time adds `dOutNext`, dL/d`out`
+ * of the carried state reaching it through the next step ([B, H]; null for
  * the last step of a window, and in one-step training), and gets back `dh`, dL/dh of the
  * state it started from (`wantDh`; the first step of a window does not need it).
  */
@@ -343,7 +379,7 @@ export async function backwardJs(
   /** Where the step's arrays come from (valid until the caller's next step). */
   buf: Buffers = freshBuffers,
 ): Promise<JsGrads> {
-  const { B, E, H, M, h, hT, r, z, n, maskH, maskIn } = f;
+  const { B, E, H, M, h, hT, r, z, n, maskH, maskHOnState, maskIn } = f;
   const C = H + 1;
   const H2 = 2 * H;
   const H3 = 3 * H;
@@ -358,6 +394,7 @@ export async function backwardJs(
     n,
     hT,
     maskH,
+    maskHOnState,
     B,
     H,
     buf,

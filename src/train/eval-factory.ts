@@ -5,6 +5,7 @@
  * cli).
  */
 
+import { LocalRecError } from '../core/errors';
 import type { Scorer, Sequences } from '../core/scorer';
 import { evaluate } from '../eval/evaluate';
 import type { EvalDataset } from '../eval/protocol';
@@ -37,6 +38,8 @@ export const GRU_EVAL_DEFAULTS: Readonly<Record<string, number>> = {
   bptt: 2,
   dropoutEmbedding: 0.1,
   dropoutHidden: 0.3,
+  /** Where the hidden dropout applies (TrainOptions.dropoutHiddenOn): 0 = state, 1 = scores */
+  dropoutHiddenOn: 0,
   sampleAlpha: 0.5,
   logQ: 1,
   bprReg: 1,
@@ -68,12 +71,21 @@ export function trainOptionsFrom(p: Record<string, number>): Partial<TrainOption
     bptt: p.bptt,
     dropoutEmbedding: p.dropoutEmbedding,
     dropoutHidden: p.dropoutHidden,
+    dropoutHiddenOn: dropoutHiddenOnOfCode(p.dropoutHiddenOn),
     sampleAlpha: p.sampleAlpha,
     logQ: p.logQ,
     bprReg: p.bprReg,
     elu: p.elu === 1,
     seed: p.seed,
   };
+}
+
+function dropoutHiddenOnOfCode(code: number | undefined): TrainOptions['dropoutHiddenOn'] {
+  if (code === undefined || code === 0) return 'state';
+  if (code === 1) return 'scores';
+  throw new LocalRecError('INVALID_INPUT', `dropoutHiddenOn ${code}: 0 (state) or 1 (scores)`, {
+    details: { field: 'dropoutHiddenOn' },
+  });
 }
 
 export const gruFactory = {

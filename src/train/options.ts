@@ -70,6 +70,15 @@ export interface TrainOptions {
   elu: boolean;
   dropoutEmbedding: number;
   dropoutHidden: number;
+  /**
+   * Where the hidden dropout (`dropoutHidden`) applies. `state` (default, GRU4Rec): on the
+   * GRU output, which is both the scores' input and the state carried to the next step,
+   * so every step erases a share of the memory. `scores`: on the scores' input only, the
+   * state carried on undropped (dropout between layers, not on the recurrent connection:
+   * Zaremba et al. 2014); the gradient reaching a step through the next step's state is
+   * then not masked. Same model at inference (no dropout there). Both step kernels.
+   */
+  dropoutHiddenOn: 'state' | 'scores';
   optimizer: OptimizerKind;
   /**
    * The training-step kernel (src/train/kernels/). `auto` (default): the one `kernelFor`
@@ -151,6 +160,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   elu: false,
   dropoutEmbedding: 0.1,
   dropoutHidden: 0.3,
+  dropoutHiddenOn: 'state',
   optimizer: 'adagrad',
   kernel: 'auto',
   bptt: 1,
@@ -197,6 +207,11 @@ export function resolveTrainOptions(o: Partial<TrainOptions>): TrainOptions {
   if (r.tail !== 'drop' && r.tail !== 'shrink' && r.tail !== 'wrap') {
     throw new LocalRecError('INVALID_INPUT', `unknown tail ${r.tail}`, {
       details: { field: 'tail' },
+    });
+  }
+  if (r.dropoutHiddenOn !== 'state' && r.dropoutHiddenOn !== 'scores') {
+    throw new LocalRecError('INVALID_INPUT', `unknown dropoutHiddenOn ${r.dropoutHiddenOn}`, {
+      details: { field: 'dropoutHiddenOn' },
     });
   }
   if (

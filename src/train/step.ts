@@ -434,7 +434,17 @@ export class StepRunner {
       },
     };
     return {
-      prepared: { batch, xRows, colRows, maskIn, maskH, B, M, loss: stepLoss },
+      prepared: {
+        batch,
+        xRows,
+        colRows,
+        maskIn,
+        maskH,
+        maskHOnState: opts.dropoutHiddenOn === 'state',
+        B,
+        M,
+        loss: stepLoss,
+      },
       cols,
     };
   }

@@ -11,8 +11,9 @@ import { type RefStep, unrolledLoss } from './reference-bptt';
 
 // Gradient check of truncated BPTT: each kernel's `runWindow` against tf.grads of the
 // GRU unrolled over the window (test/train/reference-bptt.ts), with a session restart
-// (reset) and, in the shrinking case, rows dropped (keep) inside the window, dropout on,
-// and a carried state entering the window.
+// (reset) and, in the shrinking case, rows dropped (keep) inside the window, dropout on
+// (hidden dropout on the carried state, GRU4Rec, and on the scores' input only), and a
+// carried state entering the window.
 const H = 4;
 const E = 3; // a separate input embedding, so E ≠ H catches transposition slips
 const N = 12;
@@ -29,7 +30,7 @@ function batch(B: number, over: Partial<BatchStep> = {}): BatchStep {
 }
 
 /** A window's steps: B rows (3, then 2 after `keep` in the shrinking case), M columns 5. */
-function windowSteps(rng: Rng, T: number, shrink: boolean): RefStep[] {
+function windowSteps(rng: Rng, T: number, shrink: boolean, maskHOnState = true): RefStep[] {
   const arr = (n: number, s = 0.5) => rng.fillUniform(new Float32Array(n), s);
   const M = 5;
   const steps: RefStep[] = [];
@@ -45,6 +46,7 @@ function windowSteps(rng: Rng, T: number, shrink: boolean): RefStep[] {
       colW: arr(M * (H + 1), 1),
       maskIn: rng.fillDropoutMask(new Float32Array(B * E), 0.25),
       maskH: rng.fillDropoutMask(new Float32Array(B * H), 0.25),
+      maskHOnState,
       B,
       M,
       G: arr(B * M, 1),
@@ -61,6 +63,7 @@ function prepared(steps: readonly RefStep[]): PreparedStep[] {
     colRows: s.colW,
     maskIn: s.maskIn,
     maskH: s.maskH,
+    maskHOnState: s.maskHOnState,
     B: s.B,
     M: s.M,
     loss: {
@@ -84,12 +87,16 @@ describe('truncated BPTT gradients equal tf.grad of the unrolled GRU (CPU backen
     ['hybrid', false],
     ['device', false],
   ] as const) {
-    for (const [T, shrink] of [
-      [3, false],
-      [5, false],
-      [4, true],
+    for (const [T, shrink, onState] of [
+      [3, false, true],
+      [5, false, true],
+      [4, true, true],
+      [3, false, false],
+      [5, false, false],
+      [4, true, false],
     ] as const) {
-      it(`${engine}${simd ? ' (SIMD)' : ''}, T=${T}${shrink ? ', rows dropped' : ''}`, async () => {
+      const on = onState ? 'state' : 'scores';
+      it(`${engine}${simd ? ' (SIMD)' : ''}, T=${T}${shrink ? ', rows dropped' : ''}, hidden dropout on the ${on}`, async () => {
         if (simd) expect(SimdKernels.get()).not.toBeNull();
         const rng = new Rng(7 + T);
         const init = {
@@ -108,40 +115,42 @@ describe('truncated BPTT gradients equal tf.grad of the unrolled GRU (CPU backen
           null,
         );
         // a first window leaves a carried state (a constant for the next window)
-        const warm = windowSteps(rng, 2, false);
+        const warm = windowSteps(rng, 2, false, onState);
         await kernel.runWindow(prepared(warm));
-        const steps = windowSteps(rng, T, shrink);
+        const steps = windowSteps(rng, T, shrink, onState);
         const got = await kernel.runWindow(prepared(steps));
         kernel.dispose();
 
-        const ref = tf.tidy(() => {
-          const wx = tf.tensor2d(init.wx, [E, 3 * H]);
-          const wh = tf.tensor2d(init.wh, [H, 3 * H]);
-          const b = tf.tensor1d(init.b);
-          const xw = warm.map((s) => tf.tensor2d(s.x, [s.B, E]));
-          const cw = warm.map((s) => tf.tensor2d(s.colW, [s.M, H + 1]));
-          // the state after the warm-up window: run it and keep the last output
-          let h0: tf.Tensor2D | null = null;
-          unrolledLoss(warm, null, H, E, wx, wh, b, xw, cw, (o) => {
-            h0 = o;
+        const reference = (warm: RefStep[], steps: RefStep[]) =>
+          tf.tidy(() => {
+            const wx = tf.tensor2d(init.wx, [E, 3 * H]);
+            const wh = tf.tensor2d(init.wh, [H, 3 * H]);
+            const b = tf.tensor1d(init.b);
+            const xw = warm.map((s) => tf.tensor2d(s.x, [s.B, E]));
+            const cw = warm.map((s) => tf.tensor2d(s.colW, [s.M, H + 1]));
+            // the state after the warm-up window: run it and keep the last output
+            let h0: tf.Tensor2D | null = null;
+            unrolledLoss(warm, null, H, E, wx, wh, b, xw, cw, (o) => {
+              h0 = o;
+            });
+            const xs = steps.map((s) => tf.tensor2d(s.x, [s.B, E]));
+            const cols = steps.map((s) => tf.tensor2d(s.colW, [s.M, H + 1]));
+            const f = (...a: tf.Tensor[]) =>
+              unrolledLoss(
+                steps,
+                h0,
+                H,
+                E,
+                a[0] as tf.Tensor2D,
+                a[1] as tf.Tensor2D,
+                a[2] as tf.Tensor1D,
+                a.slice(3, 3 + T) as tf.Tensor2D[],
+                a.slice(3 + T) as tf.Tensor2D[],
+              );
+            const g = tf.grads(f)([wx, wh, b, ...xs, ...cols]);
+            return g.map((t) => t.dataSync() as Float32Array);
           });
-          const xs = steps.map((s) => tf.tensor2d(s.x, [s.B, E]));
-          const cols = steps.map((s) => tf.tensor2d(s.colW, [s.M, H + 1]));
-          const f = (...a: tf.Tensor[]) =>
-            unrolledLoss(
-              steps,
-              h0,
-              H,
-              E,
-              a[0] as tf.Tensor2D,
-              a[1] as tf.Tensor2D,
-              a[2] as tf.Tensor1D,
-              a.slice(3, 3 + T) as tf.Tensor2D[],
-              a.slice(3 + T) as tf.Tensor2D[],
-            );
-          const g = tf.grads(f)([wx, wh, b, ...xs, ...cols]);
-          return g.map((t) => t.dataSync() as Float32Array);
-        });
+        const ref = reference(warm, steps);
         const dwx = engine === 'hybrid' ? transposeJs(got.dwx, 3 * H, E) : got.dwx;
         const dwh = engine === 'hybrid' ? transposeJs(got.dwh, 3 * H, H) : got.dwh;
         const tol = 1e-4;
@@ -171,6 +180,83 @@ describe('truncated BPTT gradients equal tf.grad of the unrolled GRU (CPU backen
             .dataSync();
         });
         expect(maxAbsDiff(got.steps[0].dx, oneStep)).toBeGreaterThan(1e-3);
+        // ... and tells the two placements of the hidden dropout apart
+        const flip = (w: RefStep[]) => w.map((s) => ({ ...s, maskHOnState: !onState }));
+        const other = reference(flip(warm), flip(steps));
+        expect(maxAbsDiff(dwh, other[1])).toBeGreaterThan(1e-3);
+        expect(maxAbsDiff(got.steps[0].dx, other[3])).toBeGreaterThan(1e-3);
+      });
+    }
+  }
+});
+
+describe('one-step training carries the state of the dropout placement (CPU backend)', () => {
+  beforeAll(() => useBackend('cpu'));
+
+  for (const engine of ['hybrid', 'device'] as const) {
+    for (const onState of [true, false]) {
+      it(`${engine}, hidden dropout on the ${onState ? 'state' : 'scores'}`, async () => {
+        const rng = new Rng(3);
+        const init = {
+          items: new Float32Array(N * (H + 1)),
+          emb: new Float32Array(N * E),
+          wx: rng.fillUniform(new Float32Array(E * 3 * H), 0.6),
+          wh: rng.fillUniform(new Float32Array(H * 3 * H), 0.6),
+          b: rng.fillUniform(new Float32Array(3 * H), 0.2),
+        };
+        const kernel = createKernel(
+          engine,
+          config,
+          init,
+          { products: 0 },
+          engine === 'hybrid' ? SimdKernels.get() : null,
+          null,
+        );
+        const steps = windowSteps(rng, 2, false, onState);
+        steps[1].batch = batch(3); // no reset: the whole state is carried
+        const [p0, p1] = prepared(steps);
+        await kernel.run(p0);
+        const got = await kernel.run(p1);
+        kernel.dispose();
+        // the second step alone from the state the first one carried (a constant)
+        const ref = (hOnState: boolean) =>
+          tf.tidy(() => {
+            const wx = tf.tensor2d(init.wx, [E, 3 * H]);
+            const wh = tf.tensor2d(init.wh, [H, 3 * H]);
+            const b = tf.tensor1d(init.b);
+            const first = [{ ...steps[0], maskHOnState: hOnState }];
+            let h0: tf.Tensor2D | null = null;
+            const x0 = [tf.tensor2d(steps[0].x, [3, E])];
+            const c0 = [tf.tensor2d(steps[0].colW, [steps[0].M, H + 1])];
+            unrolledLoss(first, null, H, E, wx, wh, b, x0, c0, (o) => {
+              h0 = o;
+            });
+            const f = (x: tf.Tensor, c: tf.Tensor, whv: tf.Tensor) =>
+              unrolledLoss(
+                steps.slice(1),
+                h0,
+                H,
+                E,
+                wx,
+                whv as tf.Tensor2D,
+                b,
+                [x as tf.Tensor2D],
+                [c as tf.Tensor2D],
+              );
+            const g = tf.grads(f)([
+              tf.tensor2d(steps[1].x, [3, E]),
+              tf.tensor2d(steps[1].colW, [steps[1].M, H + 1]),
+              wh,
+            ]);
+            return g.map((t) => t.dataSync() as Float32Array);
+          });
+        const want = ref(onState);
+        const dwh = engine === 'hybrid' ? transposeJs(got.dwh, 3 * H, H) : got.dwh;
+        expect(maxAbsDiff(got.dx, want[0])).toBeLessThan(1e-4);
+        expect(maxAbsDiff(got.dColW, want[1])).toBeLessThan(1e-4);
+        expect(maxAbsDiff(dwh, want[2])).toBeLessThan(1e-4);
+        // the other placement carries another state
+        expect(maxAbsDiff(dwh, ref(!onState)[2])).toBeGreaterThan(1e-3);
       });
     }
   }
@@ -204,6 +290,42 @@ describe('trainGru with bptt > 1', () => {
       expect(Array.from(wd[k]), k).toEqual(Array.from(w1[k]));
     }
     expect(a.history.every((e) => Number.isFinite(e.loss))).toBe(true);
+  });
+
+  it('trains to the same weights on both kernels with the hidden dropout on the scores only, and not to those of the GRU4Rec placement', async () => {
+    const { trainGru } = await import('../../src/train/fit');
+    const { plantedData } = await import('./fixtures');
+    const data = plantedData(20, 12, 15, 2, 3);
+    const opts = { epochs: 2, batchSize: 8, negatives: 8, dropoutHidden: 0.3, seed: 5, bptt: 3 };
+    const cfg = { config: { hiddenSize: 8 } };
+    const before = tf.memory().numTensors;
+    const scores = { ...opts, dropoutHiddenOn: 'scores' as const };
+    const runs = [
+      await trainGru(data, { ...scores, kernel: 'hybrid' }, cfg),
+      await trainGru(data, { ...scores, kernel: 'device' }, cfg),
+      await trainGru(data, { ...opts, kernel: 'hybrid' }, cfg),
+      await trainGru(data, { ...scores, bptt: 1, kernel: 'hybrid' }, cfg),
+      await trainGru(data, { ...scores, bptt: 1, kernel: 'device' }, cfg),
+      await trainGru(data, { ...opts, bptt: 1, kernel: 'hybrid' }, cfg),
+    ];
+    const [wa, wb, ws, w1a, w1b, w1s] = runs.map((r) => r.model.toArrays());
+    for (const r of runs) r.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    for (const k of ['items', 'wx', 'wh', 'b'] as const) {
+      expect(maxAbsDiff(wa[k], wb[k]), k).toBeLessThan(1e-4);
+      expect(maxAbsDiff(w1a[k], w1b[k]), k).toBeLessThan(1e-4);
+      expect(maxAbsDiff(wa[k], ws[k]), k).toBeGreaterThan(1e-4);
+      expect(maxAbsDiff(w1a[k], w1s[k]), k).toBeGreaterThan(1e-4);
+    }
+  });
+
+  it('refuses an unknown dropout placement with INVALID_INPUT', async () => {
+    const { resolveTrainOptions } = await import('../../src/train/options');
+    expect(resolveTrainOptions({ dropoutHiddenOn: 'scores' }).dropoutHiddenOn).toBe('scores');
+    expect(resolveTrainOptions({}).dropoutHiddenOn).toBe('state');
+    expect(() => resolveTrainOptions({ dropoutHiddenOn: 'carried' as unknown as 'state' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
   });
 
   it('refuses a bad window with INVALID_INPUT', async () => {

@@ -70,8 +70,12 @@ describe('manual step backward equals tf.grad (CPU backend)', () => {
 describe('hybrid kernel maths (JS elementwise + backend matMul) equals the device kernel op-by-op step', () => {
   beforeAll(() => useBackend('cpu'));
 
-  for (const masks of [false, true]) {
-    it(`dropout=${masks}`, async () => {
+  for (const [masks, maskHOnState] of [
+    [false, true],
+    [true, true],
+    [true, false],
+  ] as const) {
+    it(`dropout=${masks}${masks ? `, hidden dropout on the ${maskHOnState ? 'state' : 'scores'}` : ''}`, async () => {
       const { forwardJs, backwardJs } = await import('../../src/model/step-js');
       const { jsMatMuls, transposeJs } = await import('../../src/model/matmul');
       const { tfMatMuls } = await import('../../src/train/kernels/backend-io');
@@ -87,6 +91,7 @@ describe('hybrid kernel maths (JS elementwise + backend matMul) equals the devic
         colW: arr(M * (H + 1), 1),
         maskIn: masks ? rng.fillDropoutMask(new Float32Array(B * E), 0.3) : null,
         maskH: masks ? rng.fillDropoutMask(new Float32Array(B * H), 0.3) : null,
+        maskHOnState,
       };
       const G = arr(B * M, 1);
       const ref = tf.tidy(() => {
@@ -99,6 +104,7 @@ describe('hybrid kernel maths (JS elementwise + backend matMul) equals the devic
           colW: tf.tensor2d(p.colW, [M, H + 1]),
           maskIn: p.maskIn ? tf.tensor2d(p.maskIn, [B, E]) : null,
           maskH: p.maskH ? tf.tensor2d(p.maskH, [B, H]) : null,
+          maskHOnState,
         });
         const g = stepBackward(f, tf.tensor2d(G, [B, M]));
         return [f.S, f.out, g.dColW, g.dx, g.dwx, g.dwh, g.db].map((t) => t.dataSync());

@@ -12,6 +12,8 @@ export interface RefStep {
   colW: Float32Array;
   maskIn: Float32Array | null;
   maskH: Float32Array | null;
+  /** `maskH` on the carried state too (GRU4Rec), or on the scores' input only. */
+  maskHOnState: boolean;
   B: number;
   M: number;
   /** The step's loss is sum(S ⊙ G) + ½·sum(S²): dL/dS = G + S. */
@@ -32,7 +34,7 @@ export function unrolledLoss(
   b: tf.Tensor1D,
   xs: readonly tf.Tensor2D[],
   cols: readonly tf.Tensor2D[],
-  /** Receives the window's last output (the state carried to the next window). */
+  /** Receives the state the window's last step carries to the next window. */
   onState?: (o: tf.Tensor2D) => void,
 ): tf.Scalar {
   let prev = h0;
@@ -59,7 +61,7 @@ export function unrolledLoss(
     const S = tf.matMul(tf.concat([o, tf.ones([B, 1])], 1), cols[t], false, true);
     const G = tf.tensor2d(s.G, [B, M]);
     total = tf.add(total, tf.add(tf.sum(tf.mul(S, G)), tf.mul(0.5, tf.sum(tf.square(S)))));
-    prev = o;
+    prev = s.maskHOnState ? o : (hNew as tf.Tensor2D);
   });
   if (prev) onState?.(prev);
   return total;

@@ -160,7 +160,11 @@ describe('resident kernel: sparse updates, reads, refusals', () => {
 
   it('refuses what it does not train when asked by name; auto falls back to the device kernel', async () => {
     const model = GruModel.create({ numItems: 10, hiddenSize: 4 }, { seed: 1 });
-    for (const o of [{ loss: 'bpr-max' as const }, { fullSoftmaxMaxItems: 100 }]) {
+    for (const o of [
+      { loss: 'bpr-max' as const },
+      { fullSoftmaxMaxItems: 100 },
+      { dropoutHiddenOn: 'scores' as const },
+    ]) {
       expect(
         () =>
           new StepRunner(

@@ -103,8 +103,9 @@ export function gruBackward(
  * Forward and exact backward pass of one training step given the gathered rows, in two
  * halves around the loss (computed in JS, see train/losses/):
  *
- *   forward   h' = GRU(x ⊙ mIn, h);  o = h' ⊙ mH  (carried forward as the next state)
+ *   forward   h' = GRU(x ⊙ mIn, h);  o = h' ⊙ mH
  *             S  = [o, 1] · Wcᵀ                    Wc: [M, H+1] candidate rows incl. bias
+ *             carried to the next step (`out`): o with `maskHOnState` (GRU4Rec), else h'
  *   backward  given dS = dL/dS: gradients for x (pre-dropout input rows), Wc and the
  *             GRU weights. Checked against `tf.grad` in test/train/kernels.test.ts.
  */
@@ -117,12 +118,16 @@ export interface ForwardInputs {
   colW: tf.Tensor2D;
   maskIn: tf.Tensor2D | null;
   maskH: tf.Tensor2D | null;
+  /** `maskH` on the carried state too (GRU4Rec; default) or on the scores' input only. */
+  maskHOnState?: boolean;
 }
 
 export interface ForwardState {
   inputs: ForwardInputs;
   cache: StepCache;
+  /** The state carried to the next step. */
   out: tf.Tensor2D;
+  /** The scores' input [h' ⊙ mH, 1]. */
   outAug: tf.Tensor2D;
   S: tf.Tensor2D;
 }
@@ -135,18 +140,20 @@ export function stepForward(i: ForwardInputs): ForwardState {
   const B = i.x.shape[0];
   const x = i.maskIn ? (tf.mul(i.x, i.maskIn) as tf.Tensor2D) : i.x;
   const cache = gruForward(x, i.h, i.wx, i.wh, i.b);
-  const out = i.maskH ? (tf.mul(cache.hNew, i.maskH) as tf.Tensor2D) : cache.hNew;
+  const o = i.maskH ? (tf.mul(cache.hNew, i.maskH) as tf.Tensor2D) : cache.hNew;
+  const out = (i.maskHOnState ?? true) ? o : cache.hNew;
   // (fill: a kernel on the backend; tf.ones would upload a JS array each step)
-  const outAug = tf.concat([out, tf.fill([B, 1], 1)], 1) as tf.Tensor2D;
+  const outAug = tf.concat([o, tf.fill([B, 1], 1)], 1) as tf.Tensor2D;
   const S = tf.matMul(outAug, tf.transpose(i.colW)) as tf.Tensor2D;
   return { inputs: i, cache, out, outAug, S };
 }
 
 /**
- * The backward pass of one step. Backpropagation through time adds `dOutNext`, dL/do
- * of this step's output reaching it through the next step's state (null for the last
- * step of a window and in one-step training), and with `wantDh` returns `dh`, dL/dh of
- * the state the step started from.
+ * The backward pass of one step. Backpropagation through time adds `dOutNext`, dL/d`out`
+ * of the carried state reaching it through the next step (null for the last step of a
+ * window and in one-step training), and with `wantDh` returns `dh`, dL/dh of the state
+ * the step started from. dL/dh' = (dL/do + dOutNext) ⊙ mH when the carried state is o,
+ * dL/do ⊙ mH + dOutNext when it is h'.
  */
 export function stepBackward(
   f: ForwardState,
@@ -161,8 +168,10 @@ export function stepBackward(
   const hs = i.h.shape[1];
   const dColW = tf.matMul(tf.transpose(dS), f.outAug) as tf.Tensor2D;
   let dOut = tf.slice(tf.matMul(dS, i.colW), [0, 0], [B, hs]) as tf.Tensor2D;
-  if (dOutNext) dOut = tf.add(dOut, dOutNext);
+  const onState = i.maskHOnState ?? true;
+  if (dOutNext && onState) dOut = tf.add(dOut, dOutNext);
   if (i.maskH) dOut = tf.mul(dOut, i.maskH);
+  if (dOutNext && !onState) dOut = tf.add(dOut, dOutNext);
   const g = gruBackward(f.cache, dOut, i.wx, i.wh, wantDh, one);
   const dx = i.maskIn ? (tf.mul(g.dx, i.maskIn) as tf.Tensor2D) : g.dx;
   return { dh: g.dh ?? null, dColW, dx, dwx: g.dwx, dwh: g.dwh, db: g.db };

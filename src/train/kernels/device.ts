@@ -78,6 +78,7 @@ export class DeviceKernel implements StepKernel {
         colW: tf.tensor2d(i.colRows, [M, cw]),
         maskIn: i.maskIn ? tf.tensor2d(i.maskIn, [B, es]) : null,
         maskH: i.maskH ? tf.tensor2d(i.maskH, [B, hs]) : null,
+        maskHOnState: i.maskHOnState,
       });
       return f as unknown as tf.TensorContainer;
     }) as unknown as ForwardState;

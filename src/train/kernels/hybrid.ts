@@ -132,6 +132,7 @@ export class HybridKernel implements StepKernel {
         colW: i.colRows,
         maskIn: i.maskIn,
         maskH: i.maskH,
+        maskHOnState: i.maskHOnState,
       },
       B,
       es,

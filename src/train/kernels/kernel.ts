@@ -51,7 +51,8 @@ export interface KernelTiming {
 /**
  * One step's inputs, prepared in JS (B rows, M candidate columns, H hidden, E input):
  * `xRows` [B, E] input vectors, `colRows` [M, H+1] candidate item rows (output bias last),
- * dropout masks [B, E] / [B, H] or null, and the step's loss in both score layouts.
+ * dropout masks [B, E] / [B, H] or null and where the hidden one applies, and the step's
+ * loss in both score layouts.
  */
 export interface PreparedStep {
   batch: BatchStep;
@@ -59,6 +60,11 @@ export interface PreparedStep {
   colRows: Float32Array;
   maskIn: Float32Array | null;
   maskH: Float32Array | null;
+  /**
+   * Whether `maskH` masks the carried state as well as the scores' input (GRU4Rec), or
+   * the scores' input only (`TrainOptions.dropoutHiddenOn`).
+   */
+  maskHOnState: boolean;
   B: number;
   M: number;
   loss: StepLoss;

@@ -41,6 +41,8 @@ export function residentRefusal(opts: TrainOptions, fullSoftmax: boolean): strin
   if (opts.loss !== 'cross-entropy')
     return `the resident kernel computes cross-entropy only (loss ${opts.loss})`;
   if (fullSoftmax) return 'the resident kernel trains sampled softmax only (full softmax asked)';
+  if (opts.dropoutHidden > 0 && opts.dropoutHiddenOn !== 'state')
+    return "the resident kernel drops hidden units on the carried state only (dropoutHiddenOn 'scores' asked)";
   return null;
 }
 
