@@ -13,6 +13,7 @@ import { GruModel } from '../model/model';
 import type { PopulationStats } from '../model/population';
 import { readModelFile, serializeGru } from '../model/serialize';
 import { trainGru } from '../train/fit';
+import { markSoftwareBackend } from '../train/kernels';
 import { countBackendWork } from '../train/kernels/counters';
 import type { TrainOptions } from '../train/options';
 import {
@@ -89,6 +90,9 @@ export class Engine implements EngineApi {
       (await tf.setBackend(cached.backend))
     ) {
       this.backend = { ...cached, failed: [] };
+      // the kernel its trial timed (an emulated GPU gets the device kernel: kernelFor)
+      const trial = cached.trials.find((t) => t.name === cached.backend);
+      markSoftwareBackend(cached.backend, trial?.software === true);
       this.watchDevice();
       return this.backend;
     }

@@ -12,7 +12,7 @@ import { runTrials } from '../../src/worker/tf/trial';
 
 vi.mock('../../src/train/kernels/select', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../src/train/kernels/select')>();
-  return { kernelFor: vi.fn(real.kernelFor) };
+  return { kernelFor: vi.fn(real.kernelFor), markSoftwareBackend: real.markSoftwareBackend };
 });
 
 const spec = { numItems: 40, hiddenSize: 8, batchSize: 8, negatives: 8, budgetMs: 30_000 };
@@ -40,6 +40,21 @@ describe('kernelFor', () => {
     expect(real.kernelFor('cpu')).toBe('hybrid');
     expect(real.kernelFor('webgl')).toBe('resident');
     expect(real.kernelFor('webgpu')).toBe('resident');
+  });
+
+  it('gives an emulated GPU (its probe said software) the device kernel', async () => {
+    const real = await vi.importActual<typeof import('../../src/train/kernels/select')>(
+      '../../src/train/kernels/select',
+    );
+    real.markSoftwareBackend('webgl', true);
+    try {
+      expect(real.kernelFor('webgl')).toBe('device');
+      expect(real.kernelFor('webgpu')).toBe('resident');
+      expect(real.kernelFor('wasm')).toBe('hybrid');
+    } finally {
+      real.markSoftwareBackend('webgl', false);
+    }
+    expect(real.kernelFor('webgl')).toBe('resident');
   });
 });
 

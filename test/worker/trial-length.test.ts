@@ -9,7 +9,7 @@ import { runTrials } from '../../src/worker/tf/trial';
 
 vi.mock('../../src/train/kernels/select', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../src/train/kernels/select')>();
-  return { kernelFor: vi.fn(real.kernelFor) };
+  return { kernelFor: vi.fn(real.kernelFor), markSoftwareBackend: real.markSoftwareBackend };
 });
 
 // trainGru as it is, recording the steps of each run (sessions all of one length)

@@ -14,7 +14,7 @@ export type {
   StepLoss,
   WindowGrads,
 } from './kernel';
-export { kernelFor } from './select';
+export { kernelFor, markSoftwareBackend } from './select';
 
 /**
  * A fresh kernel of the given kind with weights `init` (model layout; copied). The

@@ -12,5 +12,24 @@ import type { KernelName } from './kernel';
  * does not train, e.g. BPR-max, fall back to the device kernel: see StepRunner.)
  */
 export function kernelFor(backend: string): KernelName {
-  return backend === 'webgl' || backend === 'webgpu' ? 'resident' : 'hybrid';
+  if (backend !== 'webgl' && backend !== 'webgpu') return 'hybrid';
+  // An emulated GPU (SwiftShader and the like) is the CPU running GPU programs: the
+  // resident kernel's ~135 programs a step cost more there than the device kernel's ~65
+  // and its read-backs save nothing (SwiftShader, bench/train-browser.ts at 16 units:
+  // WebGL 517 vs 1,348 events/s, WebGPU 537 vs 789), and compiling them made the
+  // worker's start ~2.3 s slower (bench/runtime.ts: 8.0-8.2 s against 5.5-6.0 s).
+  return software.has(backend) ? 'device' : 'resident';
+}
+
+const software = new Set<string>();
+
+/**
+ * Records whether a GPU backend runs on an emulated (software) device, as its probe found
+ * (worker/tf/probe.ts); `kernelFor` gives such a backend the device kernel. Set by the
+ * backend trial before it times the backend, so the trial and the training after it ask
+ * for the same kernel.
+ */
+export function markSoftwareBackend(backend: string, isSoftware: boolean): void {
+  if (isSoftware) software.add(backend);
+  else software.delete(backend);
 }

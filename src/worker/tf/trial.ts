@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GruConfig } from '../../model/config';
 import { Rng } from '../../model/rng';
 import { trainGru } from '../../train/fit';
-import type { KernelName } from '../../train/kernels';
+import { type KernelName, markSoftwareBackend } from '../../train/kernels';
 import type { TrainOptions } from '../../train/options';
 import type { BackendTrial } from '../backend-choice';
 import type { BackendName } from '../protocol';
@@ -97,6 +97,7 @@ export async function runTrials(
     }
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), spec.budgetMs);
+    markSoftwareBackend(probe.name, probe.software === true);
     try {
       await tf.setBackend(probe.name);
       await timedRun(spec, abort.signal); // warm-up: shader compilation, WASM tiering
