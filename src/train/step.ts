@@ -7,6 +7,7 @@ import type { GruArrays } from '../model/params';
 import { Rng } from '../model/rng';
 import { SimdKernels, type SimdStore, type SimdVariant } from '../model/simd';
 import type { BatchStep } from './batcher';
+import { ItemMarks } from './item-marks';
 import {
   createKernel,
   type KernelName,
@@ -84,10 +85,8 @@ export class StepRunner {
   private residentPending: ResidentStep[] = [];
   private readonly rng: Rng;
   private readonly full: boolean;
-  // de-duplication scratch: stamp[item] === stampNo marks items seen in this pass
-  private readonly stamp: Int32Array;
-  private readonly where: Int32Array;
-  private stampNo = 0;
+  /** De-duplication scratch (unique rows of a step, accidental hits). */
+  private readonly marks: ItemMarks;
   /**
    * Milliseconds per phase: JS prep, forward + loss + backward (`compute`, which includes
    * `products`, the backend matMul round trips of the hybrid kernel, and `loss`), JS
@@ -158,8 +157,7 @@ export class StepRunner {
       };
     }
     this.rng = new Rng(opts.seed ^ 0x2545f491);
-    this.stamp = new Int32Array(config.numItems).fill(-1);
-    this.where = new Int32Array(config.numItems);
+    this.marks = new ItemMarks(config.numItems);
   }
 
   /**
@@ -222,19 +220,9 @@ export class StepRunner {
 
   /** Unique ids of `list` and each entry's position among them. */
   private unique(list: Int32Array): { ids: Int32Array; pos: Int32Array } {
-    const no = ++this.stampNo;
     const ids = new Int32Array(list.length);
     const pos = new Int32Array(list.length);
-    let u = 0;
-    for (let k = 0; k < list.length; k++) {
-      const v = list[k];
-      if (this.stamp[v] !== no) {
-        this.stamp[v] = no;
-        this.where[v] = u;
-        ids[u++] = v;
-      }
-      pos[k] = this.where[v];
-    }
+    const u = this.marks.unique(list, ids, pos);
     return { ids: ids.slice(0, u), pos };
   }
 
@@ -245,19 +233,20 @@ export class StepRunner {
   private hitPairs(targets: Int32Array, cols: Int32Array): Int32Array | null {
     const B = targets.length;
     const M = cols.length;
-    const no = ++this.stampNo;
+    const { stamp, where } = this.marks;
+    const no = this.marks.next();
     const nextRow = new Int32Array(B).fill(-1);
     for (let b = B - 1; b >= 0; b--) {
       const t = targets[b];
-      nextRow[b] = this.stamp[t] === no ? this.where[t] : -1;
-      this.stamp[t] = no;
-      this.where[t] = b;
+      nextRow[b] = stamp[t] === no ? where[t] : -1;
+      stamp[t] = no;
+      where[t] = b;
     }
     const pairs: number[] = [];
     for (let j = 0; j < M; j++) {
       const c = cols[j];
-      if (this.stamp[c] !== no) continue;
-      for (let b = this.where[c]; b >= 0; b = nextRow[b]) if (b !== j) pairs.push(b, j);
+      if (stamp[c] !== no) continue;
+      for (let b = where[c]; b >= 0; b = nextRow[b]) if (b !== j) pairs.push(b, j);
     }
     return pairs.length ? Int32Array.from(pairs) : null;
   }

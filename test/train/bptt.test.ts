@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { GruConfig } from '../../src/model/config';
 import { transposeJs } from '../../src/model/matmul';
+import type { GruArrays } from '../../src/model/params';
 import { Rng } from '../../src/model/rng';
 import { SimdKernels } from '../../src/model/simd';
 import type { BatchStep } from '../../src/train/batcher';
@@ -77,6 +78,22 @@ function prepared(steps: readonly RefStep[]): PreparedStep[] {
   }));
 }
 
+/** GRU weights for the gradient checks: item rows zero, the rest random. */
+function randomInit(rng: Rng): GruArrays {
+  return {
+    items: new Float32Array(N * (H + 1)),
+    emb: new Float32Array(N * E),
+    wx: rng.fillUniform(new Float32Array(E * 3 * H), 0.6),
+    wh: rng.fillUniform(new Float32Array(H * 3 * H), 0.6),
+    b: rng.fillUniform(new Float32Array(3 * H), 0.2),
+  };
+}
+
+/** A kernel of the test's config: the hybrid one on the SIMD kernels (`simd`) or its fallback. */
+function kernelFor(engine: 'hybrid' | 'device', simd: boolean, init: GruArrays) {
+  return createKernel(engine, config, init, { products: 0 }, simd ? SimdKernels.get() : null, null);
+}
+
 describe('truncated BPTT gradients equal tf.grad of the unrolled GRU (CPU backend)', () => {
   beforeAll(() => useBackend('cpu'));
 
@@ -99,21 +116,8 @@ describe('truncated BPTT gradients equal tf.grad of the unrolled GRU (CPU backen
       it(`${engine}${simd ? ' (SIMD)' : ''}, T=${T}${shrink ? ', rows dropped' : ''}, hidden dropout on the ${on}`, async () => {
         if (simd) expect(SimdKernels.get()).not.toBeNull();
         const rng = new Rng(7 + T);
-        const init = {
-          items: new Float32Array(N * (H + 1)),
-          emb: new Float32Array(N * E),
-          wx: rng.fillUniform(new Float32Array(E * 3 * H), 0.6),
-          wh: rng.fillUniform(new Float32Array(H * 3 * H), 0.6),
-          b: rng.fillUniform(new Float32Array(3 * H), 0.2),
-        };
-        const kernel = createKernel(
-          engine,
-          config,
-          init,
-          { products: 0 },
-          simd ? SimdKernels.get() : null,
-          null,
-        );
+        const init = randomInit(rng);
+        const kernel = kernelFor(engine, simd, init);
         // a first window leaves a carried state (a constant for the next window)
         const warm = windowSteps(rng, 2, false, onState);
         await kernel.runWindow(prepared(warm));
@@ -197,21 +201,8 @@ describe('one-step training carries the state of the dropout placement (CPU back
     for (const onState of [true, false]) {
       it(`${engine}, hidden dropout on the ${onState ? 'state' : 'scores'}`, async () => {
         const rng = new Rng(3);
-        const init = {
-          items: new Float32Array(N * (H + 1)),
-          emb: new Float32Array(N * E),
-          wx: rng.fillUniform(new Float32Array(E * 3 * H), 0.6),
-          wh: rng.fillUniform(new Float32Array(H * 3 * H), 0.6),
-          b: rng.fillUniform(new Float32Array(3 * H), 0.2),
-        };
-        const kernel = createKernel(
-          engine,
-          config,
-          init,
-          { products: 0 },
-          engine === 'hybrid' ? SimdKernels.get() : null,
-          null,
-        );
+        const init = randomInit(rng);
+        const kernel = kernelFor(engine, engine === 'hybrid', init);
         const steps = windowSteps(rng, 2, false, onState);
         steps[1].batch = batch(3); // no reset: the whole state is carried
         const [p0, p1] = prepared(steps);

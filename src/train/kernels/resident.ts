@@ -3,6 +3,7 @@ import { type GruConfig, inputSize } from '../../model/config';
 import type { OptimizerHyper } from '../../model/optimizer';
 import type { GruArrays } from '../../model/params';
 import type { BatchStep } from '../batcher';
+import { ItemMarks } from '../item-marks';
 import type { TrainOptions } from '../options';
 import { readBack } from './backend-io';
 import { stepBackward, stepForward } from './device-ops';
@@ -92,9 +93,8 @@ export class ResidentKernel {
   /** 1..U per padded row count U (`slotNumbers`). */
   private readonly slots = new Map<number, { numbers: tf.Tensor1D; last: tf.Scalar }>();
   // unique-id scratch (like StepRunner's)
-  private readonly stamp: Int32Array;
-  private readonly where: Int32Array;
-  private stampNo = 0;
+  /** De-duplication scratch over the N + 1 rows (the scratch row included). */
+  private readonly marks: ItemMarks;
 
   constructor(
     config: GruConfig,
@@ -143,8 +143,7 @@ export class ResidentKernel {
     this.lrVal = hp.lr;
     this.lrT = tf.scalar(hp.lr);
     this.lossAcc = tf.scalar(0);
-    this.stamp = new Int32Array(this.n + 1).fill(-1);
-    this.where = new Int32Array(this.n + 1);
+    this.marks = new ItemMarks(this.n + 1);
   }
 
   private slot(w: tf.Tensor): Slot {
@@ -488,19 +487,9 @@ export class ResidentKernel {
    * position among them (the JS optimiser's grouping, in the same first-seen order).
    */
   private unique(list: Int32Array, pad: number): { ids: Int32Array; pos: Int32Array } {
-    const no = ++this.stampNo;
     const ids = new Int32Array(pad).fill(this.n);
     const pos = new Int32Array(list.length);
-    let u = 0;
-    for (let k = 0; k < list.length; k++) {
-      const v = list[k];
-      if (this.stamp[v] !== no) {
-        this.stamp[v] = no;
-        this.where[v] = u;
-        ids[u++] = v;
-      }
-      pos[k] = this.where[v];
-    }
+    this.marks.unique(list, ids, pos);
     return { ids, pos };
   }
 
