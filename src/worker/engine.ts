@@ -83,6 +83,13 @@ export class Engine implements EngineApi {
       userAgent: globalThis.navigator?.userAgent ?? 'node',
     });
     const cached = request.cached;
+    // A backend initialisation started before this (TF.js starts its highest-priority
+    // backend, WASM's asynchronously, on the first op) must finish first: while it is
+    // pending, TF.js refuses every op on any backend, even one set since ("Backend 'cpu'
+    // has not yet been initialized"), which broke a warm start on a cached 'cpu' decision.
+    const pending = (tf.engine() as unknown as { pendingBackendInit?: Promise<unknown> | null })
+      .pendingBackendInit;
+    if (pending) await pending.catch(() => {});
     if (
       cached &&
       cached.key === key &&
