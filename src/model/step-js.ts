@@ -6,27 +6,29 @@ import type { SimdKernels } from './simd';
 
 /**
  * One training step's forward and exact backward pass with the elementwise work in JS
- * and only the matrix products on the backend (`mm`, see matmul.ts): on the WASM
- * backend each elementwise op over a [B, H] tensor costs ~0.1 ms of dispatch and memory
- * traffic, ~50x a JS loop over the same numbers, while the products are 2-4x faster
- * there than in JS. Same maths as train/kernels/device-ops.ts (the device kernel, used in
+ * (σ and tanh in the WebAssembly SIMD kernels when given: simd.ts) and the matrix
+ * products through `mm` (matmul.ts: the SIMD kernels' `gemm`, or TF.js's `matMul`): on
+ * the WASM backend each elementwise TF.js op over a [B, H] tensor costs ~0.1 ms of
+ * dispatch and memory traffic, ~50x a JS loop over the same numbers. Same maths as train/kernels/device-ops.ts (the device kernel, used in
  * the gradient test):
  *
  *   x' = x ⊙ mIn;  a = x'·Wx + b;  [r, z] = σ(a_rz + h·Wh_rz);  n = tanh(a_n + (r ⊙ h)·Wh_n)
  *   h' = h + z ⊙ (n − h);  o = h' ⊙ mH;  Sᵀ = Wc·[o, 1]ᵀ
  *   carried state: o (`maskHOnState`, GRU4Rec) or h' (dropout on the scores' input only)
  *
- * Layout: XNNPACK (the WASM backend's matmul) packs the right-hand operand of every
- * product afresh (~14 ns per element here: as much as a third of a step), so each
- * product is oriented to put the smallest operand on the right. Hence the GRU weights
+ * Layout: chosen when the products ran on TF.js's WASM `matMul` (XNNPACK, which packs the
+ * right-hand operand of every product afresh, ~14 ns per element here), so each product
+ * puts the smallest operand on the right; it is the fallback path still, and the
+ * library's own `gemm` (simd.ts) needs no packing and takes the same layout. Hence the GRU weights
  * come in transposed (W̃x = Wxᵀ [3H, E], W̃h = Whᵀ [3H, H]: the trainer keeps them so),
  * the gate pre-activations are computed transposed (aᵀ = W̃x·x'ᵀ, [3H, B]), the scores
  * too (Sᵀ = Wc·[o, 1]ᵀ: 0.95 ms vs 1.45 ms plus a 0.33 ms JS transpose of Wc at B 64,
  * M 576), and the weight gradients as dW̃x = dAᵀ·x', dW̃h = [dA_rzᵀ·h ; dA_nᵀ·(r⊙h)],
  * dWc = dSᵀ·[o, 1] (their right operands are the [B, ·] activations).
  *
- * Six round trips to the backend per step (three forward, three backward), each a few
- * uploads, one to four `matMul`s and their reads.
+ * Six batches of products per step (three forward, three backward): on TF.js each is a
+ * round trip (uploads, one to four `matMul`s, their reads); on the SIMD kernels a copy in
+ * and out of the module's memory.
  */
 export interface JsForward {
   B: number;
