@@ -6,8 +6,9 @@ import type { KernelName } from './kernel';
  * (worker/tf/trial.ts) and the benchmarks all ask here, so the trial times the step that
  * training then runs.
  *
- * The hybrid kernel reads back to JS six times per step: cheap on WASM/CPU (a memcpy),
- * a pipeline stall on a GPU. GPU backends get the resident kernel: the whole step,
+ * The hybrid kernel runs on the library's WebAssembly SIMD kernels (on TF.js's products
+ * where those cannot run: six read-backs a step, a memcpy on WASM/CPU but a pipeline
+ * stall on a GPU). GPU backends get the resident kernel: the whole step,
  * optimiser and loss included, on the device, with a read every 100 steps. (Settings it
  * does not train, e.g. BPR-max, fall back to the device kernel: see StepRunner.)
  */
