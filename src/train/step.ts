@@ -138,7 +138,14 @@ export class StepRunner {
         logQ && this.loss.logQ && opts.logQ > 0
           ? Float32Array.from(logQ, (q) => opts.logQ * q)
           : null;
-      this.resident = new ResidentKernel(config, init, hp, opts.maskHits, scaled);
+      this.resident = new ResidentKernel(
+        config,
+        init,
+        hp,
+        opts.maskHits,
+        scaled,
+        opts.dropoutHiddenOn === 'state',
+      );
       this.kernel = null;
       this.w = init; // not read: the weights live in the resident kernel
     } else {

@@ -42,8 +42,6 @@ export function residentRefusal(opts: TrainOptions, fullSoftmax: boolean): strin
   if (opts.loss !== 'cross-entropy')
     return `the resident kernel computes cross-entropy only (loss ${opts.loss})`;
   if (fullSoftmax) return 'the resident kernel trains sampled softmax only (full softmax asked)';
-  if (opts.dropoutHidden > 0 && opts.dropoutHiddenOn !== 'state')
-    return "the resident kernel drops hidden units on the carried state only (dropoutHiddenOn 'scores' asked)";
   return null;
 }
 
@@ -103,6 +101,8 @@ export class ResidentKernel {
     private readonly maskHits: boolean,
     /** log E[count] per item, times `logQ`, or null (no correction). */
     logQ: Float32Array | null,
+    /** Hidden dropout on the carried state too (GRU4Rec) or on the scores' input only. */
+    private readonly maskHOnState = true,
   ) {
     this.hs = config.hiddenSize;
     this.es = inputSize(config);
@@ -307,6 +307,7 @@ export class ResidentKernel {
             colW,
             maskIn: p.maskIn,
             maskH: p.maskH,
+            maskHOnState: this.maskHOnState,
           });
           state = fw.out;
           // ---- loss: sampled cross-entropy, logQ, accidental hits ----
