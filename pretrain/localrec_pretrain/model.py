@@ -75,18 +75,20 @@ class Gru4Rec(nn.Module):
         return h + z * (n - h)
 
     def forward(self, inputs: torch.Tensor, h: torch.Tensor, cols: Optional[torch.Tensor],
-                mask_in: Optional[torch.Tensor], mask_h: Optional[torch.Tensor]):
+                mask_in: Optional[torch.Tensor], mask_h: Optional[torch.Tensor],
+                mask_h_on_state: bool = True):
         """A training step's forward pass: scores [B, M] over `cols` (all items when None)
-        and the carried (dropped-out) state o [B, H]."""
+        from o = h' ⊙ mH, and the state carried to the next step: o with `mask_h_on_state`
+        (GRU4Rec, TrainOptions.dropoutHiddenOn 'state'), else h' (dropout on the scores'
+        input only, 'scores')."""
         x = self.input_rows(inputs)
         if mask_in is not None:
             x = x * mask_in
-        o = self.step(x, h)
-        if mask_h is not None:
-            o = o * mask_h
+        h_new = self.step(x, h)
+        o = h_new * mask_h if mask_h is not None else h_new
         w = self.items if cols is None else self.items[cols]
         S = o @ w[:, : self.hidden].t() + w[:, self.hidden]
-        return S, o
+        return S, (o if mask_h_on_state else h_new)
 
     @torch.no_grad()
     def scores(self, prefix, dtype=torch.float64) -> torch.Tensor:

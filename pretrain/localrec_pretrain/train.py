@@ -44,8 +44,8 @@ DEFAULTS = {
     "fullSoftmaxMaxItems": 0,
     # truncated BPTT window (TrainOptions.bptt): this job trains one step deep only
     "bptt": 1,
-    # where the hidden dropout applies (TrainOptions.dropoutHiddenOn): this job has the
-    # GRU4Rec placement only (0: on the carried state too)
+    # where the hidden dropout applies (TrainOptions.dropoutHiddenOn): 0 on the carried
+    # state too (GRU4Rec), 1 on the scores' input only
     "dropoutHiddenOn": 0,
 }
 
@@ -158,10 +158,10 @@ def parse_params(text: Optional[str]) -> dict:
         raise SystemExit(
             f"bptt={p['bptt']}: this PyTorch job trains one step deep only (bptt=1); "
             "backpropagation through time is in the TypeScript trainer (`localrec pretrain`)")
-    if p["dropoutHiddenOn"] != 0:
+    if p["dropoutHiddenOn"] not in (0, 1):
         raise SystemExit(
-            f"dropoutHiddenOn={p['dropoutHiddenOn']}: this PyTorch job drops out the carried "
-            "state (0) only; dropout on the scores' input only is in the TypeScript trainer")
+            f"dropoutHiddenOn={p['dropoutHiddenOn']}: 0 (hidden dropout on the carried state "
+            "too) or 1 (on the scores' input only)")
     return p
 
 
@@ -273,7 +273,7 @@ def run(args: argparse.Namespace) -> dict:
             mask_in = _dropout((rows, E), p["dropoutEmbedding"], gen)
             mask_h = _dropout((rows, H), p["dropoutHidden"], gen)
             d = lambda x: None if x is None else x.to(device)
-            S, o = ddp(d(inputs), h, d(cols), d(mask_in), d(mask_h))
+            S, o = ddp(d(inputs), h, d(cols), d(mask_in), d(mask_h), p["dropoutHiddenOn"] == 0)
             if full:
                 loss = (cross_entropy_full(S, d(targets)) if p["loss"] == 0 else
                         bpr_max(S, d(targets), None, p["bprReg"], bool(p["elu"])))
