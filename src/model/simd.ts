@@ -69,6 +69,13 @@ interface Exports {
 const PAGE = 65536;
 const align16 = (n: number) => (n + 15) & ~15;
 
+/** n floats of a module's memory from float offset `at`, copied into an array from `out`. */
+function copyOut(memory: Float32Array, at: number, n: number, out: Buffers): Float32Array {
+  const r = out.f32(n, false);
+  r.set(memory.subarray(at, at + n));
+  return r;
+}
+
 function decode(b64: string): Uint8Array<ArrayBuffer> {
   const s = atob(b64);
   const out = new Uint8Array(s.length);
@@ -106,9 +113,7 @@ export class SimdKernels {
 
   /** The m·n values at float offset `at` of the memory, copied into an array from `out`. */
   private result(at: number, n: number, out: Buffers): Float32Array {
-    const r = out.f32(n, false);
-    r.set(this.view.subarray(at, at + n));
-    return r;
+    return copyOut(this.view, at, n, out);
   }
 
   /** a [m, k] · b [k, n], row-major. */
@@ -318,9 +323,7 @@ export class SimdStore {
     const at = this.stageAt / 4;
     this.i32.set(ids, at + n);
     this.x.gatherRows(m.byteOffset, this.stageAt + n * 4, ids.length, width, take, this.stageAt);
-    const r = out.f32(n, false);
-    r.set(this.f32.subarray(at, at + n));
-    return r;
+    return copyOut(this.f32, at, n, out);
   }
 
   /**
