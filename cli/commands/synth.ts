@@ -22,7 +22,10 @@ import type { Command } from '../subcommands';
 const KNOBS: Record<string, { key: keyof SyntheticOptions; help: string }> = {
   seed: { key: 'seed', help: 'seed of the world and the sequences' },
   items: { key: 'numItems', help: 'catalog size N' },
-  users: { key: 'numUsers', help: 'users (one sequence each)' },
+  users: {
+    key: 'numUsers',
+    help: 'users (one sequence each); the world (intents, successors) stays the same, so this is the data size',
+  },
   'min-length': { key: 'minLength', help: 'shortest sequence' },
   'max-length': { key: 'maxLength', help: 'longest sequence (< items)' },
   intents: { key: 'intents', help: 'latent intents Z' },
