@@ -3,14 +3,16 @@
 // the loss read every 20 steps and equal within 1e-4 (relative) at every read. Here both
 // GPU backends run on SwiftShader (no GPU): this checks the maths and counts the backend
 // work, it says nothing about GPU speed. A backend that does not initialise is reported
-// and skipped; at least one of the two must run.
+// and skipped; at least one of the two must run. The same for truncated BPTT windows on
+// the device and resident kernels (issue 17: the window's gradients on every engine
+// that trains).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPage, useBrowser } from './harness';
-import type { ResidentCheck } from './resident/entry';
+import type { BpttCheck, ResidentCheck } from './resident/entry';
 
 const STEPS = 200;
 const EVERY = 20;
@@ -76,6 +78,46 @@ describe('resident kernel on GPU backends (SwiftShader here)', () => {
       // one int32 upload per step, plus once-only constants (weights, scalars, a target
       // one-hot per batch shape) spread over the 200 steps
       expect(r.perStep!.uploads).toBeLessThanOrEqual(1.25);
+    }
+  });
+
+  it('BPTT windows on the device and resident kernels: the CPU kernel loss at every read', async () => {
+    const steps = 60;
+    const every = 10;
+    const results: BpttCheck[] = [];
+    for (const requested of ['webgl', 'webgpu']) {
+      const { page, errors } = await openPage(await browser.newContext(), '/e2e/index.html');
+      await page.addScriptTag({ content: bundle, type: 'module' });
+      await page.waitForFunction('window.residentReady === true');
+      const r = (await page.evaluate(
+        `window.bpttCheck(${JSON.stringify(requested)}, ${steps}, ${every})`,
+      )) as BpttCheck;
+      results.push(r);
+      console.log(
+        `bptt e2e: ${requested} -> ${r.backend ?? `not initialised (${r.error})`}` +
+          Object.entries(r.kernels ?? {})
+            .map(
+              ([k, v]) =>
+                `; ${k} (ran ${v.kernel}) max relative loss difference ${v.maxRelDiff.toExponential(2)}`,
+            )
+            .join(''),
+      );
+      expect(errors.filter((e) => !/GPU stall|powerPreference/i.test(e))).toEqual([]);
+      await page.close();
+    }
+    const ran = results.filter((r) => r.backend);
+    expect(ran.length, 'neither WebGL nor WebGPU initialised').toBeGreaterThan(0);
+    for (const r of ran) {
+      expect(r.reference).toHaveLength(steps / every);
+      // the check can fail: the window changes the run
+      expect(r.windowEffect).toBeGreaterThan(1e-3);
+      for (const kernel of ['device', 'resident']) {
+        const k = r.kernels![kernel];
+        expect(k.kernel).toBe(kernel);
+        expect(k.maxRelDiff, `${r.backend} ${kernel}: ${r.reference} vs ${k.losses}`).toBeLessThan(
+          1e-4,
+        );
+      }
     }
   });
 });
