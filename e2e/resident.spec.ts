@@ -43,32 +43,43 @@ describe('resident kernel on GPU backends (SwiftShader here)', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('loss equal to the CPU kernel at every read over 200 steps; ≤ 2 reads per 100 steps', async () => {
-    const results: ResidentCheck[] = [];
-    // one fresh page per backend: WebGL shaders failed to compile once WebGPU was
-    // initialised in the same page (src/worker/tf/trial.ts)
+  /**
+   * `call(backend)` evaluated in a fresh page per backend (WebGL shaders failed to compile
+   * once WebGPU was initialised in the same page: src/worker/tf/trial.ts), each result
+   * logged as `report` words it; the pages must log no errors.
+   */
+  async function perBackend<R extends { backend: string | null }>(
+    call: (backend: string) => string,
+    report: (requested: string, r: R) => string,
+  ): Promise<R[]> {
+    const results: R[] = [];
     for (const requested of ['webgl', 'webgpu']) {
       const { page, errors } = await openPage(await browser.newContext(), '/e2e/index.html');
       await page.addScriptTag({ content: bundle, type: 'module' });
       await page.waitForFunction('window.residentReady === true');
-      const r = (await page.evaluate(
-        `window.residentCheck(${JSON.stringify(requested)}, ${STEPS}, ${EVERY})`,
-      )) as ResidentCheck;
+      const r = (await page.evaluate(call(JSON.stringify(requested)))) as R;
       results.push(r);
-      console.log(
-        `resident e2e: ${requested} -> ${r.backend ?? `not initialised (${r.error})`}` +
-          (r.adapter ? `, adapter ${r.adapter}` : '') +
-          (r.backend
-            ? `; kernel ${r.kernel}, max relative loss difference ${r.maxRelDiff?.toExponential(2)} over ${r.resident?.length} reads; ` +
-              `per step ${r.perStep?.dispatches} dispatches, ${r.perStep?.programs} GPU programs, ${r.perStep?.uploads} uploads; ` +
-              `${r.readsPer100Steps} reads per 100 steps; ${r.seconds?.toFixed(1)} s`
-            : ''),
-      );
+      console.log(report(requested, r));
       expect(errors.filter((e) => !/GPU stall|powerPreference/i.test(e))).toEqual([]);
       await page.close();
     }
     const ran = results.filter((r) => r.backend);
     expect(ran.length, 'neither WebGL nor WebGPU initialised').toBeGreaterThan(0);
+    return ran;
+  }
+
+  it('loss equal to the CPU kernel at every read over 200 steps; ≤ 2 reads per 100 steps', async () => {
+    const ran = await perBackend<ResidentCheck>(
+      (backend) => `window.residentCheck(${backend}, ${STEPS}, ${EVERY})`,
+      (requested, r) =>
+        `resident e2e: ${requested} -> ${r.backend ?? `not initialised (${r.error})`}` +
+        (r.adapter ? `, adapter ${r.adapter}` : '') +
+        (r.backend
+          ? `; kernel ${r.kernel}, max relative loss difference ${r.maxRelDiff?.toExponential(2)} over ${r.resident?.length} reads; ` +
+            `per step ${r.perStep?.dispatches} dispatches, ${r.perStep?.programs} GPU programs, ${r.perStep?.uploads} uploads; ` +
+            `${r.readsPer100Steps} reads per 100 steps; ${r.seconds?.toFixed(1)} s`
+          : ''),
+    );
     for (const r of ran) {
       expect(r.kernel).toBe('resident');
       expect(r.resident).toHaveLength(STEPS / EVERY);
@@ -84,29 +95,17 @@ describe('resident kernel on GPU backends (SwiftShader here)', () => {
   it('BPTT windows on the device and resident kernels: the CPU kernel loss at every read', async () => {
     const steps = 60;
     const every = 10;
-    const results: BpttCheck[] = [];
-    for (const requested of ['webgl', 'webgpu']) {
-      const { page, errors } = await openPage(await browser.newContext(), '/e2e/index.html');
-      await page.addScriptTag({ content: bundle, type: 'module' });
-      await page.waitForFunction('window.residentReady === true');
-      const r = (await page.evaluate(
-        `window.bpttCheck(${JSON.stringify(requested)}, ${steps}, ${every})`,
-      )) as BpttCheck;
-      results.push(r);
-      console.log(
+    const ran = await perBackend<BpttCheck>(
+      (backend) => `window.bpttCheck(${backend}, ${steps}, ${every})`,
+      (requested, r) =>
         `bptt e2e: ${requested} -> ${r.backend ?? `not initialised (${r.error})`}` +
-          Object.entries(r.kernels ?? {})
-            .map(
-              ([k, v]) =>
-                `; ${k} (ran ${v.kernel}) max relative loss difference ${v.maxRelDiff.toExponential(2)}`,
-            )
-            .join(''),
-      );
-      expect(errors.filter((e) => !/GPU stall|powerPreference/i.test(e))).toEqual([]);
-      await page.close();
-    }
-    const ran = results.filter((r) => r.backend);
-    expect(ran.length, 'neither WebGL nor WebGPU initialised').toBeGreaterThan(0);
+        Object.entries(r.kernels ?? {})
+          .map(
+            ([k, v]) =>
+              `; ${k} (ran ${v.kernel}) max relative loss difference ${v.maxRelDiff.toExponential(2)}`,
+          )
+          .join(''),
+    );
     for (const r of ran) {
       expect(r.reference).toHaveLength(steps / every);
       // the check can fail: the window changes the run
